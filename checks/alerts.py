@@ -1,0 +1,51 @@
+"""What the integration itself reported: LRM › Reports › Event Alerts › Xero."""
+
+from __future__ import annotations
+
+from diagnose.checking import Outcome, check, failed, passed
+from diagnose.evidence import Evidence
+from diagnose.model import EventAlert, Status, Target, TargetKind, XeroInvoice
+
+
+@check(
+    "alerts.clear",
+    title="No unacknowledged Xero event alert",
+    applies_to="both",
+    fix="""
+    Fix what each alert says (a "<Field> unknown" alert is explained by learner.field-mapping),
+    then in Wisenet open LRM › Reports › Event Alerts › Xero, tick the alerts, choose Acknowledge,
+    and resync the record.
+    """,
+)
+def alerts_clear(
+    target: Target,
+    alerts: tuple[EventAlert, ...] | None,
+    invoice: XeroInvoice | None,
+    evidence: Evidence,
+) -> Outcome:
+    """When the integration cannot process a record it raises an Event Alert naming the record and
+    the reason; an unacknowledged one is the integration's own account of what went wrong."""
+    if alerts is None:
+        return Outcome(Status.SKIP, "no Event Alerts were given for this tenant")
+    names: set[str] = set()
+    if target.kind is TargetKind.INVOICE and invoice is not None:
+        names = {invoice.number.casefold()}
+    elif target.kind is TargetKind.LEARNER and (learner := evidence.learner) is not None:
+        names = {learner.learner_number.casefold(), learner.full_name.casefold()}
+    names.discard("")
+    open_alerts = [
+        a for a in alerts if not a.acknowledged and a.related_record.strip().casefold() in names
+    ]
+    if open_alerts:
+        rows = [
+            {
+                "type": a.alert_type,
+                "details": a.details,
+                "record": a.related_record,
+                "created": a.created_on.isoformat() if a.created_on else "",
+            }
+            for a in open_alerts
+        ]
+        details = "; ".join(f"{a.alert_type}: {a.details}" for a in open_alerts)
+        return failed(f"{len(open_alerts)} unacknowledged alert(s): {details}", alerts=rows)
+    return passed(f"none of {len(alerts)} alert(s) is open for this record")

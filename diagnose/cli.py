@@ -1,0 +1,250 @@
+"""The `diagnose` command line.
+
+Each command is a plain typed function; heavy modules are imported inside the command that
+needs them, so `diagnose --help` stays fast and never loads the TUI or the Word renderer.
+Errors reach the user as one line on stderr with the documented exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from diagnose import __version__
+from diagnose.errors import DiagnoseError, ExitCode
+
+if TYPE_CHECKING:
+    from diagnose.model import Diagnosis, SubjectKind
+
+app = typer.Typer(
+    name="diagnose",
+    help="Find out why a learner or an invoice is not syncing between Wisenet and Xero, and how "
+    "to fix it. Runs on a built-in sandbox tenant until a live connection is set up.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout; everything else on stderr.")
+]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show passing checks, evidence and API calls.")
+]
+OnlyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only",
+        metavar="ID",
+        help="Report only these check ids (repeat, or separate with commas).",
+    ),
+]
+SaveOpt = Annotated[
+    Path | None,
+    typer.Option("--save", metavar="FILE", help="Also write the evidence as a JSON snapshot."),
+]
+SandboxOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sandbox",
+        metavar="FILE",
+        help="Serve this tenant file instead of the built-in demo (env: DIAGNOSE_SANDBOX).",
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"diagnose {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Wisenet ↔ Xero sync troubleshooting."""
+
+
+def _split(only: list[str] | None) -> list[str]:
+    return [part.strip() for item in only or [] for part in item.split(",") if part.strip()]
+
+
+def _exit_code(diagnosis: Diagnosis) -> ExitCode:
+    from diagnose.errors import exit_code_for
+    from diagnose.model import Status
+
+    causes = [f.cause for f in diagnosis.findings if f.status is Status.ERROR and f.cause]
+    worst = [exit_code_for(c) for c in causes]
+    if worst:
+        return max(worst)
+    if any(f.status in (Status.FAIL, Status.ERROR) for f in diagnosis.findings):
+        return ExitCode.CHECK_FAILED
+    return ExitCode.OK
+
+
+def _show(diagnosis: Diagnosis, *, as_json: bool, verbose: bool, elapsed: float | None) -> None:
+    code = _exit_code(diagnosis)
+    if as_json:
+        from diagnose.render.jsondoc import diagnosis_json
+
+        typer.echo(json.dumps(diagnosis_json(diagnosis, code), ensure_ascii=False, default=str))
+    else:
+        from diagnose.render.text import diagnosis_text
+
+        typer.echo(diagnosis_text(diagnosis, verbose=verbose, elapsed=elapsed))
+    raise typer.Exit(int(code))
+
+
+def _diagnose(
+    kind: SubjectKind,
+    ref: str,
+    *,
+    as_json: bool,
+    verbose: bool,
+    only: list[str] | None,
+    save: Path | None,
+    sandbox: Path | None,
+) -> None:
+    from diagnose import runner
+
+    started = time.perf_counter()
+    selected = _split(only)
+    if selected:  # a typo in --only is reported before anything is fetched
+        from diagnose import engine
+
+        engine.select(engine.load_catalogue(), selected)
+    tenant, _ = runner.sandbox_tenant(sandbox)
+    raw = runner.gather(kind, ref, tenant)
+    if save is not None:
+        raw.save(save)
+        typer.echo(f"evidence saved to {save}", err=True)
+    diagnosis = runner.diagnose(raw, selected)
+    _show(diagnosis, as_json=as_json, verbose=verbose, elapsed=time.perf_counter() - started)
+
+
+@app.command()
+def learner(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="LEARNER",
+            help='A LearnerId (123), a RefInternal (STD0000123) or a name ("Jane Citizen").',
+        ),
+    ],
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    only: OnlyOpt = None,
+    save: SaveOpt = None,
+    sandbox: SandboxOpt = None,
+) -> None:
+    """Run every check for a learner, and for each Xero invoice of the learner's contact."""
+    from diagnose.model import SubjectKind
+
+    _diagnose(
+        SubjectKind.LEARNER, ref, as_json=as_json, verbose=verbose, only=only, save=save,
+        sandbox=sandbox,
+    )
+
+
+@app.command()
+def invoice(
+    ref: Annotated[
+        str,
+        typer.Argument(metavar="INVOICE", help="An invoice number (INV-0042) or a Xero InvoiceID."),
+    ],
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    only: OnlyOpt = None,
+    save: SaveOpt = None,
+    sandbox: SandboxOpt = None,
+) -> None:
+    """Run every check for a Xero invoice, and for the learner its Contact Code leads to."""
+    from diagnose.model import SubjectKind
+
+    _diagnose(
+        SubjectKind.INVOICE, ref, as_json=as_json, verbose=verbose, only=only, save=save,
+        sandbox=sandbox,
+    )
+
+
+@app.command()
+def replay(
+    snapshot: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A snapshot written by --save.")
+    ],
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    only: OnlyOpt = None,
+) -> None:
+    """Re-run the checks on a saved snapshot, offline."""
+    from diagnose import runner
+    from diagnose.evidence import RawEvidence
+
+    selected = _split(only)
+    raw = RawEvidence.load(snapshot)
+    diagnosis = runner.diagnose(raw, selected)
+    _show(diagnosis, as_json=as_json, verbose=verbose, elapsed=None)
+
+
+@app.command()
+def checks(as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
+    """List the check catalogue: ids, what each applies to, and (with -v) why and the fix."""
+    from diagnose import engine
+
+    catalogue = engine.load_catalogue()
+    if as_json:
+        from diagnose.render.jsondoc import catalogue_json
+
+        typer.echo(json.dumps(catalogue_json(catalogue), ensure_ascii=False))
+    else:
+        from diagnose.render.text import catalogue_text
+
+        typer.echo(catalogue_text(catalogue, verbose))
+
+
+def _fail(message: str, code: int) -> None:
+    first, *rest = message.splitlines() or [""]
+    typer.echo(f"diagnose: {first}", err=True)
+    for line in rest:
+        typer.echo(line, err=True)
+    sys.exit(code)
+
+
+def main() -> None:
+    """Entry point: run the app and turn every way out into one line and an exit code."""
+    from typer._click import exceptions as click_exc  # Typer's vendored Click
+
+    try:
+        code = app(standalone_mode=False)  # without standalone mode, typer.Exit returns its code
+    except click_exc.NoArgsIsHelpError:
+        sys.exit(0)  # the help has been printed
+    except click_exc.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _fail(exc.format_message() + hint, ExitCode.USAGE)
+    except click_exc.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except typer.Abort:
+        _fail("interrupted", ExitCode.INTERRUPTED)
+    except DiagnoseError as exc:
+        _fail(str(exc), int(exc.exit_code))
+    except KeyboardInterrupt:
+        _fail("interrupted", ExitCode.INTERRUPTED)
+    except Exception as exc:
+        if os.environ.get("DIAGNOSE_DEBUG"):
+            raise
+        _fail(
+            f"internal error: {type(exc).__name__}: {exc} — this is a bug; run again with "
+            "DIAGNOSE_DEBUG=1 for the details and report them",
+            ExitCode.INTERNAL,
+        )
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,266 @@
+"""The engine: loads the check catalogue, orders it, and runs it over evidence.
+
+Checks are found through the `diagnose.checks` entry-point group and ordered with `graphlib`
+so that a check runs after the checks it `requires`. Per target (the connection, the learner,
+each invoice) a check whose requirement did not pass is `skip`; one whose requirement could not
+be decided is `error` with the same cause — an unknown is never turned into a pass.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+from diagnose.checking import Check, Outcome
+from diagnose.errors import UsageError
+from diagnose.evidence import Evidence, Key, Unavailable
+from diagnose.model import (
+    Diagnosis,
+    Finding,
+    Learner,
+    ProblemKind,
+    Status,
+    SubjectKind,
+    Target,
+    TargetKind,
+    XeroInvoice,
+)
+
+ENTRY_POINT_GROUP = "diagnose.checks"
+_SATISFIED = (Status.PASS, Status.WARN)
+
+
+class CatalogueError(Exception):
+    """The installed checks do not form a usable catalogue (a plugin bug, not user input)."""
+
+
+def load_catalogue() -> tuple[Check, ...]:
+    """Every registered check, in an order where each comes after what it requires."""
+    found: dict[str, Check] = {}
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        module = entry.load()
+        for item in _checks_in(module):
+            if item.id in found and found[item.id] is not item:
+                raise CatalogueError(f"check id {item.id!r} is registered twice")
+            found[item.id] = item
+    return order(found.values())
+
+
+def _checks_in(module: ModuleType | Any) -> Iterable[Check]:
+    if isinstance(module, Check):
+        return [module]
+    return [value for value in vars(module).values() if isinstance(value, Check)]
+
+
+def order(checks: Iterable[Check]) -> tuple[Check, ...]:
+    by_id = {c.id: c for c in checks}
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    position = {cid: i for i, cid in enumerate(by_id)}
+    for c in by_id.values():
+        missing = [r for r in c.requires if r not in by_id]
+        if missing:
+            raise CatalogueError(f"check {c.id!r} requires unknown check(s): {', '.join(missing)}")
+        sorter.add(c.id, *c.requires)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        raise CatalogueError(f"checks require each other in a cycle: {exc.args[1]}") from None
+    result: list[Check] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        result.extend(by_id[cid] for cid in ready)
+        sorter.done(*ready)
+    return tuple(result)
+
+
+def select(catalogue: Sequence[Check], only: Sequence[str]) -> tuple[Check, ...]:
+    """The checks named in `only`, plus what they require (run, but not reported)."""
+    known = {c.id for c in catalogue}
+    unknown = [cid for cid in only if cid not in known]
+    if unknown:
+        raise UsageError(
+            f"unknown check id {unknown[0]!r}; 'diagnose checks' lists the catalogue"
+        )
+    wanted = set(only)
+    by_id = {c.id: c for c in catalogue}
+    stack = list(only)
+    while stack:
+        for req in by_id[stack.pop()].requires:
+            if req not in wanted:
+                wanted.add(req)
+                stack.append(req)
+    return tuple(c for c in catalogue if c.id in wanted)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures: what a check's parameters are filled with
+
+
+@dataclass(frozen=True)
+class Context:
+    evidence: Evidence
+    target: Target
+    invoice: XeroInvoice | None = None
+
+
+def _invoice_contact(ctx: Context) -> Any:
+    return ctx.evidence.invoice_contact(ctx.invoice) if ctx.invoice else None
+
+
+def _invoice_learner(ctx: Context) -> Learner | None:
+    contact = _invoice_contact(ctx)
+    learner = ctx.evidence.learner
+    if contact is None or learner is None or not contact.contact_number:
+        return None
+    return learner if learner.learner_number == contact.contact_number else None
+
+
+FIXTURES: Mapping[str, Callable[[Context], Any]] = {
+    "evidence": lambda ctx: ctx.evidence,
+    "target": lambda ctx: ctx.target,
+    "connections": lambda ctx: ctx.evidence.connections,
+    "learner": lambda ctx: ctx.evidence.learner,
+    "wisenet_invoices": lambda ctx: ctx.evidence.wisenet_invoices,
+    "contact": lambda ctx: ctx.evidence.contact,
+    "candidates": lambda ctx: ctx.evidence.candidates,
+    "alerts": lambda ctx: ctx.evidence.alerts,
+    "invoice": lambda ctx: ctx.invoice,
+    "invoice_contact": _invoice_contact,
+    "invoice_learner": _invoice_learner,
+}
+
+
+def _applies(c: Check, kind: TargetKind) -> bool:
+    if c.applies_to == "all":
+        return kind is TargetKind.TENANT
+    if c.applies_to == "both":
+        return kind in (TargetKind.LEARNER, TargetKind.INVOICE)
+    return c.applies_to == kind.value
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def targets(evidence: Evidence) -> list[Context]:
+    """The tenant, then the learner (if any), then each invoice, in the order users read them."""
+    subject = evidence.subject
+    contexts = [Context(evidence, Target(TargetKind.TENANT, "tenant", "connections"))]
+    learner = _safe(lambda: evidence.learner)
+    if subject.kind is SubjectKind.LEARNER or learner is not None:
+        key = str(learner.learner_id) if learner else subject.ref
+        label = learner.label if learner else f"learner {subject.ref}"
+        contexts.append(Context(evidence, Target(TargetKind.LEARNER, key, label)))
+    invoices = _safe(lambda: evidence.xero_invoices)
+    if invoices:
+        for inv in invoices:
+            label = f"invoice {inv.number or inv.invoice_id}"
+            contexts.append(
+                Context(evidence, Target(TargetKind.INVOICE, inv.invoice_id, label), inv)
+            )
+    elif subject.kind is SubjectKind.INVOICE:
+        target = Target(TargetKind.INVOICE, subject.ref, f"invoice {subject.ref}")
+        contexts.append(Context(evidence, target))
+    return contexts
+
+
+def _safe(get: Callable[[], Any]) -> Any:
+    try:
+        return get()
+    except Unavailable:
+        return None
+
+
+def run(
+    evidence: Evidence,
+    catalogue: Sequence[Check],
+    *,
+    report: Iterable[str] | None = None,
+    headline: str | None = None,
+) -> Diagnosis:
+    """Run every applicable check on every target. `report` limits which ids are returned."""
+    shown = set(report) if report is not None else None
+    results: dict[tuple[str, str], Finding] = {}
+    findings: list[Finding] = []
+    contexts = targets(evidence)
+    tenant_key = contexts[0].target.key
+    learner_key = next((c.target.key for c in contexts if c.target.kind is TargetKind.LEARNER), "")
+    for ctx in contexts:
+        for c in catalogue:
+            if not _applies(c, ctx.target.kind):
+                continue
+            finding = _run_one(c, ctx, lambda cid: _lookup(results, cid, ctx, tenant_key, learner_key))
+            results[(c.id, ctx.target.key)] = finding
+            if shown is None or c.id in shown:
+                findings.append(finding)
+    learner = _safe(lambda: evidence.learner)
+    return Diagnosis(
+        subject=evidence.subject,
+        headline=headline or (learner.label if learner else str(evidence.subject)),
+        mode=evidence.raw.mode,
+        tenant=evidence.raw.tenant,
+        taken_at=evidence.raw.taken_at,
+        findings=tuple(findings),
+        calls=tuple(evidence.raw.calls),
+    )
+
+
+def _lookup(
+    results: Mapping[tuple[str, str], Finding],
+    check_id: str,
+    ctx: Context,
+    tenant_key: str,
+    learner_key: str,
+) -> Finding | None:
+    for key in (ctx.target.key, tenant_key, learner_key):
+        if (check_id, key) in results:
+            return results[(check_id, key)]
+    return None
+
+
+def _run_one(c: Check, ctx: Context, lookup: Callable[[str], Finding | None]) -> Finding:
+    def make(outcome: Outcome, cause: ProblemKind | None = None) -> Finding:
+        show_fix = outcome.status in (Status.FAIL, Status.WARN)
+        return Finding(
+            check_id=c.id,
+            status=outcome.status,
+            title=c.title,
+            message=outcome.message,
+            target=ctx.target,
+            fix=(outcome.fix or c.fix) if show_fix else None,
+            evidence=dict(outcome.evidence),
+            links=outcome.links,
+            cause=cause,
+        )
+
+    for req in c.requires:
+        prior = lookup(req)
+        if prior is None:
+            return make(Outcome(Status.SKIP, f"not applicable here: needs {req}"))
+        if prior.status is Status.ERROR:
+            why = f"could not be decided because {req} could not: {prior.message}"
+            return make(Outcome(Status.ERROR, why), prior.cause)
+        if prior.status not in _SATISFIED:
+            return make(Outcome(Status.SKIP, f"skipped: {req} did not pass"))
+    try:
+        kwargs = {name: FIXTURES[name](ctx) for name in c.params}
+    except Unavailable as exc:
+        return make(Outcome(Status.ERROR, exc.problem.message), exc.problem.kind)
+    except KeyError as exc:
+        return make(Outcome(Status.ERROR, f"check asks for unknown evidence {exc.args[0]!r}"))
+    try:
+        outcome = c.func(**kwargs)
+        if not isinstance(outcome, Outcome):
+            raise TypeError(f"returned {type(outcome).__name__}, not an Outcome")
+    except Unavailable as exc:
+        return make(Outcome(Status.ERROR, exc.problem.message), exc.problem.kind)
+    except Exception as exc:  # a crashing check is a result, never a crash of the run
+        return make(Outcome(Status.ERROR, f"the check crashed: {type(exc).__name__}: {exc}"))
+    return make(outcome)
+
+
+__all__ = ["ENTRY_POINT_GROUP", "FIXTURES", "Key", "load_catalogue", "order", "run", "select"]

@@ -1,0 +1,272 @@
+"""Evidence: everything gathered for one diagnosis, as raw payloads plus the parsed view.
+
+`RawEvidence` is what a snapshot holds: the API bodies exactly as decoded, what could not be
+fetched and why, and the log of calls. `Evidence` parses it on demand. Because checks only ever
+see `Evidence`, a saved snapshot replays to the same findings offline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from diagnose import __version__, parse
+from diagnose.errors import SnapshotError
+from diagnose.model import (
+    ApiCall,
+    EventAlert,
+    Learner,
+    Problem,
+    ProblemKind,
+    Service,
+    Subject,
+    SubjectKind,
+    WisenetInvoice,
+    XeroConnection,
+    XeroContact,
+    XeroInvoice,
+)
+
+SNAPSHOT_FORMAT = "diagnose-snapshot/1"
+
+
+class Key(StrEnum):
+    """The pieces of evidence a diagnosis may hold (the keys of a snapshot's `payloads`)."""
+
+    XERO_CONNECTIONS = "xero.connections"  # GET /connections: a list
+    WISENET_LEARNER = "wisenet.learner"  # the learner item, or null: not found
+    WISENET_MATCHES = "wisenet.learner-matches"  # a learner search: a list of items
+    WISENET_INVOICES = "wisenet.invoices"  # the learner's Xero Invoices tab: a list of items
+    XERO_CONTACT = "xero.contact"  # GET /Contacts/{ContactNumber}: an envelope, or null
+    XERO_SEARCH_NAME = "xero.search-name"  # GET /Contacts?searchTerm=<name>
+    XERO_SEARCH_EMAIL = "xero.search-email"  # GET /Contacts?searchTerm=<email>
+    XERO_INVOICES = "xero.invoices"  # {"Invoices": [...]} over all pages
+    XERO_INVOICE_CONTACTS = "xero.invoice-contacts"  # GET /Contacts?IDs=… of invoice contacts
+    EVENT_ALERTS = "wisenet.event-alerts"  # Event Alerts rows, when known
+
+
+_SERVICE_WIDE = (ProblemKind.UNREACHABLE, ProblemKind.AUTH)
+_SERVICE = {key: Service(key.value.split(".", 1)[0]) for key in Key}
+
+
+class Unavailable(Exception):
+    """A piece of evidence a check needs could not be fetched."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass
+class RawEvidence:
+    subject: Subject
+    mode: str
+    tenant: str
+    taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    payloads: dict[str, Any] = field(default_factory=dict)
+    problems: dict[str, Problem] = field(default_factory=dict)
+    calls: list[ApiCall] = field(default_factory=list)
+    tool_version: str = __version__
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "tool_version": self.tool_version,
+            "subject": {"kind": self.subject.kind.value, "ref": self.subject.ref},
+            "mode": self.mode,
+            "tenant": self.tenant,
+            "taken_at": self.taken_at.isoformat(),
+            "payloads": self.payloads,
+            "problems": {
+                key: {"service": p.service.value, "kind": p.kind.value, "message": p.message}
+                for key, p in self.problems.items()
+            },
+            "calls": [
+                {
+                    "service": c.service.value,
+                    "method": c.method,
+                    "path": c.path,
+                    "status": c.status,
+                    "ms": c.ms,
+                    "round": c.round,
+                    "correlation_id": c.correlation_id,
+                }
+                for c in self.calls
+            ],
+        }
+
+    def save(self, path: Path) -> None:
+        """Write the snapshot next to its final name first, so a crash never leaves half a file."""
+        partial = path.with_name(path.name + ".partial")
+        try:
+            partial.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n")
+            partial.replace(path)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise SnapshotError(f"cannot write snapshot {path}: {exc.strerror or exc}") from exc
+
+    @classmethod
+    def load(cls, path: Path) -> RawEvidence:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SnapshotError(f"snapshot {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise SnapshotError(
+                f"snapshot {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                f"{exc.msg})"
+            ) from None
+        try:
+            return cls.from_json(document)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SnapshotError(f"snapshot {path} is not a diagnose snapshot: {exc}") from None
+
+    @classmethod
+    def from_json(cls, document: Any) -> RawEvidence:
+        if not isinstance(document, dict) or document.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"its format is not {SNAPSHOT_FORMAT!r}")
+        payloads = document["payloads"]
+        if not isinstance(payloads, dict) or not set(payloads) <= {k.value for k in Key}:
+            raise ValueError("'payloads' names unknown evidence")
+        taken_at = datetime.fromisoformat(document["taken_at"])
+        subject = document["subject"]
+        return cls(
+            subject=Subject(SubjectKind(subject["kind"]), str(subject["ref"])),
+            mode=str(document["mode"]),
+            tenant=str(document["tenant"]),
+            taken_at=taken_at if taken_at.tzinfo else taken_at.replace(tzinfo=UTC),
+            payloads=payloads,
+            problems={
+                str(key): Problem(Service(p["service"]), ProblemKind(p["kind"]), str(p["message"]))
+                for key, p in document["problems"].items()
+            },
+            calls=[
+                ApiCall(
+                    service=Service(c["service"]),
+                    method=str(c["method"]),
+                    path=str(c["path"]),
+                    status=None if c["status"] is None else int(c["status"]),
+                    ms=float(c["ms"]),
+                    round=int(c["round"]),
+                    correlation_id=c.get("correlation_id"),
+                )
+                for c in document["calls"]
+            ],
+            tool_version=str(document.get("tool_version", "")),
+        )
+
+
+class Evidence:
+    """The parsed, read-only view of `RawEvidence` that checks are given."""
+
+    def __init__(self, raw: RawEvidence) -> None:
+        self.raw = raw
+
+    @property
+    def subject(self) -> Subject:
+        return self.raw.subject
+
+    def has(self, key: Key) -> bool:
+        return key.value in self.raw.payloads or key.value in self.raw.problems
+
+    def payload(self, key: Key) -> Any:
+        """The raw payload; raises `Unavailable` when it was not (or could not be) fetched."""
+        problem = self.raw.problems.get(key.value)
+        if problem is not None:
+            raise Unavailable(problem)
+        if key.value not in self.raw.payloads:
+            raise Unavailable(
+                Problem(_SERVICE[key], ProblemKind.NOT_FETCHED, f"{key.value} was not fetched")
+            )
+        return self.raw.payloads[key.value]
+
+    def service_problem(self, service: Service) -> Problem | None:
+        """The first problem that says the service itself is unusable: unreachable, or our
+        credentials refused. (A rate limit or a bad answer to one call concerns that call only.)"""
+        for problem in self.raw.problems.values():
+            if problem.service is service and problem.kind in _SERVICE_WIDE:
+                return problem
+        return None
+
+    def service_answered(self, service: Service) -> bool:
+        return any(
+            c.service is service and c.status is not None and (c.status < 400 or c.status == 404)
+            for c in self.raw.calls
+        )
+
+    # -- parsed views ---------------------------------------------------------------------------
+
+    @cached_property
+    def connections(self) -> tuple[XeroConnection, ...]:
+        return tuple(parse.connection(c) for c in _records(self.payload(Key.XERO_CONNECTIONS)))
+
+    @cached_property
+    def learner(self) -> Learner | None:
+        item = self.payload(Key.WISENET_LEARNER)
+        return parse.learner(item) if isinstance(item, Mapping) else None
+
+    @cached_property
+    def wisenet_invoices(self) -> tuple[WisenetInvoice, ...]:
+        return tuple(
+            parse.wisenet_invoice(i) for i in _records(self.payload(Key.WISENET_INVOICES))
+        )
+
+    @cached_property
+    def contact(self) -> XeroContact | None:
+        contacts = _envelope(self.payload(Key.XERO_CONTACT), "Contacts")
+        return parse.contact(contacts[0]) if contacts else None
+
+    @cached_property
+    def candidates(self) -> tuple[XeroContact, ...]:
+        """Contacts the name and email searches returned, each once."""
+        found: dict[str, XeroContact] = {}
+        for key in (Key.XERO_SEARCH_NAME, Key.XERO_SEARCH_EMAIL):
+            if key is Key.XERO_SEARCH_EMAIL and not self.has(key):
+                continue  # a learner without an email is not searched by email
+            for record in _envelope(self.payload(key), "Contacts"):
+                parsed = parse.contact(record)
+                found.setdefault(parsed.contact_id, parsed)
+        return tuple(found.values())
+
+    @cached_property
+    def xero_invoices(self) -> tuple[XeroInvoice, ...]:
+        return tuple(parse.invoice(i) for i in _envelope(self.payload(Key.XERO_INVOICES), "Invoices"))
+
+    def invoice_contact(self, invoice: XeroInvoice) -> XeroContact | None:
+        """The full contact an invoice was raised on, from whichever fetch holds it."""
+        if self.has(Key.XERO_INVOICE_CONTACTS):
+            for record in _envelope(self.payload(Key.XERO_INVOICE_CONTACTS), "Contacts"):
+                if parse.text(record, "ContactID") == invoice.contact_id:
+                    return parse.contact(record)
+            return None
+        learner_contact = self.contact
+        if learner_contact and learner_contact.contact_id == invoice.contact_id:
+            return learner_contact
+        return None
+
+    @cached_property
+    def alerts(self) -> tuple[EventAlert, ...] | None:
+        """Event Alerts rows, or None when no export (and no sandbox alerts) was given."""
+        if not self.has(Key.EVENT_ALERTS):
+            return None
+        return tuple(parse.event_alert(a) for a in _records(self.payload(Key.EVENT_ALERTS)))
+
+
+def _records(payload: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(payload, list):
+        return []
+    return [r for r in payload if isinstance(r, Mapping)]
+
+
+def _envelope(payload: Any, collection: str) -> list[Mapping[str, Any]]:
+    if not isinstance(payload, Mapping):
+        return []
+    return _records(payload.get(collection))

@@ -1,0 +1,291 @@
+"""Gather: fetch everything one subject needs, concurrently, in as few rounds as possible.
+
+For a learner given by LearnerId the critical path is two rounds:
+
+    round 1   Wisenet learner · Wisenet invoices · Xero /connections
+    round 2   Xero contact by Contact Code · contact search by name · by email ·
+              Xero invoices of that Contact Code
+
+Anything that cannot be fetched is recorded as a `Problem` under its evidence key, so the checks
+that need it report `error` with the cause while the rest of the diagnosis still stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from diagnose import parse
+from diagnose.errors import NotFoundError, SourceError, UsageError
+from diagnose.evidence import Key, RawEvidence
+from diagnose.model import Problem, ProblemKind, Service, Subject, SubjectKind
+from diagnose.refs import InvoiceRef, LearnerRef
+from diagnose.sources.http import CallLog
+from diagnose.sources.wisenet import WisenetClient
+from diagnose.sources.xero import XeroClient, is_safe_code
+
+_MISSING: Any = object()
+
+
+@dataclass
+class Sources:
+    """Both clients for one diagnosis, sharing one call log."""
+
+    wisenet: WisenetClient
+    xero: XeroClient
+    log: CallLog
+    mode: str  # "sandbox" or "live"
+    tenant: str
+    alerts: list[Any] | None = None  # Event Alerts rows, when known
+
+
+class _Gatherer:
+    def __init__(self, sources: Sources, subject: Subject) -> None:
+        self.sources = sources
+        self.raw = RawEvidence(subject=subject, mode=sources.mode, tenant=sources.tenant)
+        self.raw.calls = sources.log.calls
+        if sources.alerts is not None:
+            self.raw.payloads[Key.EVENT_ALERTS] = sources.alerts
+
+    async def wave(self, *fetches: Awaitable[Any]) -> list[Any]:
+        """One round of concurrent calls."""
+        self.sources.log.round += 1
+        return list(await asyncio.gather(*fetches))
+
+    async def fetch(self, key: Key, call: Awaitable[Any]) -> Any:
+        try:
+            value = await call
+        except SourceError as exc:
+            self.raw.problems[key] = exc.problem
+            return _MISSING
+        self.raw.payloads[key] = value
+        return value
+
+    def missing(self, key: Key, why: str) -> None:
+        service = Service(key.value.split(".", 1)[0])
+        self.raw.problems[key] = Problem(service, ProblemKind.NOT_FETCHED, why)
+
+    def choose_tenant(self, connections: Any) -> bool:
+        """Use the first connected organisation unless the profile named one."""
+        xero = self.sources.xero
+        if xero.tenant_id:
+            return True
+        if connections is _MISSING:
+            return False
+        for record in connections:
+            if isinstance(record, Mapping) and parse.text(record, "tenantType") == "ORGANISATION":
+                xero.tenant_id = parse.text(record, "tenantId")
+                return True
+        return False
+
+    async def nothing(self) -> None:
+        return None
+
+    # -- the learner's Xero side ----------------------------------------------------------------
+
+    def xero_for_learner(self, item: Mapping[str, Any]) -> list[Awaitable[Any]]:
+        """Round-2 calls for a learner: contact by code, look-alike searches, invoices."""
+        learner = parse.learner(item)
+        assert learner is not None
+        xero = self.sources.xero
+        code = learner.learner_number
+        calls: list[Awaitable[Any]] = []
+        if is_safe_code(code):
+            calls.append(self.fetch(Key.XERO_CONTACT, xero.contact_by_number(code)))
+            calls.append(self.fetch(Key.XERO_INVOICES, xero.invoices(contact_code=code)))
+        else:
+            calls.append(self.contact_by_odd_code(code))
+        if learner.full_name:
+            calls.append(self.fetch(Key.XERO_SEARCH_NAME, xero.contacts(search_term=learner.full_name)))
+        else:
+            self.raw.payloads[Key.XERO_SEARCH_NAME] = {"Contacts": []}
+        if learner.email.strip():
+            email = learner.email.strip()
+            calls.append(self.fetch(Key.XERO_SEARCH_EMAIL, xero.contacts(search_term=email)))
+        return calls
+
+    async def contact_by_odd_code(self, code: str) -> None:
+        """A Contact Code that cannot go in a path or `where`: search for it, match exactly, then
+        read that contact's invoices by ContactID (one extra round, only in this rare case)."""
+        if not code:
+            self.raw.payloads[Key.XERO_CONTACT] = None
+            self.raw.payloads[Key.XERO_INVOICES] = {"Invoices": []}
+            return
+        body = await self.fetch(Key.XERO_CONTACT, self.sources.xero.contacts(search_term=code))
+        if body is _MISSING:
+            self.missing(Key.XERO_INVOICES, "Xero invoices were not asked: the contact search failed")
+            return
+        exact = [
+            c
+            for c in (body or {}).get("Contacts", [])
+            if isinstance(c, Mapping) and parse.text(c, "ContactNumber").strip() == code
+        ]
+        self.raw.payloads[Key.XERO_CONTACT] = {"Contacts": exact[:1]} if exact else None
+        if not exact:
+            self.raw.payloads[Key.XERO_INVOICES] = {"Invoices": []}
+            return
+        contact_id = parse.text(exact[0], "ContactID")
+        await self.fetch(Key.XERO_INVOICES, self.sources.xero.invoices(contact_ids=[contact_id]))
+
+    def xero_unavailable(self, keys: Sequence[Key], why: str) -> None:
+        for key in keys:
+            self.missing(key, why)
+
+
+_LEARNER_XERO_KEYS = (Key.XERO_CONTACT, Key.XERO_INVOICES, Key.XERO_SEARCH_NAME)
+
+
+async def gather_learner(ref: LearnerRef, sources: Sources, *, typed: str) -> RawEvidence:
+    g = _Gatherer(sources, Subject(SubjectKind.LEARNER, typed))
+    wisenet, xero = sources.wisenet, sources.xero
+    if ref.kind == "id":
+        item, _, connections = await g.wave(
+            g.fetch(Key.WISENET_LEARNER, wisenet.learner(ref.learner_id)),
+            g.fetch(Key.WISENET_INVOICES, wisenet.invoices(ref.learner_id)),
+            g.fetch(Key.XERO_CONNECTIONS, xero.connections()),
+        )
+    else:
+        lookup = (
+            wisenet.find_learners(number=ref.value)
+            if ref.kind == "number"
+            else wisenet.find_learners(search=ref.value)
+        )
+        matches, connections = await g.wave(
+            g.fetch(Key.WISENET_MATCHES, lookup),
+            g.fetch(Key.XERO_CONNECTIONS, xero.connections()),
+        )
+        item = _MISSING if matches is _MISSING else _pick(ref, matches)
+        if item is _MISSING:
+            g.raw.problems[Key.WISENET_LEARNER] = g.raw.problems[Key.WISENET_MATCHES]
+        else:
+            g.raw.payloads[Key.WISENET_LEARNER] = item
+    if item is None:
+        raise NotFoundError(
+            f"no Wisenet learner has {ref.describe()} {ref.value!r} "
+            f"({sources.mode} tenant {sources.tenant!r})"
+        )
+    if item is _MISSING:
+        g.missing(Key.WISENET_INVOICES, "the learner's invoices were not asked: no learner")
+        g.xero_unavailable(_LEARNER_XERO_KEYS, "not asked: the Wisenet learner could not be read")
+        return g.raw
+    round_two = []
+    if Key.WISENET_INVOICES not in g.raw.payloads and Key.WISENET_INVOICES not in g.raw.problems:
+        learner = parse.learner(item)
+        if learner is not None:
+            round_two.append(
+                g.fetch(Key.WISENET_INVOICES, wisenet.invoices(learner.learner_id))
+            )
+    if g.choose_tenant(connections):
+        round_two.extend(g.xero_for_learner(item))
+    else:
+        g.xero_unavailable(_LEARNER_XERO_KEYS, "not asked: no Xero organisation is connected")
+    if round_two:
+        await g.wave(*round_two)
+    return g.raw
+
+
+def _pick(ref: LearnerRef, matches: list[Any]) -> Any:
+    """The one learner a RefInternal or name means; None when none; UsageError when several."""
+    parsed = [
+        (m, learner)
+        for m in matches
+        if isinstance(m, Mapping) and (learner := parse.learner(m)) is not None
+    ]
+    wanted = ref.value.casefold()
+    if ref.kind == "number":
+        exact = [m for m, learner in parsed if learner.learner_number.casefold() == wanted]
+        return exact[0] if exact else None
+    chosen = [(m, x) for m, x in parsed if x.full_name.casefold() == wanted] or parsed
+    if len(chosen) == 1:
+        return chosen[0][0]
+    if not chosen:
+        return None
+    lines = "\n".join(
+        f"  {x.learner_id:>8}  {x.learner_number:<12} {x.full_name}" for _, x in chosen[:20]
+    )
+    more = f"\n  … and {len(chosen) - 20} more" if len(chosen) > 20 else ""
+    raise UsageError(
+        f"{len(chosen)} learners match {ref.value!r}; run again with one LearnerId:\n{lines}{more}"
+    )
+
+
+async def gather_invoice(ref: InvoiceRef, sources: Sources, *, typed: str) -> RawEvidence:
+    g = _Gatherer(sources, Subject(SubjectKind.INVOICE, typed))
+    wisenet, xero = sources.wisenet, sources.xero
+    if not xero.tenant_id:
+        (connections,) = await g.wave(g.fetch(Key.XERO_CONNECTIONS, xero.connections()))
+        if not g.choose_tenant(connections):
+            g.missing(Key.XERO_INVOICES, "not asked: no Xero organisation is connected")
+            return g.raw
+        connections_call: Awaitable[Any] = g.nothing()
+    else:
+        connections_call = g.fetch(Key.XERO_CONNECTIONS, xero.connections())
+    lookup = (
+        _invoice_by_id(xero, ref.value) if ref.kind == "id" else xero.invoices(numbers=[ref.value])
+    )
+    body, _ = await g.wave(g.fetch(Key.XERO_INVOICES, lookup), connections_call)
+    if body is _MISSING:
+        return g.raw
+    invoices = [parse.invoice(i) for i in body.get("Invoices", []) if isinstance(i, Mapping)]
+    if not invoices:
+        raise NotFoundError(
+            f"no Xero invoice has {'InvoiceID' if ref.kind == 'id' else 'number'} "
+            f"{ref.value!r} ({sources.mode} tenant {sources.tenant!r})"
+        )
+    contact_ids = [i.contact_id for i in invoices]
+    summary_code = next((i.contact_number for i in invoices if i.contact_number), None)
+    first = [g.fetch(Key.XERO_INVOICE_CONTACTS, xero.contacts_by_ids(contact_ids))]
+    if summary_code:  # the list told us the Contact Code: look the learner up at once
+        first.append(_learner_by_code(g, summary_code))
+    await g.wave(*first)
+    if not summary_code:
+        contacts = g.raw.payloads.get(Key.XERO_INVOICE_CONTACTS) or {}
+        codes = [
+            parse.text(c, "ContactNumber").strip()
+            for c in contacts.get("Contacts", [])
+            if isinstance(c, Mapping)
+        ]
+        code = next((c for c in codes if c), None)
+        if code is None:
+            return g.raw  # no Contact Code: no learner to look at
+        await g.wave(_learner_by_code(g, code))
+    item = g.raw.payloads.get(Key.WISENET_LEARNER)
+    if isinstance(item, Mapping) and (learner := parse.learner(item)) is not None:
+        rest = [g.fetch(Key.WISENET_INVOICES, wisenet.invoices(learner.learner_id))]
+        rest += [
+            g.fetch(Key.XERO_SEARCH_NAME, xero.contacts(search_term=learner.full_name))
+            if learner.full_name
+            else g.nothing()
+        ]
+        if learner.email.strip():
+            rest.append(
+                g.fetch(Key.XERO_SEARCH_EMAIL, xero.contacts(search_term=learner.email.strip()))
+            )
+        await g.wave(*rest)
+        if not learner.full_name:
+            g.raw.payloads[Key.XERO_SEARCH_NAME] = {"Contacts": []}
+    return g.raw
+
+
+async def _invoice_by_id(xero: XeroClient, invoice_id: str) -> Any:
+    body = await xero.invoice(invoice_id)
+    return body if body is not None else {"Invoices": []}
+
+
+async def _learner_by_code(g: _Gatherer, code: str) -> None:
+    """The learner whose RefInternal is `code`, with that code's contact, side by side."""
+    wisenet, xero = g.sources.wisenet, g.sources.xero
+    contact_call: Awaitable[Any] = (
+        g.fetch(Key.XERO_CONTACT, xero.contact_by_number(code)) if is_safe_code(code) else g.nothing()
+    )
+    matches, _ = await asyncio.gather(
+        g.fetch(Key.WISENET_MATCHES, wisenet.find_learners(number=code)), contact_call
+    )
+    if not is_safe_code(code):
+        g.raw.payloads[Key.XERO_CONTACT] = None
+    if matches is _MISSING:
+        g.raw.problems[Key.WISENET_LEARNER] = g.raw.problems[Key.WISENET_MATCHES]
+        return
+    g.raw.payloads[Key.WISENET_LEARNER] = _pick(LearnerRef("number", code), matches)

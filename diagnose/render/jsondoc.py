@@ -1,0 +1,71 @@
+"""The `--json` document: one object, `schema_version` first, stable keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diagnose import __version__
+from diagnose.checking import Check
+from diagnose.errors import ExitCode
+from diagnose.model import Diagnosis, Finding, Status
+
+SCHEMA_VERSION = 1
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.check_id,
+        "status": f.status.value,
+        "title": f.title,
+        "message": f.message,
+        "fix": f.fix,
+        "target": {"kind": f.target.kind.value, "key": f.target.key, "label": f.target.label},
+        "evidence": dict(f.evidence),
+        "links": list(f.links),
+        "cause": f.cause.value if f.cause else None,
+    }
+
+
+def diagnosis_json(d: Diagnosis, exit_code: ExitCode) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "diagnose", "version": __version__},
+        "mode": d.mode,
+        "tenant": d.tenant,
+        "checked_at": d.taken_at.isoformat(),
+        "subject": {"kind": d.subject.kind.value, "ref": d.subject.ref, "label": d.headline},
+        "status": d.status.value,
+        "exit_code": int(exit_code),
+        "summary": {s.value: d.count(s) for s in Status},
+        "findings": [finding_json(f) for f in d.findings],
+        "calls": [
+            {
+                "service": c.service.value,
+                "method": c.method,
+                "path": c.path,
+                "status": c.status,
+                "ms": c.ms,
+                "round": c.round,
+                "correlation_id": c.correlation_id,
+            }
+            for c in d.calls
+        ],
+        "rounds": d.rounds,
+    }
+
+
+def catalogue_json(checks: tuple[Check, ...]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "checks": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "applies_to": c.applies_to,
+                "requires": list(c.requires),
+                "explanation": c.explanation,
+                "fix": c.fix,
+            }
+            for c in checks
+        ],
+    }

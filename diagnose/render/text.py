@@ -1,0 +1,137 @@
+"""Doctor-style terminal output: one line a check (✓ ! ✗ – ☠), the fix under each failure,
+grouped by what the finding is about, and a one-line summary."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import typer
+
+from diagnose import __version__
+from diagnose.checking import Check
+from diagnose.model import Diagnosis, Finding, Status
+
+COLOURS = {
+    Status.PASS: "green",
+    Status.WARN: "yellow",
+    Status.FAIL: "red",
+    Status.SKIP: "bright_black",
+    Status.ERROR: "magenta",
+}
+WIDTH = 100
+NOTEWORTHY = (Status.FAIL, Status.WARN, Status.ERROR)
+
+
+def _glyph(status: Status) -> str:
+    return typer.style(status.glyph, fg=COLOURS[status], bold=status is not Status.SKIP)
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines.extend(
+            textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent)
+            or [indent]
+        )
+    return lines
+
+
+def banner(d: Diagnosis) -> list[str]:
+    if d.mode == "sandbox":
+        where = typer.style(
+            f"SANDBOX · {d.tenant} · sample data, not your organisation", fg="cyan", bold=True
+        )
+    else:
+        where = f"{d.tenant}"
+    checked = d.taken_at.strftime("%Y-%m-%d %H:%M UTC")
+    return [
+        f"diagnose {__version__} · {where}",
+        typer.style(d.headline, bold=True) + f" · checked {checked}",
+    ]
+
+
+def _evidence_lines(evidence: Mapping[str, Any]) -> Iterator[str]:
+    for key, value in evidence.items():
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            yield f"      {key}:"
+            for row in value:
+                yield "        - " + ", ".join(f"{k}={v}" for k, v in row.items())
+        else:
+            yield f"      {key}: {value}"
+
+
+def finding_lines(f: Finding, verbose: bool) -> list[str]:
+    lines = [f"  {_glyph(f.status)} {f.check_id:<24} {f.message}"]
+    if verbose:
+        lines += _wrap(f.title, "      ")
+    for link in f.links:
+        lines.append(f"      → {link}")
+    if f.fix and f.status in (Status.FAIL, Status.WARN):
+        fix = f.fix.replace("\n", " ")
+        wrapped = _wrap("Fix: " + fix, "      ")
+        lines += [typer.style(line, fg="bright_white") for line in wrapped]
+    if verbose and f.evidence:
+        lines += list(_evidence_lines(f.evidence))
+    return lines
+
+
+def summary(d: Diagnosis, elapsed: float | None) -> str:
+    parts = [
+        f"{d.count(Status.FAIL)} failed",
+        f"{d.count(Status.WARN)} warning(s)",
+        f"{d.count(Status.ERROR)} could not be decided",
+        f"{d.count(Status.PASS)} passed",
+        f"{d.count(Status.SKIP)} skipped",
+    ]
+    calls = f"{len(d.calls)} API calls in {d.rounds} round(s)"
+    if elapsed is not None:
+        calls += f", {elapsed:.2f} s"
+    verdict = {
+        Status.PASS: "Nothing blocks the sync.",
+        Status.WARN: "Nothing blocks the sync, but look at the warnings.",
+        Status.FAIL: "The sync is blocked: follow the fixes above.",
+        Status.ERROR: "Some checks could not be decided: the verdict is incomplete.",
+    }.get(d.status, "")
+    head = typer.style(f"{d.status.glyph} {verdict}", fg=COLOURS[d.status], bold=True)
+    return f"{head}\n{' · '.join(parts)} ({calls})"
+
+
+def diagnosis_text(d: Diagnosis, *, verbose: bool = False, elapsed: float | None = None) -> str:
+    lines = banner(d)
+    groups: dict[str, list[Finding]] = {}
+    for f in d.findings:
+        groups.setdefault(f.target.label, []).append(f)
+    for label, findings in groups.items():
+        shown = [f for f in findings if verbose or f.status in NOTEWORTHY]
+        if not shown:
+            continue
+        lines.append("")
+        lines.append(typer.style(label, underline=True))
+        for f in shown:
+            lines += finding_lines(f, verbose)
+    if verbose and d.calls:
+        lines.append("")
+        lines.append(typer.style("API calls", underline=True))
+        for c in d.calls:
+            status = c.status if c.status is not None else "no answer"
+            corr = f"  correlation {c.correlation_id}" if c.correlation_id else ""
+            lines.append(
+                f"  r{c.round} {c.service.value:<7} {c.method} {c.path}  → {status}  {c.ms:.0f} ms{corr}"
+            )
+    lines.append("")
+    lines.append(summary(d, elapsed))
+    return "\n".join(lines)
+
+
+def catalogue_text(checks: tuple[Check, ...], verbose: bool = False) -> str:
+    lines = []
+    for c in checks:
+        needs = f"  (needs {', '.join(c.requires)})" if c.requires and verbose else ""
+        lines.append(f"{c.id:<26} {c.applies_to:<8} {c.title}{needs}")
+        if verbose:
+            lines += _wrap(c.explanation, "    ")
+            lines += _wrap("Fix: " + c.fix.replace("\n", " "), "    ")
+            lines.append("")
+    return "\n".join(lines)

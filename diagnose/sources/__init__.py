@@ -1,0 +1,1 @@
+"""Sources: the only code that talks to Wisenet and Xero (through `diagnose.sources.http`)."""

@@ -1,0 +1,148 @@
+"""The one module of ours that imports httpx.
+
+Everything the rest of the code needs from HTTP goes through `Session`: a GET that records
+itself in the `CallLog`, returns decoded JSON (or None for a 404), and turns every failure of
+the network, the service or its body into a `SourceError` carrying a `Problem`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from diagnose.errors import SourceError
+from diagnose.model import ApiCall, Problem, ProblemKind, Service
+
+DEFAULT_TIMEOUT = 15.0
+
+
+@dataclass
+class CallLog:
+    """Every call made for one diagnosis; `round` is set by the gatherer before each wave."""
+
+    calls: list[ApiCall] = field(default_factory=list)
+    round: int = 0
+
+
+class Session:
+    def __init__(
+        self,
+        service: Service,
+        base_url: str,
+        log: CallLog,
+        *,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.service = service
+        self.log = log
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Accept": "application/json", **(headers or {})},
+            transport=transport,
+            timeout=timeout,
+        )
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """The decoded JSON body, or None when the service says the record does not exist."""
+        round_ = self.log.round
+        request = self._client.build_request("GET", path, params=params, headers=headers)
+        shown = request.url.raw_path.decode("ascii", "replace")
+        started = time.perf_counter()
+        try:
+            response = await self._client.send(request)
+        except httpx.TimeoutException:
+            self._record(shown, None, started, round_)
+            raise self._error(ProblemKind.TIMEOUT, "did not answer in time") from None
+        except httpx.HTTPError as exc:
+            self._record(shown, None, started, round_)
+            reason = str(exc) or type(exc).__name__
+            raise self._error(ProblemKind.UNREACHABLE, f"could not be reached ({reason})") from None
+        self._record(shown, response.status_code, started, round_, response.headers)
+        return self._decode(response)
+
+    def _record(
+        self,
+        path: str,
+        status: int | None,
+        started: float,
+        round_: int,
+        headers: httpx.Headers | None = None,
+    ) -> None:
+        self.log.calls.append(
+            ApiCall(
+                service=self.service,
+                method="GET",
+                path=path,
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                round=round_,
+                correlation_id=headers.get("xero-correlation-id") if headers else None,
+            )
+        )
+
+    def _error(self, kind: ProblemKind, what: str) -> SourceError:
+        name = "Wisenet" if self.service is Service.WISENET else "Xero"
+        return SourceError(Problem(self.service, kind, f"{name} {what}"))
+
+    def _decode(self, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status == 404:
+            return None
+        if status == 429:
+            limit = response.headers.get("x-rate-limit-problem")
+            retry = response.headers.get("retry-after")
+            detail = f" ({limit} limit)" if limit else ""
+            after = f"; retry after {retry} s" if retry else ""
+            return self._raise(ProblemKind.RATE_LIMITED, f"rate-limited us{detail}{after}")
+        if status in (401, 403):
+            return self._raise(
+                ProblemKind.AUTH, f"refused our credentials (HTTP {status}{_reason(response)})"
+            )
+        if status >= 400:
+            return self._raise(
+                ProblemKind.BAD_RESPONSE, f"answered HTTP {status}{_reason(response)}"
+            )
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return self._raise(ProblemKind.BAD_RESPONSE, "sent a body that is not valid JSON")
+
+    def _raise(self, kind: ProblemKind, what: str) -> Any:
+        raise self._error(kind, what)
+
+
+def _reason(response: httpx.Response) -> str:
+    """A short reason from an error body, in either service's shape."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        text = response.text.strip().splitlines()[0][:160] if response.text.strip() else ""
+        return f": {text}" if text else ""
+    if isinstance(body, Mapping):
+        for key in ("Detail", "Message", "message", "error_description", "error"):
+            if isinstance(body.get(key), str) and body[key]:
+                return f": {body[key][:160]}"
+    return ""
+
+
+def asgi_transport(app: Any) -> httpx.AsyncBaseTransport:
+    """A transport that hands requests to an in-process ASGI app (the sandbox): no socket."""
+    return httpx.ASGITransport(app=app)

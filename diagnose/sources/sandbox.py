@@ -1,0 +1,47 @@
+"""Sources wired to the in-process sandbox: the real clients, an ASGI transport, no socket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from diagnose.gather import Sources
+from diagnose.model import Service
+from diagnose.sandbox.app import SANDBOX_API_KEY, SANDBOX_TOKEN, create_app
+from diagnose.sandbox.tenant import Tenant
+from diagnose.sources.http import CallLog, Session, asgi_transport
+from diagnose.sources.wisenet import WisenetClient
+from diagnose.sources.xero import XeroClient
+
+WISENET_URL = "http://wisenet.sandbox/v1"
+XERO_URL = "http://xero.sandbox"
+
+
+@asynccontextmanager
+async def sandbox_sources(tenant: Tenant) -> AsyncIterator[Sources]:
+    transport = asgi_transport(create_app(tenant))
+    log = CallLog()
+    async with (
+        Session(
+            Service.WISENET,
+            WISENET_URL,
+            log,
+            headers={"x-api-key": SANDBOX_API_KEY},
+            transport=transport,
+        ) as wisenet,
+        Session(
+            Service.XERO,
+            XERO_URL,
+            log,
+            headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+            transport=transport,
+        ) as xero,
+    ):
+        yield Sources(
+            wisenet=WisenetClient(wisenet),
+            xero=XeroClient(xero, tenant_id=tenant.tenant_id),
+            log=log,
+            mode="sandbox",
+            tenant=tenant.organisation,
+            alerts=tenant.event_alerts,
+        )

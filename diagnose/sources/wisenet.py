@@ -1,0 +1,53 @@
+"""Wisenet API v1: the calls a diagnosis needs, returning payloads exactly as Wisenet sends them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diagnose.sources.http import Session
+
+PAGE = 1000  # Wisenet's largest page
+
+
+class WisenetClient:
+    def __init__(self, session: Session, *, flavour: str = "AU") -> None:
+        self.session = session
+        self.learners_path = f"/learners{flavour}"
+
+    async def learner(self, learner_id: int) -> Any:
+        """`GET /learnersAU/{id}`: a `{Data, Relationships}` item, or None if there is none."""
+        return await self.session.get(f"{self.learners_path}/{learner_id}")
+
+    async def find_learners(
+        self, *, number: str | None = None, search: str | None = None, take: int = 50
+    ) -> list[Any]:
+        """Learners by RefInternal (`learnerNumberFilter`) or by name (`search`): one page."""
+        params: dict[str, str | int] = {"skip": 0, "take": take}
+        if number is not None:
+            params["learnerNumberFilter"] = number
+        if search is not None:
+            params["search"] = search
+        body = await self.session.get(self.learners_path, params=params)
+        return body if isinstance(body, list) else []
+
+    async def invoices(self, learner_id: int) -> list[Any]:
+        """The learner's Xero Invoices tab (`GET /invoices?learnerIdFilter=`), every page."""
+        rows: list[Any] = []
+        skip = 0
+        while True:
+            params: dict[str, str | int] = {"learnerIdFilter": learner_id, "skip": skip, "take": PAGE}
+            page = await self.session.get("/invoices", params=params)
+            if not isinstance(page, list):
+                return rows
+            rows.extend(page)
+            if len(page) < PAGE:
+                return rows
+            skip += PAGE
+
+    async def states(self) -> list[Any]:
+        body = await self.session.get("/combos/states")
+        return body if isinstance(body, list) else []
+
+    async def countries(self) -> list[Any]:
+        body = await self.session.get("/combos/countries")
+        return body if isinstance(body, list) else []

@@ -1,0 +1,112 @@
+"""Xero Accounting and Identity APIs: the calls a diagnosis needs.
+
+User text never goes into a `where` expression: Xero has no escape for `"` inside one. Lookups
+use the by-number path, the `IDs`/`InvoiceNumbers`/`ContactIDs` lists and `searchTerm`. The one
+`where` we send holds a Contact Code that has first matched `CONTACT_CODE`, which admits no
+quote, backslash or operator character.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from diagnose.sources.http import Session
+
+ACCOUNTING = "/api.xro/2.0"
+CONTACT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}")
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+ID_BATCH = 50  # longer ID lists make Xero answer a false 404
+MAX_PAGES = 50
+
+
+def is_safe_code(code: str) -> bool:
+    return CONTACT_CODE.fullmatch(code) is not None
+
+
+class XeroClient:
+    def __init__(self, session: Session, *, tenant_id: str | None = None) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def _headers(self) -> dict[str, str]:
+        return {"xero-tenant-id": self.tenant_id} if self.tenant_id else {}
+
+    async def _get(self, path: str, params: dict[str, str | int] | None = None) -> Any:
+        return await self.session.get(ACCOUNTING + path, params=params, headers=self._headers())
+
+    async def connections(self) -> list[Any]:
+        """`GET /connections`: the organisations our token may use (no tenant header)."""
+        body = await self.session.get("/connections")
+        return body if isinstance(body, list) else []
+
+    async def contact_by_number(self, code: str) -> Any:
+        """`GET /Contacts/{ContactNumber}`; archived contacts included; None when there is none."""
+        if not is_safe_code(code):
+            raise ValueError(f"{code!r} is not a Contact Code that can be looked up by path")
+        return await self._get(f"/Contacts/{quote(code, safe='')}")
+
+    async def contacts(
+        self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
+    ) -> Any:
+        """`GET /Contacts` with archived contacts included, one page (paged, so that
+        `MergedToContactID` is returned)."""
+        params: dict[str, str | int] = {"includeArchived": "true", "page": page}
+        if search_term is not None:
+            params["searchTerm"] = search_term
+        if ids:
+            params["IDs"] = ",".join(ids)
+        return await self._get("/Contacts", params)
+
+    async def contacts_by_ids(self, ids: Iterable[str]) -> dict[str, list[Any]]:
+        """Full contacts for a set of ContactIDs, batched; as one `{"Contacts": [...]}`."""
+        wanted = sorted({i for i in ids if GUID.fullmatch(i)})
+        found: list[Any] = []
+        for start in range(0, len(wanted), ID_BATCH):
+            body = await self.contacts(ids=wanted[start : start + ID_BATCH])
+            found.extend(_collection(body, "Contacts"))
+        return {"Contacts": found}
+
+    async def invoices(
+        self,
+        *,
+        numbers: Sequence[str] = (),
+        ids: Sequence[str] = (),
+        contact_ids: Sequence[str] = (),
+        contact_code: str | None = None,
+    ) -> dict[str, list[Any]]:
+        """`GET /Invoices`, every page, as one `{"Invoices": [...]}` (with line items)."""
+        params: dict[str, str | int] = {}
+        for name, values in (("InvoiceNumbers", numbers), ("IDs", ids), ("ContactIDs", contact_ids)):
+            if values:
+                if any("," in v for v in values):
+                    raise ValueError(f"{name} values cannot contain a comma")
+                params[name] = ",".join(values)
+        if contact_code is not None:
+            if not is_safe_code(contact_code):
+                raise ValueError(f"{contact_code!r} is not a Contact Code safe to filter on")
+            params["where"] = f'Contact.ContactNumber=="{contact_code}"'
+        found: list[Any] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = await self._get("/Invoices", {**params, "page": page})
+            rows = _collection(body, "Invoices")
+            found.extend(rows)
+            pagination = body.get("pagination") if isinstance(body, dict) else None
+            page_count = pagination.get("pageCount") if isinstance(pagination, dict) else None
+            if not rows or (isinstance(page_count, int) and page >= page_count):
+                break
+        return {"Invoices": found}
+
+    async def invoice(self, invoice_id: str) -> Any:
+        """`GET /Invoices/{InvoiceID}`: an envelope, or None when there is none."""
+        if not GUID.fullmatch(invoice_id):
+            raise ValueError(f"{invoice_id!r} is not an InvoiceID")
+        return await self._get(f"/Invoices/{invoice_id}")
+
+
+def _collection(body: Any, name: str) -> list[Any]:
+    if isinstance(body, dict) and isinstance(body.get(name), list):
+        return list(body[name])
+    return []
