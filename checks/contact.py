@@ -67,7 +67,7 @@ def contact_active(contact: XeroContact) -> Outcome:
             f"{contact.name} was merged into contact {contact.merged_to} and archived",
             fix="In Xero, open the surviving contact and merge it the other way (into the "
             "contact with the Contact Code), or ask for the Contact Code to be moved to the "
-            "surviving contact; then re-tick \"Sync to Xero\" in Wisenet.",
+            'surviving contact; then re-tick "Sync to Xero" in Wisenet.',
             links=(*links, xero_contact_link(contact.merged_to)),
             merged_to=contact.merged_to,
             **_brief(contact),
@@ -132,10 +132,19 @@ def contact_duplicates(
     links = tuple(xero_contact_link(c.contact_id) for c, _ in lookalikes)
     active = [c for c, _ in lookalikes if c.status == "ACTIVE"]
     if active:
-        names = ", ".join(f"{c.name} ({c.status.lower()})" for c in active)
+        names = ", ".join(c.name for c in active)
+        lost_code = None
+        if contact is None:
+            lost_code = (
+                "No contact carries the Contact Code, so this is most likely the learner's own "
+                "contact, whose code was lost (typically in a merge). Have its Contact Code set "
+                f"to {learner.learner_number} through the API (Xero's screens cannot set it); "
+                "merge any other look-alikes into it."
+            )
         return failed(
             f"{len(active)} active contact(s) look like this learner but have no Contact Code: "
             f"{names}",
+            fix=lost_code,
             links=links,
             contacts=rows,
             searched=len(candidates),

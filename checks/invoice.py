@@ -3,6 +3,8 @@ is not working from Xero to Wisenet".)"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from diagnose.checking import (
     Outcome,
     check,
@@ -20,7 +22,7 @@ SYNCED_STATUSES = ("AUTHORISED", "PAID", "VOIDED", "DELETED")
 UNSYNCED_STATUSES = ("DRAFT", "SUBMITTED")
 
 
-def _brief(invoice: XeroInvoice) -> dict[str, object]:
+def _brief(invoice: XeroInvoice) -> dict[str, Any]:
     return {
         "invoice_id": invoice.invoice_id,
         "number": invoice.number,
@@ -225,10 +227,12 @@ def invoice_in_wisenet(
     differences = []
     if row.status != invoice.status:
         differences.append(f"status {row.status} in Wisenet, {invoice.status} in Xero")
-    if row.total is not None and invoice.total is not None and abs(row.total - invoice.total) > 0.005:
-        differences.append(
-            f"total {_money(row.total)} in Wisenet, {_money(invoice.total)} in Xero"
-        )
+    if (
+        row.total is not None
+        and invoice.total is not None
+        and abs(row.total - invoice.total) > 0.005
+    ):
+        differences.append(f"total {_money(row.total)} in Wisenet, {_money(invoice.total)} in Xero")
     if differences:
         return failed(
             f"{invoice.number} is out of date in Wisenet: {'; '.join(differences)}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from functools import cache
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -104,7 +105,7 @@ def learner_address(learner: Learner) -> Outcome:
     and should lie in the state's range."""
     address = learner.street
     state = _state(learner, address)
-    shown = {
+    shown: dict[str, Any] = {
         "street": address.street_line,
         "suburb": address.suburb,
         "state": state or "",
@@ -213,7 +214,7 @@ def learner_field_mapping(learner: Learner, alerts: tuple[EventAlert, ...] | Non
     an exact match; anything else is refused with an Event Alert such as "NZCountry unknown"."""
     problems: list[str] = []
     address = learner.street
-    mapped: dict[str, str] = {}
+    mapped: dict[str, Any] = {}
     if address.state_id is not None:
         state = learner.states.get(address.state_id)
         if state is None:

@@ -32,7 +32,8 @@ app = typer.Typer(
 )
 
 JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print one JSON document on stdout; everything else on stderr.")
+    bool,
+    typer.Option("--json", help="Print one JSON document on stdout; everything else on stderr."),
 ]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Show passing checks, evidence and API calls.")
@@ -151,7 +152,12 @@ def learner(
     from diagnose.model import SubjectKind
 
     _diagnose(
-        SubjectKind.LEARNER, ref, as_json=as_json, verbose=verbose, only=only, save=save,
+        SubjectKind.LEARNER,
+        ref,
+        as_json=as_json,
+        verbose=verbose,
+        only=only,
+        save=save,
         sandbox=sandbox,
     )
 
@@ -172,16 +178,19 @@ def invoice(
     from diagnose.model import SubjectKind
 
     _diagnose(
-        SubjectKind.INVOICE, ref, as_json=as_json, verbose=verbose, only=only, save=save,
+        SubjectKind.INVOICE,
+        ref,
+        as_json=as_json,
+        verbose=verbose,
+        only=only,
+        save=save,
         sandbox=sandbox,
     )
 
 
 @app.command()
 def replay(
-    snapshot: Annotated[
-        Path, typer.Argument(metavar="FILE", help="A snapshot written by --save.")
-    ],
+    snapshot: Annotated[Path, typer.Argument(metavar="FILE", help="A snapshot written by --save.")],
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
     only: OnlyOpt = None,
@@ -225,7 +234,8 @@ def main() -> None:
     from typer._click import exceptions as click_exc  # Typer's vendored Click
 
     try:
-        code = app(standalone_mode=False)  # without standalone mode, typer.Exit returns its code
+        # without standalone mode, typer.Exit returns its code instead of exiting
+        code = app(prog_name="diagnose", standalone_mode=False)
     except click_exc.NoArgsIsHelpError:
         sys.exit(0)  # the help has been printed
     except click_exc.UsageError as exc:

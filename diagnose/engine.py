@@ -11,6 +11,7 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
@@ -31,6 +32,7 @@ from diagnose.model import (
 )
 
 ENTRY_POINT_GROUP = "diagnose.checks"
+FAMILY_ORDER = ("connection", "learner", "contact", "invoice", "alerts")
 _SATISFIED = (Status.PASS, Status.WARN)
 
 
@@ -57,9 +59,10 @@ def _checks_in(module: ModuleType | Any) -> Iterable[Check]:
 
 
 def order(checks: Iterable[Check]) -> tuple[Check, ...]:
+    """Dependencies first; otherwise the FAQ's order (families in `FAMILY_ORDER`, then plugins),
+    and within a family the order the checks are written in."""
     by_id = {c.id: c for c in checks}
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-    position = {cid: i for i, cid in enumerate(by_id)}
     for c in by_id.values():
         missing = [r for r in c.requires if r not in by_id]
         if missing:
@@ -69,11 +72,20 @@ def order(checks: Iterable[Check]) -> tuple[Check, ...]:
         sorter.prepare()
     except graphlib.CycleError as exc:
         raise CatalogueError(f"checks require each other in a cycle: {exc.args[1]}") from None
+    position = {cid: i for i, cid in enumerate(by_id)}
+
+    def preferred(c: Check) -> tuple[int, int]:
+        family = FAMILY_ORDER.index(c.family) if c.family in FAMILY_ORDER else len(FAMILY_ORDER)
+        return family, position[c.id]
+
+    remaining = sorted(by_id.values(), key=preferred)
+    placed: set[str] = set()
     result: list[Check] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=position.__getitem__)
-        result.extend(by_id[cid] for cid in ready)
-        sorter.done(*ready)
+    while remaining:
+        ready = next(c for c in remaining if placed.issuperset(c.requires))
+        remaining.remove(ready)
+        placed.add(ready.id)
+        result.append(ready)
     return tuple(result)
 
 
@@ -82,9 +94,7 @@ def select(catalogue: Sequence[Check], only: Sequence[str]) -> tuple[Check, ...]
     known = {c.id for c in catalogue}
     unknown = [cid for cid in only if cid not in known]
     if unknown:
-        raise UsageError(
-            f"unknown check id {unknown[0]!r}; 'diagnose checks' lists the catalogue"
-        )
+        raise UsageError(f"unknown check id {unknown[0]!r}; 'diagnose checks' lists the catalogue")
     wanted = set(only)
     by_id = {c.id: c for c in catalogue}
     stack = list(only)
@@ -190,10 +200,11 @@ def run(
     tenant_key = contexts[0].target.key
     learner_key = next((c.target.key for c in contexts if c.target.kind is TargetKind.LEARNER), "")
     for ctx in contexts:
+        lookup = partial(_lookup, results, ctx=ctx, tenant_key=tenant_key, learner_key=learner_key)
         for c in catalogue:
             if not _applies(c, ctx.target.kind):
                 continue
-            finding = _run_one(c, ctx, lambda cid: _lookup(results, cid, ctx, tenant_key, learner_key))
+            finding = _run_one(c, ctx, lookup)
             results[(c.id, ctx.target.key)] = finding
             if shown is None or c.id in shown:
                 findings.append(finding)
@@ -212,6 +223,7 @@ def run(
 def _lookup(
     results: Mapping[tuple[str, str], Finding],
     check_id: str,
+    *,
     ctx: Context,
     tenant_key: str,
     learner_key: str,

@@ -215,9 +215,7 @@ class Evidence:
 
     @cached_property
     def wisenet_invoices(self) -> tuple[WisenetInvoice, ...]:
-        return tuple(
-            parse.wisenet_invoice(i) for i in _records(self.payload(Key.WISENET_INVOICES))
-        )
+        return tuple(parse.wisenet_invoice(i) for i in _records(self.payload(Key.WISENET_INVOICES)))
 
     @cached_property
     def contact(self) -> XeroContact | None:
@@ -238,7 +236,9 @@ class Evidence:
 
     @cached_property
     def xero_invoices(self) -> tuple[XeroInvoice, ...]:
-        return tuple(parse.invoice(i) for i in _envelope(self.payload(Key.XERO_INVOICES), "Invoices"))
+        return tuple(
+            parse.invoice(i) for i in _envelope(self.payload(Key.XERO_INVOICES), "Invoices")
+        )
 
     def invoice_contact(self, invoice: XeroInvoice) -> XeroContact | None:
         """The full contact an invoice was raised on, from whichever fetch holds it."""

@@ -88,7 +88,8 @@ class _Gatherer:
     def xero_for_learner(self, item: Mapping[str, Any]) -> list[Awaitable[Any]]:
         """Round-2 calls for a learner: contact by code, look-alike searches, invoices."""
         learner = parse.learner(item)
-        assert learner is not None
+        if learner is None:
+            return []
         xero = self.sources.xero
         code = learner.learner_number
         calls: list[Awaitable[Any]] = []
@@ -98,7 +99,9 @@ class _Gatherer:
         else:
             calls.append(self.contact_by_odd_code(code))
         if learner.full_name:
-            calls.append(self.fetch(Key.XERO_SEARCH_NAME, xero.contacts(search_term=learner.full_name)))
+            calls.append(
+                self.fetch(Key.XERO_SEARCH_NAME, xero.contacts(search_term=learner.full_name))
+            )
         else:
             self.raw.payloads[Key.XERO_SEARCH_NAME] = {"Contacts": []}
         if learner.email.strip():
@@ -115,7 +118,9 @@ class _Gatherer:
             return
         body = await self.fetch(Key.XERO_CONTACT, self.sources.xero.contacts(search_term=code))
         if body is _MISSING:
-            self.missing(Key.XERO_INVOICES, "Xero invoices were not asked: the contact search failed")
+            self.missing(
+                Key.XERO_INVOICES, "Xero invoices were not asked: the contact search failed"
+            )
             return
         exact = [
             c
@@ -170,13 +175,11 @@ async def gather_learner(ref: LearnerRef, sources: Sources, *, typed: str) -> Ra
         g.missing(Key.WISENET_INVOICES, "the learner's invoices were not asked: no learner")
         g.xero_unavailable(_LEARNER_XERO_KEYS, "not asked: the Wisenet learner could not be read")
         return g.raw
-    round_two = []
+    round_two: list[Awaitable[Any]] = []
     if Key.WISENET_INVOICES not in g.raw.payloads and Key.WISENET_INVOICES not in g.raw.problems:
         learner = parse.learner(item)
         if learner is not None:
-            round_two.append(
-                g.fetch(Key.WISENET_INVOICES, wisenet.invoices(learner.learner_id))
-            )
+            round_two.append(g.fetch(Key.WISENET_INVOICES, wisenet.invoices(learner.learner_id)))
     if g.choose_tenant(connections):
         round_two.extend(g.xero_for_learner(item))
     else:
@@ -278,7 +281,9 @@ async def _learner_by_code(g: _Gatherer, code: str) -> None:
     """The learner whose RefInternal is `code`, with that code's contact, side by side."""
     wisenet, xero = g.sources.wisenet, g.sources.xero
     contact_call: Awaitable[Any] = (
-        g.fetch(Key.XERO_CONTACT, xero.contact_by_number(code)) if is_safe_code(code) else g.nothing()
+        g.fetch(Key.XERO_CONTACT, xero.contact_by_number(code))
+        if is_safe_code(code)
+        else g.nothing()
     )
     matches, _ = await asyncio.gather(
         g.fetch(Key.WISENET_MATCHES, wisenet.find_learners(number=code)), contact_call

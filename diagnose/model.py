@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date as Date
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -184,8 +185,8 @@ class XeroInvoice:
     amount_paid: float | None = None
     currency: str = ""
     reference: str = ""
-    date: date | None = None
-    due_date: date | None = None
+    date: Date | None = None
+    due_date: Date | None = None
     updated: datetime | None = None
     line_items: tuple[LineItem, ...] = ()
 
@@ -245,7 +246,7 @@ class Subject:
 
 
 class Status(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 — a status, not a password
     WARN = "warn"
     FAIL = "fail"
     SKIP = "skip"

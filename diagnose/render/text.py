@@ -117,9 +117,8 @@ def diagnosis_text(d: Diagnosis, *, verbose: bool = False, elapsed: float | None
         for c in d.calls:
             status = c.status if c.status is not None else "no answer"
             corr = f"  correlation {c.correlation_id}" if c.correlation_id else ""
-            lines.append(
-                f"  r{c.round} {c.service.value:<7} {c.method} {c.path}  → {status}  {c.ms:.0f} ms{corr}"
-            )
+            call = f"{c.service.value:<7} {c.method} {c.path}"
+            lines.append(f"  r{c.round} {call}  → {status}  {c.ms:.0f} ms{corr}")
     lines.append("")
     lines.append(summary(d, elapsed))
     return "\n".join(lines)

@@ -28,7 +28,7 @@ from starlette.routing import Mount, Route
 from diagnose.msdate import to_ms_date
 from diagnose.sandbox.tenant import Record, Tenant
 
-SANDBOX_API_KEY = "sandbox-wisenet-key"  # noqa: S105 — public demo credentials, by design
+SANDBOX_API_KEY = "sandbox-wisenet-key"
 SANDBOX_TOKEN = "sandbox-xero-token"  # noqa: S105
 XERO_PAGE = 100
 WISENET_MAX_TAKE = 1000
@@ -91,7 +91,9 @@ class _Wisenet:
         if "Data" in learner:
             return learner
         personal = learner.get("Personal") or {}
-        blocks = [personal.get(k) or {} for k in ("StreetAddress", "PostalAddress", "PermanentAddress")]
+        blocks = [
+            personal.get(k) or {} for k in ("StreetAddress", "PostalAddress", "PermanentAddress")
+        ]
         state_ids = {b.get("StateId") for b in blocks if isinstance(b, dict)}
         country_ids = {b.get("CountryId") for b in blocks if isinstance(b, dict)}
         return {
@@ -122,7 +124,8 @@ class _Wisenet:
         number = request.query_params.get("learnerNumberFilter")
         if number:
             rows = [
-                r for r in rows
+                r
+                for r in rows
                 if str((self.data(r).get("Personal") or {}).get("LearnerNumber", "")).casefold()
                 == number.casefold()
             ]
@@ -133,7 +136,8 @@ class _Wisenet:
         sync = request.query_params.get("syncToXeroFilter")
         if sync in ("true", "false"):
             rows = [
-                r for r in rows
+                r
+                for r in rows
                 if bool((self.data(r).get("Personal") or {}).get("SyncToXero")) == (sync == "true")
             ]
         return _json([self.item(r) for r in _paged(request, rows)])
@@ -164,7 +168,7 @@ def _name(data: Record) -> str:
 
 
 def _problem(status: int, title: str, detail: str) -> _Bad:
-    body = {
+    body: dict[str, Any] = {
         "Type": None,
         "Title": title,
         "Status": status,
@@ -264,7 +268,9 @@ class _Xero:
         if term:
             folded = term.casefold()
             fields = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")
-            rows = [c for c in rows if any(folded in str(c.get(f) or "").casefold() for f in fields)]
+            rows = [
+                c for c in rows if any(folded in str(c.get(f) or "").casefold() for f in fields)
+            ]
         if query.get("where"):
             raise _validation("Syntax error", "QueryParseException", 16)
         page = _page(query.get("page"))
@@ -298,7 +304,8 @@ class _Xero:
         self.authorise(request)
         key = request.path_params["key"]
         found = [
-            i for i in self.tenant.invoices
+            i
+            for i in self.tenant.invoices
             if str(i["InvoiceID"]).lower() == key.lower() or i.get("InvoiceNumber") == key
         ]
         if not found:
@@ -329,7 +336,8 @@ class _Xero:
                 raise _validation("Syntax error", "QueryParseException", 16)
             code = match.group(1)
             rows = [
-                i for i in rows
+                i
+                for i in rows
                 if self.contacts.get(i["Contact"]["ContactID"], {}).get("ContactNumber") == code
             ]
         page = _page(query.get("page"))

@@ -35,7 +35,11 @@ class WisenetClient:
         rows: list[Any] = []
         skip = 0
         while True:
-            params: dict[str, str | int] = {"learnerIdFilter": learner_id, "skip": skip, "take": PAGE}
+            params: dict[str, str | int] = {
+                "learnerIdFilter": learner_id,
+                "skip": skip,
+                "take": PAGE,
+            }
             page = await self.session.get("/invoices", params=params)
             if not isinstance(page, list):
                 return rows

@@ -79,7 +79,11 @@ class XeroClient:
     ) -> dict[str, list[Any]]:
         """`GET /Invoices`, every page, as one `{"Invoices": [...]}` (with line items)."""
         params: dict[str, str | int] = {}
-        for name, values in (("InvoiceNumbers", numbers), ("IDs", ids), ("ContactIDs", contact_ids)):
+        for name, values in (
+            ("InvoiceNumbers", numbers),
+            ("IDs", ids),
+            ("ContactIDs", contact_ids),
+        ):
             if values:
                 if any("," in v for v in values):
                     raise ValueError(f"{name} values cannot contain a comma")

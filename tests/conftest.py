@@ -1,0 +1,126 @@
+"""Shared helpers: run the real CLI entry point in-process, and build domain records by hand."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from diagnose.cli import main
+from diagnose.model import Address, Country, Learner, State, XeroContact, XeroInvoice
+from diagnose.sandbox import demo_tenant_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+    """Run `diagnose ARGS…` through the console-script entry point, as a user would."""
+    monkeypatch.delenv("DIAGNOSE_SANDBOX", raising=False)
+    monkeypatch.delenv("DIAGNOSE_DEBUG", raising=False)
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["diagnose", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        captured = capsys.readouterr()
+        code = exit_info.value.code
+        return Run(code if isinstance(code, int) else 0, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def demo_tenant() -> dict[str, Any]:
+    """A fresh copy of the built-in demo tenant, to change and write to a file."""
+    return json.loads(demo_tenant_path().read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def write_tenant(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
+    def write(tenant: dict[str, Any]) -> Path:
+        path = tmp_path / "tenant.json"
+        path.write_text(json.dumps(tenant), encoding="utf-8")
+        return path
+
+    return write
+
+
+NSW = State(1, "01", "NSW", "New South Wales")
+VIC = State(2, "02", "VIC", "Victoria")
+AUSTRALIA = Country(1101, "1101", "Australia")
+
+
+def make_learner(**changes: Any) -> Learner:
+    learner = Learner(
+        learner_id=123,
+        learner_number="STD0000123",
+        first_name="Jane",
+        last_name="Citizen",
+        email="jane.citizen@example.com",
+        sync_to_xero=True,
+        street=Address(
+            street_number="42",
+            street_name="Wallaby Way",
+            suburb="Sydney",
+            state_id=1,
+            postcode="2000",
+            country_id=1101,
+        ),
+        states={1: NSW, 2: VIC},
+        countries={1101: AUSTRALIA},
+    )
+    return replace(learner, **changes)
+
+
+def make_address(**changes: Any) -> Address:
+    return replace(make_learner().street, **changes)
+
+
+def make_contact(**changes: Any) -> XeroContact:
+    from diagnose.model import XeroAddress
+
+    contact = XeroContact(
+        contact_id="11111111-1111-1111-1111-111111111111",
+        contact_number="STD0000123",
+        status="ACTIVE",
+        name="Jane Citizen",
+        first_name="Jane",
+        last_name="Citizen",
+        email="jane.citizen@example.com",
+        addresses=(
+            XeroAddress("POBOX"),
+            XeroAddress("STREET", "42 Wallaby Way", "", "Sydney", "NSW", "2000", "Australia"),
+        ),
+    )
+    return replace(contact, **changes)
+
+
+def make_invoice(**changes: Any) -> XeroInvoice:
+    invoice = XeroInvoice(
+        invoice_id="22222222-2222-2222-2222-222222222222",
+        number="INV-0042",
+        type="ACCREC",
+        status="AUTHORISED",
+        contact_id="11111111-1111-1111-1111-111111111111",
+        contact_name="Jane Citizen",
+        contact_number=None,
+        total=1850.0,
+    )
+    return replace(invoice, **changes)
