@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from diagnose import __version__
-from diagnose.errors import DiagnoseError, ExitCode
+from diagnose.errors import DiagnoseError, ExitCode, diagnosis_exit_code
 
 if TYPE_CHECKING:
     from diagnose.model import Diagnosis, SubjectKind
@@ -80,21 +80,8 @@ def _split(only: list[str] | None) -> list[str]:
     return [part.strip() for item in only or [] for part in item.split(",") if part.strip()]
 
 
-def _exit_code(diagnosis: Diagnosis) -> ExitCode:
-    from diagnose.errors import exit_code_for
-    from diagnose.model import Status
-
-    causes = [f.cause for f in diagnosis.findings if f.status is Status.ERROR and f.cause]
-    worst = [exit_code_for(c) for c in causes]
-    if worst:
-        return max(worst)
-    if any(f.status in (Status.FAIL, Status.ERROR) for f in diagnosis.findings):
-        return ExitCode.CHECK_FAILED
-    return ExitCode.OK
-
-
 def _show(diagnosis: Diagnosis, *, as_json: bool, verbose: bool, elapsed: float | None) -> None:
-    code = _exit_code(diagnosis)
+    code = diagnosis_exit_code(diagnosis)
     if as_json:
         from diagnose.render.jsondoc import diagnosis_json
 

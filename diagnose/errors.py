@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from diagnose.model import Problem, ProblemKind
+from diagnose.model import Diagnosis, Problem, ProblemKind, Status
 
 
 class ExitCode(IntEnum):
@@ -64,3 +64,15 @@ def exit_code_for(kind: ProblemKind) -> ExitCode:
     if kind in (ProblemKind.RATE_LIMITED, ProblemKind.TIMEOUT):
         return ExitCode.RATE_LIMITED
     return ExitCode.UNREACHABLE
+
+
+def diagnosis_exit_code(diagnosis: Diagnosis) -> ExitCode:
+    """4 when a service rate-limited us or timed out, 3 when one was unreachable or refused us
+    (the verdict is incomplete either way), else 1 when a check failed or crashed, else 0."""
+    causes = [f.cause for f in diagnosis.findings if f.status is Status.ERROR and f.cause]
+    sources = [exit_code_for(c) for c in causes if c is not ProblemKind.NOT_FETCHED]
+    if sources:
+        return max(sources)
+    if any(f.status in (Status.FAIL, Status.ERROR) for f in diagnosis.findings):
+        return ExitCode.CHECK_FAILED
+    return ExitCode.OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from diagnose.gather import Sources
 from diagnose.model import Service
@@ -18,8 +19,9 @@ XERO_URL = "http://xero.sandbox"
 
 
 @asynccontextmanager
-async def sandbox_sources(tenant: Tenant) -> AsyncIterator[Sources]:
-    transport = asgi_transport(create_app(tenant))
+async def sandbox_sources(tenant: Tenant, *, app: Any = None) -> AsyncIterator[Sources]:
+    """Sources for `tenant`; `app` replaces the sandbox app (tests wrap it to watch or break it)."""
+    transport = asgi_transport(app if app is not None else create_app(tenant))
     log = CallLog()
     async with (
         Session(

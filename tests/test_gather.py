@@ -1,0 +1,214 @@
+"""Gathering: few calls, no user text in a Xero `where`, and honest errors when a service fails."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from diagnose import runner
+from diagnose.errors import ExitCode, diagnosis_exit_code
+from diagnose.gather import gather_invoice, gather_learner
+from diagnose.model import Diagnosis, Status
+from diagnose.refs import parse_invoice_ref, parse_learner_ref
+from diagnose.sandbox import demo_tenant_path
+from diagnose.sandbox.app import create_app
+from diagnose.sandbox.tenant import Tenant, load_tenant, parse_tenant
+from diagnose.sources.sandbox import sandbox_sources
+
+Seen = list[tuple[str, dict[str, list[str]]]]
+
+
+def watched(tenant: Tenant, seen: Seen, fault: Callable[[str], Any] | None = None) -> Any:
+    """The sandbox app, recording each request and optionally answering some with a fault."""
+    app = create_app(tenant)
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            seen.append((scope["path"], parse_qs(scope["query_string"].decode())))
+            answer = fault(scope["path"]) if fault else None
+            if isinstance(answer, BaseException):
+                raise answer
+            if answer is not None:
+                status, headers, *body = answer
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body[0] if body else b"{}"})
+                return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def diagnose_with(
+    kind: str, typed: str, tenant: Tenant, seen: Seen, fault: Callable[[str], Any] | None = None
+) -> Diagnosis:
+    async def go() -> Any:
+        async with sandbox_sources(tenant, app=watched(tenant, seen, fault)) as sources:
+            if kind == "learner":
+                return await gather_learner(parse_learner_ref(typed), sources, typed=typed)
+            return await gather_invoice(parse_invoice_ref(typed), sources, typed=typed)
+
+    return runner.diagnose(asyncio.run(go()))
+
+
+def demo() -> Tenant:
+    return load_tenant(demo_tenant_path())
+
+
+def statuses(d: Diagnosis) -> dict[str, Status]:
+    return {f.check_id: f.status for f in d.findings if f.target.kind.value != "invoice"}
+
+
+def test_learner_by_id_is_seven_calls_in_two_rounds() -> None:
+    seen: Seen = []
+    d = diagnose_with("learner", "123", demo(), seen)
+    assert len(d.calls) == len(seen) == 7
+    assert d.rounds == 2
+    assert {c.path.split("?")[0] for c in d.calls if c.round == 1} == {
+        "/v1/learnersAU/123",
+        "/v1/invoices",
+        "/connections",
+    }
+
+
+HOSTILE_NAMES = [
+    ('Jo "JJ"', 'O\'Neil" || Name!=null || Name=="'),
+    ("Zoë", 'Ngā"puhi\\'),
+    ("A&B", "C%2B+D"),
+]
+
+
+@pytest.mark.parametrize(("first", "last"), HOSTILE_NAMES)
+def test_learner_text_never_reaches_a_where_expression(first: str, last: str) -> None:
+    document = json.loads(demo_tenant_path().read_text())
+    learner = next(x for x in document["wisenet"]["learners"] if x["LearnerId"] == 101)
+    learner["Personal"].update(FirstName=first, LastName=last, LearnerNumber='STD"1 || x')
+    seen: Seen = []
+    d = diagnose_with("learner", "101", parse_tenant(document), seen)
+    wheres = [q["where"][0] for _, q in seen if "where" in q]
+    assert all(re.fullmatch(r'Contact\.ContactNumber=="[A-Za-z0-9._-]+"', w) for w in wheres)
+    searched = [q["searchTerm"][0] for _, q in seen if "searchTerm" in q]
+    assert f"{first} {last}" in searched  # the name travels only as a plain search value
+    assert all(f.status is not Status.ERROR for f in d.findings)
+    assert statuses(d)["contact.found"] is Status.FAIL  # nobody holds that odd code
+
+
+def test_an_odd_contact_code_is_found_by_search_and_exact_match() -> None:
+    document = json.loads(demo_tenant_path().read_text())
+    code = "STD 101/ä"
+    learner = next(x for x in document["wisenet"]["learners"] if x["LearnerId"] == 101)
+    learner["Personal"]["LearnerNumber"] = code
+    for contact in document["xero"]["contacts"]:
+        if contact["ContactNumber"] == "STD0000101":
+            contact["ContactNumber"] = code
+    seen: Seen = []
+    d = diagnose_with("learner", "101", parse_tenant(document), seen)
+    assert not any("where" in q for _, q in seen)
+    assert statuses(d)["contact.found"] is Status.PASS
+    assert {f.target.label for f in d.findings if f.check_id == "invoice.in-wisenet"} == {
+        "invoice INV-0001",
+        "invoice INV-0002",
+    }
+
+
+def rate_limited(path: str) -> Any:
+    if path.startswith("/api.xro"):
+        return 429, [(b"retry-after", b"30"), (b"x-rate-limit-problem", b"minute")]
+    return None
+
+
+def xero_down(path: str) -> Any:
+    if path.startswith(("/api.xro", "/connections")):
+        return httpx.ConnectError("connection refused")
+    return None
+
+
+def xero_slow(path: str) -> Any:
+    return httpx.ReadTimeout("slow") if path.startswith("/api.xro") else None
+
+
+def xero_refuses(path: str) -> Any:
+    return (401, []) if path.startswith(("/api.xro", "/connections")) else None
+
+
+def xero_broken(path: str) -> Any:
+    return (503, []) if path.startswith("/api.xro") else None
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "cause"),
+    [
+        (rate_limited, ExitCode.RATE_LIMITED, "rate-limited"),
+        (xero_slow, ExitCode.RATE_LIMITED, "timeout"),
+        (xero_down, ExitCode.UNREACHABLE, "unreachable"),
+        (xero_refuses, ExitCode.UNREACHABLE, "auth"),
+        (xero_broken, ExitCode.UNREACHABLE, "bad-response"),
+    ],
+)
+def test_a_failing_xero_gives_errors_never_a_wrong_verdict(
+    fault: Callable[[str], Any], code: ExitCode, cause: str
+) -> None:
+    d = diagnose_with("learner", "123", demo(), [], fault)
+    found = statuses(d)
+    assert found["learner.sync-enabled"] is Status.FAIL  # Wisenet's answer still stands
+    for check_id in ("contact.found", "contact.active", "contact.duplicates", "contact.in-sync"):
+        assert found[check_id] is Status.ERROR, check_id
+    errors = [f for f in d.findings if f.status is Status.ERROR]
+    assert {f.cause.value for f in errors if f.cause} == {cause}
+    assert diagnosis_exit_code(d) == code
+
+
+def test_a_rate_limit_message_says_when_to_retry() -> None:
+    d = diagnose_with("learner", "123", demo(), [], rate_limited)
+    message = next(f.message for f in d.findings if f.check_id == "contact.found")
+    assert "rate-limited us (minute limit); retry after 30 s" in message
+
+
+def test_wisenet_down_errors_the_learner_and_does_not_ask_xero_for_it() -> None:
+    def wisenet_down(path: str) -> Any:
+        return httpx.ConnectError("refused") if path.startswith("/v1") else None
+
+    seen: Seen = []
+    d = diagnose_with("learner", "123", demo(), seen, wisenet_down)
+    assert statuses(d)["connection.wisenet"] is Status.ERROR
+    assert statuses(d)["learner.found"] is Status.ERROR
+    assert not any(path.startswith("/api.xro") for path, _ in seen)
+    assert diagnosis_exit_code(d) == ExitCode.UNREACHABLE
+    assert all(f.status is not Status.PASS for f in d.findings if f.check_id != "connection.xero")
+
+
+def test_only_the_search_failing_errors_only_the_duplicates_check() -> None:
+    def search_limited(path: str) -> Any:
+        return (429, []) if path == "/api.xro/2.0/Contacts" else None
+
+    d = diagnose_with("learner", "101", demo(), [], search_limited)
+    assert {f.check_id for f in d.findings if f.status is Status.ERROR} == {"contact.duplicates"}
+    assert diagnosis_exit_code(d) == ExitCode.RATE_LIMITED
+
+
+def test_a_truncated_body_is_a_bad_response_for_the_checks_that_need_it() -> None:
+    def truncated(path: str) -> Any:
+        return (
+            (200, [], b'{"Contacts": [{"ContactID": tru')
+            if path == "/api.xro/2.0/Contacts"
+            else None
+        )
+
+    d = diagnose_with("learner", "101", demo(), [], truncated)
+    duplicates = next(f for f in d.findings if f.check_id == "contact.duplicates")
+    assert duplicates.status is Status.ERROR
+    assert duplicates.message == "Xero sent a body that is not valid JSON"
+    assert statuses(d)["contact.found"] is Status.PASS
+
+
+def test_invoice_whose_contact_has_no_code_stops_before_wisenet() -> None:
+    seen: Seen = []
+    d = diagnose_with("invoice", "INV-0050", demo(), seen)
+    assert not any(path.startswith("/v1") for path, _ in seen)
+    assert {f.check_id: f.status for f in d.findings}["invoice.contact-code"] is Status.FAIL

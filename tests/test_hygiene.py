@@ -1,0 +1,52 @@
+"""Architecture rules a test can hold: what `--help` loads, and where httpx may be imported."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+HEAVY = ("textual", "docx", "docxtpl", "jinja2")
+
+
+def _modules_loaded_by(*argv: str) -> set[str]:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['diagnose', *{list(argv)!r}]\n"
+        "from diagnose.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(m.split('.')[0] for m in sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(done.stderr.split())
+
+
+def test_help_does_not_load_the_tui_the_word_renderer_or_the_network_stack() -> None:
+    loaded = _modules_loaded_by("--help")
+    assert not loaded & {*HEAVY, "httpx", "starlette"}
+
+
+def test_a_diagnosis_does_not_load_the_tui_or_the_word_renderer() -> None:
+    assert not _modules_loaded_by("learner", "123") & set(HEAVY)
+
+
+def test_httpx_is_imported_by_exactly_one_module_of_ours() -> None:
+    importers = [
+        path.relative_to(ROOT).as_posix()
+        for folder in ("diagnose", "checks")
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"^\s*(import httpx|from httpx)", path.read_text(), re.M)
+    ]
+    assert importers == ["diagnose/sources/http.py"]
+
+
+def test_checks_do_no_io() -> None:
+    forbidden = re.compile(
+        r"^\s*(import|from) (httpx|diagnose\.sources|asyncio|socket)\b|print\(", re.M
+    )
+    offenders = [
+        path.name for path in (ROOT / "checks").glob("*.py") if forbidden.search(path.read_text())
+    ]
+    assert offenders == []
