@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from diagnose import __version__
-from diagnose.errors import DiagnoseError, ExitCode, diagnosis_exit_code
+from diagnose.errors import DiagnoseError, ExitCode, UsageError, diagnosis_exit_code
 
 if TYPE_CHECKING:
     from diagnose.model import Diagnosis, SubjectKind
@@ -106,6 +106,8 @@ def _diagnose(
     from diagnose import runner
 
     started = time.perf_counter()
+    if save is not None and not save.parent.is_dir():  # say so before anything is fetched
+        raise UsageError(f"cannot save the snapshot: folder {save.parent} does not exist")
     selected = _split(only)
     if selected:  # a typo in --only is reported before anything is fetched
         from diagnose import engine

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from conftest import Run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def test_learner_123_shows_its_failures_with_fixes_and_exits_1(cli: Callable[..., Run]) -> None:
@@ -244,3 +246,24 @@ def test_python_dash_m_diagnose_works() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Nothing blocks the sync." in done.stdout
+
+
+def test_save_into_a_missing_folder_fails_before_fetching(cli: Callable[..., Run]) -> None:
+    _one_line_error(cli("learner", "123", "--save", "/no/such/folder/snap.json"), 2, "folder")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ref=st.text(max_size=60))
+def test_any_learner_reference_gets_a_diagnosis_or_one_line(
+    cli: Callable[..., Run], ref: str
+) -> None:
+    run = cli("learner", "--json", "--", ref)
+    assert run.code in (0, 1, 2), run
+    assert "Traceback" not in run.err
+    if run.code == 2:
+        assert run.out == ""
+        assert run.err.startswith("diagnose: ")
+    else:
+        assert run.json()["subject"]["ref"] == ref
