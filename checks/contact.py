@@ -37,6 +37,11 @@ def contact_found(learner: Learner, contact: XeroContact | None) -> Outcome:
     """On first sync Wisenet writes the learner's RefInternal into the contact's Contact Code,
     and later matches invoices back by that code. No contact with the code means no invoice can
     come back to this learner."""
+    if not learner.learner_number:
+        return failed(
+            "the learner has no RefInternal, so no Xero contact can carry it as Contact Code",
+            fix="Log a support request with Wisenet: every learner should have a RefInternal.",
+        )
     if contact is None:
         return failed(
             f"no Xero contact has Contact Code {learner.learner_number} (archived ones included)",

@@ -100,4 +100,6 @@ def xero_contact_link(contact_id: str) -> str:
 
 def xero_invoice_link(invoice_id: str, invoice_type: str = "ACCREC") -> str:
     ledger = "AccountsPayable" if invoice_type.startswith("ACCPAY") else "AccountsReceivable"
+    if invoice_type.endswith("CREDIT"):
+        return f"https://go.xero.com/{ledger}/ViewCreditNote.aspx?creditNoteID={invoice_id}"
     return f"https://go.xero.com/{ledger}/View.aspx?InvoiceID={invoice_id}"

@@ -87,18 +87,7 @@ class RawEvidence:
                 key: {"service": p.service.value, "kind": p.kind.value, "message": p.message}
                 for key, p in self.problems.items()
             },
-            "calls": [
-                {
-                    "service": c.service.value,
-                    "method": c.method,
-                    "path": c.path,
-                    "status": c.status,
-                    "ms": c.ms,
-                    "round": c.round,
-                    "correlation_id": c.correlation_id,
-                }
-                for c in self.calls
-            ],
+            "calls": [call_json(c) for c in self.calls],
         }
 
     def save(self, path: Path) -> None:
@@ -162,6 +151,18 @@ class RawEvidence:
             ],
             tool_version=str(document.get("tool_version", "")),
         )
+
+
+def call_json(call: ApiCall) -> dict[str, Any]:
+    return {
+        "service": call.service.value,
+        "method": call.method,
+        "path": call.path,
+        "status": call.status,
+        "ms": call.ms,
+        "round": call.round,
+        "correlation_id": call.correlation_id,
+    }
 
 
 class Evidence:

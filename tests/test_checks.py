@@ -264,3 +264,9 @@ def test_alerts_clear_acknowledged_alerts_do_not_count() -> None:
         alerts_clear(target=LEARNER_TARGET, alerts=None, invoice=None, evidence=evidence).status
         is Status.SKIP
     )
+
+
+def test_contact_found_a_learner_without_refinternal_cannot_match() -> None:
+    outcome = contact_found(learner=make_learner(learner_number=""), contact=None)
+    assert outcome.status is Status.FAIL
+    assert "no RefInternal" in outcome.message

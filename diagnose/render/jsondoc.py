@@ -7,6 +7,7 @@ from typing import Any
 from diagnose import __version__
 from diagnose.checking import Check
 from diagnose.errors import ExitCode
+from diagnose.evidence import call_json
 from diagnose.model import Diagnosis, Finding, Status
 
 SCHEMA_VERSION = 1
@@ -38,18 +39,7 @@ def diagnosis_json(d: Diagnosis, exit_code: ExitCode) -> dict[str, Any]:
         "exit_code": int(exit_code),
         "summary": {s.value: d.count(s) for s in Status},
         "findings": [finding_json(f) for f in d.findings],
-        "calls": [
-            {
-                "service": c.service.value,
-                "method": c.method,
-                "path": c.path,
-                "status": c.status,
-                "ms": c.ms,
-                "round": c.round,
-                "correlation_id": c.correlation_id,
-            }
-            for c in d.calls
-        ],
+        "calls": [call_json(c) for c in d.calls],
         "rounds": d.rounds,
     }
 
