@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +21,7 @@ from diagnose import __version__
 from diagnose.errors import DiagnoseError, ExitCode, UsageError, diagnosis_exit_code
 
 if TYPE_CHECKING:
+    from diagnose.evidence import RawEvidence
     from diagnose.model import Diagnosis, SubjectKind
 
 app = typer.Typer(
@@ -49,6 +51,25 @@ OnlyOpt = Annotated[
 SaveOpt = Annotated[
     Path | None,
     typer.Option("--save", metavar="FILE", help="Also write the evidence as a JSON snapshot."),
+]
+ReportOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--report",
+        metavar="[FILE]",
+        help="Also write the Word support request (default name: "
+        "support-request-<subject>-<date>.docx in the current folder).",
+    ),
+]
+TemplateOpt = Annotated[
+    Path | None,
+    typer.Option("--template", metavar="FILE", help="Word template for --report."),
+]
+RedactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--redact", help="In the --report document, replace names, emails, phones and streets."
+    ),
 ]
 SandboxOpt = Annotated[
     Path | None,
@@ -93,6 +114,39 @@ def _show(diagnosis: Diagnosis, *, as_json: bool, verbose: bool, elapsed: float 
     raise typer.Exit(int(code))
 
 
+@dataclass(frozen=True)
+class _ReportOptions:
+    target: str | None  # None: no report; "": the default name in the current folder
+    template: Path | None
+    redact: bool
+
+    def check(self) -> None:
+        """Refuse unusable report options before anything is fetched."""
+        if self.target is None:
+            if self.template is not None or self.redact:
+                raise UsageError("--template and --redact go with --report")
+            return
+        if self.template is not None and not self.template.is_file():
+            raise UsageError(f"Word template {self.template} does not exist")
+        folder = (
+            Path(self.target) if Path(self.target or ".").is_dir() else Path(self.target).parent
+        )
+        if not folder.is_dir():
+            raise UsageError(f"cannot write the report: folder {folder} does not exist")
+
+    def write(self, raw: RawEvidence, diagnosis: Diagnosis) -> None:
+        from diagnose.evidence import Evidence
+        from diagnose.render.word import write_report
+        from diagnose.report import build_report
+
+        report = build_report(diagnosis, Evidence(raw), redact=self.redact)
+        path = Path(self.target or ".")
+        if not self.target or path.is_dir():
+            path = path / f"{report.file_stem}.docx"
+        written = write_report(report, path, template=self.template)
+        typer.echo(f"support request written to {written}", err=True)
+
+
 def _diagnose(
     kind: SubjectKind,
     ref: str,
@@ -102,12 +156,14 @@ def _diagnose(
     only: list[str] | None,
     save: Path | None,
     sandbox: Path | None,
+    report: _ReportOptions,
 ) -> None:
     from diagnose import runner
 
     started = time.perf_counter()
     if save is not None and not save.parent.is_dir():  # say so before anything is fetched
         raise UsageError(f"cannot save the snapshot: folder {save.parent} does not exist")
+    report.check()
     selected = _split(only)
     if selected:  # a typo in --only is reported before anything is fetched
         from diagnose import engine
@@ -119,6 +175,8 @@ def _diagnose(
         raw.save(save)
         typer.echo(f"evidence saved to {save}", err=True)
     diagnosis = runner.diagnose(raw, selected)
+    if report.target is not None:
+        report.write(raw, diagnosis)
     _show(diagnosis, as_json=as_json, verbose=verbose, elapsed=time.perf_counter() - started)
 
 
@@ -135,6 +193,9 @@ def learner(
     verbose: VerboseOpt = False,
     only: OnlyOpt = None,
     save: SaveOpt = None,
+    report: ReportOpt = None,
+    template: TemplateOpt = None,
+    redact: RedactOpt = False,
     sandbox: SandboxOpt = None,
 ) -> None:
     """Run every check for a learner, and for each Xero invoice of the learner's contact."""
@@ -148,6 +209,7 @@ def learner(
         only=only,
         save=save,
         sandbox=sandbox,
+        report=_ReportOptions(report, template, redact),
     )
 
 
@@ -161,6 +223,9 @@ def invoice(
     verbose: VerboseOpt = False,
     only: OnlyOpt = None,
     save: SaveOpt = None,
+    report: ReportOpt = None,
+    template: TemplateOpt = None,
+    redact: RedactOpt = False,
     sandbox: SandboxOpt = None,
 ) -> None:
     """Run every check for a Xero invoice, and for the learner its Contact Code leads to."""
@@ -174,6 +239,7 @@ def invoice(
         only=only,
         save=save,
         sandbox=sandbox,
+        report=_ReportOptions(report, template, redact),
     )
 
 
@@ -183,14 +249,21 @@ def replay(
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
     only: OnlyOpt = None,
+    report: ReportOpt = None,
+    template: TemplateOpt = None,
+    redact: RedactOpt = False,
 ) -> None:
-    """Re-run the checks on a saved snapshot, offline."""
+    """Re-run the checks on a saved snapshot, offline (and write its --report)."""
     from diagnose import runner
     from diagnose.evidence import RawEvidence
 
+    options = _ReportOptions(report, template, redact)
+    options.check()
     selected = _split(only)
     raw = RawEvidence.load(snapshot)
     diagnosis = runner.diagnose(raw, selected)
+    if options.target is not None:
+        options.write(raw, diagnosis)
     _show(diagnosis, as_json=as_json, verbose=verbose, elapsed=None)
 
 
@@ -218,13 +291,28 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _optional_report_value(argv: list[str]) -> list[str]:
+    """`--report` may stand without a file name (Typer has no optional-value options): give it
+    an empty one when the next word is another option or there is none."""
+    result: list[str] = []
+    for i, word in enumerate(argv):
+        if word == "--":
+            return result + argv[i:]
+        result.append(word)
+        if word == "--report" and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+            result.append("")
+    return result
+
+
 def main() -> None:
     """Entry point: run the app and turn every way out into one line and an exit code."""
     from typer._click import exceptions as click_exc  # Typer's vendored Click
 
     try:
         # without standalone mode, typer.Exit returns its code instead of exiting
-        code = app(prog_name="diagnose", standalone_mode=False)
+        code = app(
+            args=_optional_report_value(sys.argv[1:]), prog_name="diagnose", standalone_mode=False
+        )
     except click_exc.NoArgsIsHelpError:
         sys.exit(0)  # the help has been printed
     except click_exc.UsageError as exc:

@@ -247,6 +247,7 @@ def _run_one(c: Check, ctx: Context, lookup: Callable[[str], Finding | None]) ->
             evidence=dict(outcome.evidence),
             links=outcome.links,
             cause=cause,
+            explanation=c.explanation,
         )
 
     for req in c.requires:

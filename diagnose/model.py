@@ -292,6 +292,7 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     links: tuple[str, ...] = ()
     cause: ProblemKind | None = None  # for `error`: why it could not be decided
+    explanation: str = ""  # what the check looks at and why it matters
 
 
 @dataclass(frozen=True, slots=True)

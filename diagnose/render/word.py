@@ -1,0 +1,256 @@
+"""The Word renderer: a `Report` into a .docx, through a template a support team can restyle.
+
+The only module of ours that imports docxtpl and python-docx. The template's Jinja placeholders
+are filled with autoescaping on (so `A & B <c>` stays exactly that); the evidence sections are
+then written with python-docx where the template holds `{{ body }}`, in the template's own
+styles. The file is written next to its final name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import zipfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from docx.document import Document as DocumentObject
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm
+from docx.table import Table as DocxTable
+from docx.text.paragraph import Paragraph
+from docxtpl import DocxTemplate
+from jinja2 import TemplateError
+
+from diagnose import __version__
+from diagnose.errors import UsageError
+from diagnose.model import Status
+from diagnose.report import ChainCell, Report, Table
+from diagnose.textsafe import xml_safe
+from report_templates import default_template
+
+BODY_MARKER = "\u2063diagnose-body\u2063"
+SHADES = {
+    Status.PASS: "E2F0D9",
+    Status.WARN: "FFF2CC",
+    Status.FAIL: "F8CBAD",
+    Status.ERROR: "E4C1F9",
+    None: "EDEDED",
+}
+STAFF_ENV = "DIAGNOSE_STAFF_NAME"
+USABLE_WIDTH_CM = 17.0  # A4 less 2 cm margins
+
+
+class TemplateFileError(UsageError):
+    pass
+
+
+def staff_name() -> str:
+    """Who the document is by: the configured staff name, else the OS user."""
+    configured = os.environ.get(STAFF_ENV, "").strip()
+    if configured:
+        return xml_safe(configured)
+    try:
+        return xml_safe(getpass.getuser())
+    except (OSError, KeyError):
+        return "diagnose"
+
+
+class _Writer:
+    """Inserts paragraphs and tables before the anchor paragraph, in the document's styles."""
+
+    def __init__(self, doc: DocumentObject, anchor: Paragraph) -> None:
+        self.doc = doc
+        self.anchor = anchor
+        self.styles = {s.name for s in doc.styles}
+        self.table_style = next(
+            (s for s in ("Light Grid Accent 1", "Table Grid") if s in self.styles), None
+        )
+
+    def paragraph(self, text: str, style: str | None = None, *, bold: bool = False) -> Paragraph:
+        paragraph = self.anchor.insert_paragraph_before(
+            "", style=style if style in self.styles else None
+        )
+        run = paragraph.add_run(xml_safe(text))
+        run.bold = bold or None
+        return paragraph
+
+    def heading(self, text: str, level: int) -> None:
+        self.paragraph(text, f"Heading {level}", bold=f"Heading {level}" not in self.styles)
+
+    def _new_table(
+        self,
+        rows: int,
+        cols: int,
+        *,
+        header: bool,
+        first_column: bool,
+        widths: Sequence[float] = (),
+    ) -> DocxTable:
+        table: DocxTable = self.doc.add_table(rows=rows, cols=cols)
+        if self.table_style:
+            table.style = self.table_style
+        _look(table, header=header, first_column=first_column)
+        if len(widths) == cols:
+            table.autofit = False
+            scale = USABLE_WIDTH_CM / sum(widths)
+            for column, width in zip(table.columns, widths, strict=True):
+                column.width = Cm(width * scale)  # the grid, which LibreOffice reads
+                for cell in column.cells:
+                    cell.width = Cm(width * scale)  # the cells, which Word reads
+        self.anchor._p.addprevious(table._tbl)
+        return table
+
+    def table(self, data: Table) -> None:
+        if data.title:
+            self.paragraph(data.title, bold=True)
+        header = 0 if data.key_value else 1
+        width = (
+            max(len(data.columns), *(len(r) for r in data.rows)) if data.rows else len(data.columns)
+        )
+        table = self._new_table(
+            len(data.rows) + header,
+            width,
+            header=bool(header),
+            first_column=data.key_value,
+            widths=data.widths,
+        )
+        rows = iter(table.rows)
+        if header:
+            for cell, text in zip(next(rows).cells, data.columns, strict=False):
+                cell.text = ""
+                cell.paragraphs[0].add_run(xml_safe(text)).bold = True
+        for row, values in zip(rows, data.rows, strict=False):
+            for i, (cell, text) in enumerate(zip(row.cells, values, strict=False)):
+                run = cell.paragraphs[0].add_run(xml_safe(text))
+                if data.key_value and i == 0:
+                    run.bold = True
+        self.paragraph("")
+
+    def chain(self, rows: list[list[ChainCell]]) -> None:
+        """Boxes for the four stages with arrows between them, one row per invoice; each box
+        shaded by its status, the first broken one saying "stops here", a broken arrow after it."""
+        if not rows:
+            return
+        stages = len(rows[0])
+        widths = [w for _ in range(stages) for w in (4.0, 0.7)][:-1]
+        table = self._new_table(
+            len(rows) + 1, stages * 2 - 1, header=True, first_column=False, widths=widths
+        )
+        all_rows = list(table.rows)
+        for i, cell in enumerate(all_rows[0].cells):
+            text = rows[0][i // 2].stage if i % 2 == 0 else ""
+            cell.paragraphs[0].add_run(text).bold = True
+        for row, cells in zip(all_rows[1:], rows, strict=True):
+            for i, cell in enumerate(row.cells):
+                stage = cells[i // 2]
+                paragraph = cell.paragraphs[0]
+                if i % 2 == 0:
+                    if stage.breaks_here:
+                        paragraph.add_run("STOPS HERE\n").bold = True
+                    glyph = stage.status.glyph if stage.status else "–"
+                    paragraph.add_run(xml_safe(f"{glyph} {stage.note}"))
+                    _shade(cell, SHADES[stage.status])
+                else:
+                    broken = stage.status in (Status.FAIL, Status.ERROR)
+                    paragraph.add_run("✗" if broken else "→").bold = broken
+        self.paragraph("")
+
+
+def _look(table: DocxTable, *, header: bool, first_column: bool) -> None:
+    """Whether the table style's header-row and first-column formatting apply."""
+    properties = table._tbl.tblPr
+    look = properties.find(qn("w:tblLook"))
+    if look is None:
+        look = OxmlElement("w:tblLook")
+        properties.append(look)
+    look.set(qn("w:firstRow"), "1" if header else "0")
+    look.set(qn("w:firstColumn"), "1" if first_column else "0")
+    look.set(qn("w:lastRow"), "0")
+    look.set(qn("w:lastColumn"), "0")
+    look.set(qn("w:noVBand"), "1")
+    look.set(qn("w:val"), f"{(0x20 if header else 0) | (0x80 if first_column else 0) | 0x400:04X}")
+
+
+def _shade(cell: Any, fill: str) -> None:
+    properties = cell._tc.get_or_add_tcPr()
+    shade = OxmlElement("w:shd")
+    shade.set(qn("w:val"), "clear")
+    shade.set(qn("w:color"), "auto")
+    shade.set(qn("w:fill"), fill)
+    properties.append(shade)
+
+
+def _load(template: Path) -> DocxTemplate:
+    if not template.is_file():
+        raise TemplateFileError(f"Word template {template} does not exist")
+    try:
+        tpl = DocxTemplate(str(template))
+        tpl.init_docx()
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise TemplateFileError(f"Word template {template} is not a .docx file ({exc})") from None
+    return tpl
+
+
+def _body_anchor(doc: DocumentObject) -> Paragraph:
+    for paragraph in doc.paragraphs:
+        if BODY_MARKER in paragraph.text:
+            for run in paragraph.runs:
+                run.text = run.text.replace(BODY_MARKER, "")
+            return paragraph
+    return doc.add_paragraph()  # a template without {{ body }}: the evidence goes at the end
+
+
+def write_report(report: Report, path: Path, *, template: Path | None = None) -> Path:
+    """Write the document to `path` and return it."""
+    source = template or default_template()
+    tpl = _load(source)
+    try:
+        tpl.render({**report.context(), "body": BODY_MARKER}, autoescape=True)
+    except TemplateError as exc:
+        lineno = getattr(exc, "lineno", None)
+        line = f" (line {lineno})" if lineno else ""
+        raise TemplateFileError(f"Word template {source}: {exc}{line}") from None
+    doc: DocumentObject = tpl.docx
+    anchor = _body_anchor(doc)
+    writer = _Writer(doc, anchor)
+    for block in report.blocks:
+        writer.heading(block.heading, block.level)
+        for item in block.items:
+            if isinstance(item, Table):
+                writer.table(item)
+            else:
+                writer.paragraph(item)
+        if block.chain:
+            writer.chain(report.chain)
+    if not anchor.text.strip():
+        anchor._p.getparent().remove(anchor._p)
+    _set_properties(doc, report)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        doc.save(str(partial))
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _set_properties(doc: DocumentObject, report: Report) -> None:
+    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    author = staff_name()
+    props = doc.core_properties
+    props.title = report.title
+    props.subject = report.core_subject
+    props.author = author
+    props.last_modified_by = author
+    props.created = now
+    props.modified = now
+    props.revision = 1
+    props.keywords = "Wisenet, Xero, sync, support request"
+    props.category = "Support request"
+    props.comments = f"Written by diagnose {__version__}"

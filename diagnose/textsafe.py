@@ -1,0 +1,24 @@
+"""Text made safe to put in a Word document (XML 1.0) or on a terminal.
+
+Removes ANSI escape sequences, NUL and other control characters, lone surrogates and the two
+non-characters XML forbids; keeps tabs, newlines and everything printable, emoji included.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+def xml_safe(value: object) -> str:
+    """`value` as text that any XML 1.0 document accepts, with escape sequences removed."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return _C1.sub("", _NOT_XML.sub("", _ANSI.sub("", text)))
+
+
+def one_line(value: object) -> str:
+    """Like `xml_safe`, for a single terminal line: newlines and tabs become spaces."""
+    return re.sub(r"[\t\r\n]+", " ", xml_safe(value))
