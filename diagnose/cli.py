@@ -7,7 +7,6 @@ Errors reach the user as one line on stderr with the documented exit code, never
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -19,6 +18,7 @@ import typer
 
 from diagnose import __version__
 from diagnose.errors import DiagnoseError, ExitCode, UsageError, diagnosis_exit_code
+from diagnose.textsafe import json_text, one_line
 
 if TYPE_CHECKING:
     from diagnose.evidence import RawEvidence
@@ -106,7 +106,7 @@ def _show(diagnosis: Diagnosis, *, as_json: bool, verbose: bool, elapsed: float 
     if as_json:
         from diagnose.render.jsondoc import diagnosis_json
 
-        typer.echo(json.dumps(diagnosis_json(diagnosis, code), ensure_ascii=False, default=str))
+        typer.echo(json_text(diagnosis_json(diagnosis, code)))
     else:
         from diagnose.render.text import diagnosis_text
 
@@ -276,7 +276,7 @@ def checks(as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     if as_json:
         from diagnose.render.jsondoc import catalogue_json
 
-        typer.echo(json.dumps(catalogue_json(catalogue), ensure_ascii=False))
+        typer.echo(json_text(catalogue_json(catalogue)))
     else:
         from diagnose.render.text import catalogue_text
 
@@ -285,9 +285,9 @@ def checks(as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
 
 def _fail(message: str, code: int) -> None:
     first, *rest = message.splitlines() or [""]
-    typer.echo(f"diagnose: {first}", err=True)
+    typer.echo(f"diagnose: {one_line(first)}", err=True)
     for line in rest:
-        typer.echo(line, err=True)
+        typer.echo(one_line(line), err=True)
     sys.exit(code)
 
 

@@ -32,6 +32,7 @@ from diagnose.model import (
     XeroContact,
     XeroInvoice,
 )
+from diagnose.textsafe import json_text
 
 SNAPSHOT_FORMAT = "diagnose-snapshot/1"
 
@@ -94,7 +95,7 @@ class RawEvidence:
         """Write the snapshot next to its final name first, so a crash never leaves half a file."""
         partial = path.with_name(path.name + ".partial")
         try:
-            partial.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n")
+            partial.write_text(json_text(self.to_json(), indent=1) + "\n", encoding="utf-8")
             partial.replace(path)
         except OSError as exc:
             partial.unlink(missing_ok=True)

@@ -201,9 +201,21 @@ class _Builder:
 
     # -- sections -----------------------------------------------------------------------------
 
-    def table(self, columns: Sequence[str], rows: Iterable[Iterable[object]], **kw: Any) -> Table:
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Iterable[Iterable[object]],
+        *,
+        title: str = "",
+        key_value: bool = False,
+        widths: Sequence[float] = (),
+    ) -> Table:
         return Table(
-            [self.safe(c) for c in columns], [[self.safe(v) for v in row] for row in rows], **kw
+            [self.safe(c) for c in columns],
+            [[self.safe(v) for v in row] for row in rows],
+            title=self.safe(title),
+            key_value=key_value,
+            widths=widths,
         )
 
     def fields(self, pairs: Iterable[tuple[str, object]], title: str = "") -> Table:

@@ -6,7 +6,9 @@ non-characters XML forbids; keeps tabs, newlines and everything printable, emoji
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -22,3 +24,14 @@ def xml_safe(value: object) -> str:
 def one_line(value: object) -> str:
     """Like `xml_safe`, for a single terminal line: newlines and tabs become spaces."""
     return re.sub(r"[\t\r\n]+", " ", xml_safe(value))
+
+
+def json_text(document: Any, *, indent: int | None = None) -> str:
+    """JSON that any UTF-8 writer accepts: readable non-ASCII text, unless the data holds a lone
+    surrogate (valid in JSON, impossible in UTF-8), which is then written as an escape."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(document, ensure_ascii=True, indent=indent, default=str)
+    return text

@@ -12,6 +12,7 @@ import typer
 from diagnose import __version__
 from diagnose.checking import Check
 from diagnose.model import Diagnosis, Finding, Status
+from diagnose.textsafe import one_line
 
 COLOURS = {
     Status.PASS: "green",
@@ -48,7 +49,7 @@ def banner(d: Diagnosis) -> list[str]:
     checked = d.taken_at.strftime("%Y-%m-%d %H:%M UTC")
     return [
         f"diagnose {__version__} · {where}",
-        typer.style(d.headline, bold=True) + f" · checked {checked}",
+        typer.style(one_line(d.headline), bold=True) + f" · checked {checked}",
     ]
 
 
@@ -57,19 +58,19 @@ def _evidence_lines(evidence: Mapping[str, Any]) -> Iterator[str]:
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
             yield f"      {key}:"
             for row in value:
-                yield "        - " + ", ".join(f"{k}={v}" for k, v in row.items())
+                yield "        - " + one_line(", ".join(f"{k}={v}" for k, v in row.items()))
         else:
-            yield f"      {key}: {value}"
+            yield f"      {key}: {one_line(value)}"
 
 
 def finding_lines(f: Finding, verbose: bool) -> list[str]:
-    lines = [f"  {_glyph(f.status)} {f.check_id:<24} {f.message}"]
+    lines = [f"  {_glyph(f.status)} {f.check_id:<24} {one_line(f.message)}"]
     if verbose:
         lines += _wrap(f.title, "      ")
     for link in f.links:
         lines.append(f"      → {link}")
     if f.fix and f.status in (Status.FAIL, Status.WARN):
-        fix = f.fix.replace("\n", " ")
+        fix = one_line(f.fix)
         wrapped = _wrap("Fix: " + fix, "      ")
         lines += [typer.style(line, fg="bright_white") for line in wrapped]
     if verbose and f.evidence:
@@ -108,7 +109,7 @@ def diagnosis_text(d: Diagnosis, *, verbose: bool = False, elapsed: float | None
         if not shown:
             continue
         lines.append("")
-        lines.append(typer.style(label, underline=True))
+        lines.append(typer.style(one_line(label), underline=True))
         for f in shown:
             lines += finding_lines(f, verbose)
     if verbose and d.calls:
@@ -117,7 +118,7 @@ def diagnosis_text(d: Diagnosis, *, verbose: bool = False, elapsed: float | None
         for c in d.calls:
             status = c.status if c.status is not None else "no answer"
             corr = f"  correlation {c.correlation_id}" if c.correlation_id else ""
-            call = f"{c.service.value:<7} {c.method} {c.path}"
+            call = f"{c.service.value:<7} {c.method} {one_line(c.path)}"
             lines.append(f"  r{c.round} {call}  → {status}  {c.ms:.0f} ms{corr}")
     lines.append("")
     lines.append(summary(d, elapsed))

@@ -133,7 +133,8 @@ class _Writer:
 
     def chain(self, rows: list[list[ChainCell]]) -> None:
         """Boxes for the four stages with arrows between them, one row per invoice; each box
-        shaded by its status, the first broken one saying "stops here", a broken arrow after it."""
+        shaded by its status, the first broken one saying "stops here", broken arrows into
+        every broken stage."""
         if not rows:
             return
         stages = len(rows[0])
@@ -155,8 +156,9 @@ class _Writer:
                     glyph = stage.status.glyph if stage.status else "–"
                     paragraph.add_run(xml_safe(f"{glyph} {stage.note}"))
                     _shade(cell, SHADES[stage.status])
-                else:
-                    broken = stage.status in (Status.FAIL, Status.ERROR)
+                else:  # the arrow into a broken stage is broken
+                    following = cells[i // 2 + 1]
+                    broken = following.status in (Status.FAIL, Status.ERROR)
                     paragraph.add_run("✗" if broken else "→").bold = broken
         self.paragraph("")
 

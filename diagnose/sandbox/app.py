@@ -44,7 +44,7 @@ class _Bad(Exception):
 
 def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     # Xero escapes "/" in its JSON ("\/Date(…)\/"); every "/" in JSON text sits inside a string.
-    text = json.dumps(body, ensure_ascii=False).replace("/", "\\/")
+    text = json.dumps(body).replace("/", "\\/")
     return Response(text, status, headers=dict(headers or {}), media_type="application/json")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from diagnose.sources.http import Session
+from diagnose.textsafe import one_line
 
 PAGE = 1000  # Wisenet's largest page
 
@@ -24,9 +25,9 @@ class WisenetClient:
         """Learners by RefInternal (`learnerNumberFilter`) or by name (`search`): one page."""
         params: dict[str, str | int] = {"skip": 0, "take": take}
         if number is not None:
-            params["learnerNumberFilter"] = number
+            params["learnerNumberFilter"] = one_line(number)
         if search is not None:
-            params["search"] = search
+            params["search"] = one_line(search)
         body = await self.session.get(self.learners_path, params=params)
         return body if isinstance(body, list) else []
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from diagnose.sources.http import Session
+from diagnose.textsafe import one_line
 
 ACCOUNTING = "/api.xro/2.0"
 CONTACT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}")
@@ -55,7 +56,7 @@ class XeroClient:
         `MergedToContactID` is returned)."""
         params: dict[str, str | int] = {"includeArchived": "true", "page": page}
         if search_term is not None:
-            params["searchTerm"] = search_term
+            params["searchTerm"] = one_line(search_term)  # what a URL can carry
         if ids:
             params["IDs"] = ",".join(ids)
         return await self._get("/Contacts", params)
