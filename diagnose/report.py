@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 
 from diagnose import __version__
 from diagnose.checking import xero_contact_link, xero_invoice_link
-from diagnose.evidence import Evidence, Unavailable
+from diagnose.evidence import Evidence, Key, Unavailable
 from diagnose.model import (
     Address,
     Diagnosis,
@@ -34,6 +34,9 @@ from diagnose.redact import WHAT_IS_REDACTED, Pseudonyms
 from diagnose.textsafe import xml_safe
 
 NOTHING_TRIED = "nothing recorded by diagnose"
+NO_LEARNER = (
+    "Not looked up: the invoice's contact has no Contact Code, so no Wisenet learner is linked."
+)
 VERDICTS = {
     Status.PASS: "No problem found: nothing blocks the sync.",
     Status.WARN: "Nothing blocks the sync, but there are warnings.",
@@ -388,6 +391,8 @@ class _Builder:
 
     def learner(self) -> Block:
         block = Block("Wisenet learner", 2)
+        if not self.e.has(Key.WISENET_LEARNER):
+            return block.add(NO_LEARNER)
         learner, problem = self.get(lambda: self.e.learner)
         if learner is None:
             block.add(problem or "No Wisenet learner is linked to this subject.")
@@ -448,6 +453,8 @@ class _Builder:
 
     def wisenet_invoices(self) -> Block:
         block = Block("Wisenet Xero Invoices tab", 2)
+        if not self.e.has(Key.WISENET_INVOICES) and not self.e.has(Key.WISENET_LEARNER):
+            return block.add(NO_LEARNER)
         rows, problem = self.get(lambda: self.e.wisenet_invoices)
         if problem:
             block.add(problem)

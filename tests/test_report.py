@@ -408,3 +408,11 @@ def test_report_options_are_checked_before_anything_is_fetched(
     assert (run.code, run.out) == (2, "")
     assert "folder" in run.err
     assert cli("learner", "123", "--redact").code == 2
+
+
+def test_an_invoice_without_a_learner_says_why_nothing_was_looked_up(
+    documents: dict[tuple[str, str], tuple[Path, Any]],
+) -> None:
+    text = text_of(documents[("invoice", "INV-0050")][0])
+    assert "Not looked up: the invoice's contact has no Contact Code" in text
+    assert "Could not be fetched" not in text
