@@ -132,6 +132,7 @@ class _Gatherer:
             self.raw.payloads[Key.XERO_INVOICES] = {"Invoices": []}
             return
         contact_id = parse.text(exact[0], "ContactID")
+        self.sources.log.round += 1  # this call waits for the search: a round of its own
         await self.fetch(Key.XERO_INVOICES, self.sources.xero.invoices(contact_ids=[contact_id]))
 
     def xero_unavailable(self, keys: Sequence[Key], why: str) -> None:

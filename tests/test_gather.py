@@ -115,6 +115,8 @@ def test_an_odd_contact_code_is_found_by_search_and_exact_match() -> None:
         "invoice INV-0001",
         "invoice INV-0002",
     }
+    invoices_call = next(c for c in d.calls if "ContactIDs=" in c.path)
+    assert invoices_call.round == d.rounds == 3  # it had to wait for the search
 
 
 def rate_limited(path: str) -> Any:
