@@ -268,6 +268,30 @@ def replay(
 
 
 @app.command()
+def tui(
+    kind: Annotated[
+        str | None,
+        typer.Argument(metavar="[learner|invoice]", help="Jump straight to a learner or invoice."),
+    ] = None,
+    ref: Annotated[str | None, typer.Argument(metavar="[REF]", help="Its reference.")] = None,
+    sandbox: SandboxOpt = None,
+) -> None:
+    """Open the interactive walkthrough (keyboard only; ? lists the keys)."""
+    from diagnose.model import SubjectKind
+
+    if kind is not None and kind not in ("learner", "invoice"):
+        raise UsageError(f"'diagnose tui {kind}': say 'learner' or 'invoice', then the reference")
+    if kind is not None and ref is None:
+        raise UsageError(f"'diagnose tui {kind}' needs the {kind}'s reference too")
+    from diagnose import runner
+
+    runner.sandbox_tenant(sandbox)  # a bad tenant file is one line here, before the screen opens
+    from diagnose.tui import run_tui
+
+    run_tui(sandbox=sandbox, kind=SubjectKind(kind) if kind else None, ref=ref)
+
+
+@app.command()
 def checks(as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
     """List the check catalogue: ids, what each applies to, and (with -v) why and the fix."""
     from diagnose import engine

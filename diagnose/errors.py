@@ -2,6 +2,7 @@
 
     DiagnoseError                 one clear line for the user; carries an exit code
     ├── UsageError                bad input: an unusable reference, file or option      → 2
+    │   ├── AmbiguousError        a name that matches several learners (with choices)   → 2
     │   ├── TenantFileError       a sandbox tenant file that cannot be used             → 2
     │   └── SnapshotError         a snapshot that cannot be replayed                    → 2
     ├── NotFoundError             the subject does not exist in the systems asked       → 2
@@ -42,6 +43,14 @@ class TenantFileError(UsageError):
 
 class SnapshotError(UsageError):
     pass
+
+
+class AmbiguousError(UsageError):
+    """A name matched several learners: `choices` are (LearnerId, RefInternal, name)."""
+
+    def __init__(self, message: str, choices: list[tuple[int, str, str]]) -> None:
+        super().__init__(message)
+        self.choices = choices
 
 
 class NotFoundError(DiagnoseError):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnose import parse
-from diagnose.errors import NotFoundError, SourceError, UsageError
+from diagnose.errors import AmbiguousError, NotFoundError, SourceError
 from diagnose.evidence import Key, RawEvidence
 from diagnose.model import Problem, ProblemKind, Service, Subject, SubjectKind
 from diagnose.refs import InvoiceRef, LearnerRef
@@ -210,8 +210,9 @@ def _pick(ref: LearnerRef, matches: list[Any]) -> Any:
         f"  {x.learner_id:>8}  {x.learner_number:<12} {x.full_name}" for _, x in chosen[:20]
     )
     more = f"\n  … and {len(chosen) - 20} more" if len(chosen) > 20 else ""
-    raise UsageError(
-        f"{len(chosen)} learners match {ref.value!r}; run again with one LearnerId:\n{lines}{more}"
+    raise AmbiguousError(
+        f"{len(chosen)} learners match {ref.value!r}; run again with one LearnerId:\n{lines}{more}",
+        [(x.learner_id, x.learner_number, x.full_name) for _, x in chosen],
     )
 
 

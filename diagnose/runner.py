@@ -9,6 +9,7 @@ import asyncio
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from diagnose import engine
 from diagnose.evidence import Evidence, RawEvidence
@@ -32,23 +33,23 @@ def sandbox_tenant(path: Path | None) -> tuple[Tenant, bool]:
     return load_tenant(path), False
 
 
-def gather(kind: SubjectKind, typed: str, tenant: Tenant) -> RawEvidence:
-    """Validate the reference, then fetch the evidence from the sandbox tenant."""
+async def gather_async(
+    kind: SubjectKind, typed: str, tenant: Tenant, *, app: Any = None
+) -> RawEvidence:
+    """Validate the reference, then fetch the evidence from the sandbox tenant (served by `app`
+    when given: tests pass a wrapped sandbox to watch or break it)."""
     if kind is SubjectKind.LEARNER:
         learner_ref = parse_learner_ref(typed)
+        async with sandbox_sources(tenant, app=app) as sources:
+            return await gather_learner(learner_ref, sources, typed=typed)
+    invoice_ref = parse_invoice_ref(typed)
+    async with sandbox_sources(tenant, app=app) as sources:
+        return await gather_invoice(invoice_ref, sources, typed=typed)
 
-        async def go() -> RawEvidence:
-            async with sandbox_sources(tenant) as sources:
-                return await gather_learner(learner_ref, sources, typed=typed)
 
-    else:
-        invoice_ref = parse_invoice_ref(typed)
-
-        async def go() -> RawEvidence:
-            async with sandbox_sources(tenant) as sources:
-                return await gather_invoice(invoice_ref, sources, typed=typed)
-
-    return asyncio.run(go())
+def gather(kind: SubjectKind, typed: str, tenant: Tenant) -> RawEvidence:
+    """`gather_async` for callers without an event loop (the CLI)."""
+    return asyncio.run(gather_async(kind, typed, tenant))
 
 
 def diagnose(raw: RawEvidence, only: Sequence[str] = ()) -> Diagnosis:

@@ -21,6 +21,11 @@ def xml_safe(value: object) -> str:
     return _C1.sub("", _NOT_XML.sub("", _ANSI.sub("", text)))
 
 
+def strip_ansi(text: str) -> str:
+    """Terminal styling removed, nothing else."""
+    return _ANSI.sub("", text)
+
+
 def one_line(value: object) -> str:
     """Like `xml_safe`, for a single terminal line: newlines and tabs become spaces."""
     return re.sub(r"[\t\r\n]+", " ", xml_safe(value))

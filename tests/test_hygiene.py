@@ -50,3 +50,18 @@ def test_checks_do_no_io() -> None:
         path.name for path in (ROOT / "checks").glob("*.py") if forbidden.search(path.read_text())
     ]
     assert offenders == []
+
+
+def test_textual_lives_only_in_the_tui_and_docx_only_in_the_word_renderer() -> None:
+    def importers(pattern: str) -> set[str]:
+        return {
+            path.relative_to(ROOT).as_posix()
+            for folder in ("diagnose", "checks")
+            for path in (ROOT / folder).rglob("*.py")
+            if re.search(pattern, path.read_text(), re.M)
+        }
+
+    assert {
+        p for p in importers(r"^\s*(import|from) textual\b") if not p.startswith("diagnose/tui/")
+    } == set()
+    assert importers(r"^\s*(import|from) (docx|docxtpl)\b") == {"diagnose/render/word.py"}

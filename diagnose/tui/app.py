@@ -1,0 +1,70 @@
+"""The Textual app: screens, global keys and the command palette.
+
+One app factory serves the CLI (`diagnose tui`) and the tests, which pass `sandbox_app` to watch
+or break the sandbox the walkthrough talks to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from diagnose import runner
+from diagnose.model import SubjectKind
+from diagnose.sandbox.tenant import Tenant
+from diagnose.tui.dialogs import HelpScreen
+from diagnose.tui.start import StartScreen
+from diagnose.tui.walkthrough import RETOGGLE_UNAVAILABLE, WalkthroughScreen
+
+
+class DiagnoseApp(App[None]):
+    TITLE = "diagnose"
+    SUB_TITLE = "Wisenet ↔ Xero sync walkthrough"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+q", "quit", "Quit", id="quit-anywhere", show=False),
+        Binding("question_mark,f1", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        sandbox: Path | None = None,
+        kind: SubjectKind | None = None,
+        ref: str | None = None,
+        sandbox_app: Any = None,
+    ) -> None:
+        super().__init__()
+        self.tenant: Tenant
+        self.tenant, self.is_demo = runner.sandbox_tenant(sandbox)
+        self.sandbox_app = sandbox_app
+        self.start = (kind, ref)
+
+    def on_mount(self) -> None:
+        kind, ref = self.start
+        self.push_screen(StartScreen(self.tenant, kind=kind, ref=ref))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, WalkthroughScreen):
+            yield SystemCommand(
+                "Re-run the checks", "Ask Wisenet and Xero again", screen.action_rerun
+            )
+            yield SystemCommand(
+                "Re-toggle Sync to Xero (not available yet)",
+                RETOGGLE_UNAVAILABLE,
+                lambda: self.notify(RETOGGLE_UNAVAILABLE, title="Not available yet"),
+            )
+            yield SystemCommand("Word support request", "Write the .docx", screen.action_report)
+            yield SystemCommand("Save snapshot", "Write the evidence as JSON", screen.action_save)
+            yield SystemCommand("Copy summary", "Copy the diagnosis as text", screen.action_copy)
+        yield SystemCommand("Help: all keys", "Every key of this screen", self.action_help)

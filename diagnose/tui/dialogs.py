@@ -1,0 +1,72 @@
+"""Small modal screens: the key help, and a file-name prompt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, Label, Markdown
+
+
+def _dialog_css(name: str) -> str:
+    return f"""
+    {name} {{ align: center middle; }}
+    {name} #dialog {{ width: 76; max-height: 22; height: auto; border: thick $accent;
+                      padding: 0 1; background: $surface; }}
+    {name} .hint {{ color: $text-muted; }}
+    """
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the screen underneath, with what it does."""
+
+    DEFAULT_CSS = _dialog_css("HelpScreen")
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
+
+    def __init__(self, under: Screen[Any]) -> None:
+        super().__init__()
+        self.under = under
+
+    def compose(self) -> ComposeResult:
+        lines = ["# Keys", "", "| key | what it does |", "| --- | --- |"]
+        seen: set[str] = set()
+        for binding in [*self.under.BINDINGS, *self.app.BINDINGS]:
+            if not isinstance(binding, Binding) or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            keys = ", ".join(k.replace("question_mark", "?") for k in binding.key.split(","))
+            reason = getattr(self.under, "unavailable", {}).get(binding.action, "")
+            what = (binding.tooltip or binding.description) + (
+                f" — not available yet: {reason}" if reason else ""
+            )
+            lines.append(f"| {keys} | {what} |")
+        lines += ["| ctrl+p | Command palette: every action by name |", "", "Escape closes this."]
+        with VerticalScroll(id="dialog"):
+            yield Markdown("\n".join(lines))
+
+
+class FileNameScreen(ModalScreen[str | None]):
+    """Ask for a file name; Enter accepts, Escape cancels."""
+
+    DEFAULT_CSS = _dialog_css("FileNameScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, prompt: str, default: str) -> None:
+        super().__init__()
+        self.prompt = prompt
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.prompt)
+            yield Input(value=self.default, id="filename")
+            yield Label("Enter to save · Escape to cancel", classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

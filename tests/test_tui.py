@@ -1,0 +1,200 @@
+"""The walkthrough driven with the keyboard, as a support person would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from docx import Document
+from textual.widgets import DataTable, Input, Markdown, OptionList, Static
+
+from diagnose.model import SubjectKind
+from diagnose.sandbox import demo_tenant_path
+from diagnose.sandbox.app import create_app
+from diagnose.sandbox.tenant import load_tenant
+from diagnose.tui.app import DiagnoseApp
+from diagnose.tui.detail import DetailScreen
+from diagnose.tui.dialogs import FileNameScreen, HelpScreen
+from diagnose.tui.start import StartScreen
+from diagnose.tui.walkthrough import WalkthroughScreen
+
+SIZE = (80, 24)
+
+
+def rows(app: DiagnoseApp) -> dict[str, str]:
+    table = app.screen.query_one("#checks", DataTable)
+    found = {}
+    for row_key in table.rows:
+        glyph, check_id, target, _ = table.get_row(row_key)
+        found[f"{check_id}@{target}"] = str(glyph)
+    return found
+
+
+async def settle(pilot: Any) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_learner(pilot: Any, ref: str = "123") -> None:
+    await pilot.press(*ref, "enter")
+    await settle(pilot)
+
+
+async def test_learner_123_shows_its_failures() -> None:
+    app = DiagnoseApp()
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, StartScreen)
+        await open_learner(pilot)
+        assert isinstance(app.screen, WalkthroughScreen)
+        found = rows(app)
+        assert found["learner.sync-enabled@learner"] == "✗"
+        assert found["contact.active@learner"] == "✗"
+        assert found["invoice.in-wisenet@INV-0042"] == "✗"
+        assert found["learner.email@learner"] == "✓"
+        verdict = str(app.screen.query_one("#verdict", Static).render())
+        assert "The sync is blocked" in verdict
+        assert "4 failed" in verdict
+
+
+async def test_a_failure_opens_its_detail_with_fix_steps_and_evidence() -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#checks", DataTable)
+        target = next(
+            i for i, key in enumerate(table.rows) if key.value.startswith("contact.active|")
+        )
+        await pilot.press(*["down"] * target, "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        text = app.screen.query_one(Markdown).source
+        assert "## Why it matters" in text
+        assert "1. In Xero open Contacts › All contacts › Archived" in text
+        assert "https://go.xero.com/Contacts/View/" in text
+        assert "| contact code | STD0000123 |" in text  # the finding's evidence as a table
+        assert "## Xero contact search" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, WalkthroughScreen)
+
+
+async def test_the_word_report_is_written_where_asked(tmp_path: Path) -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, FileNameScreen)
+        field = app.screen.query_one("#filename", Input)
+        assert field.value.startswith("support-request-learner-123-")
+        field.value = str(tmp_path / "ticket.docx")
+        await pilot.press("enter")
+        await settle(pilot)
+        written = tmp_path / "ticket.docx"
+        assert written.exists()
+        assert "learner.sync-enabled" in "\n".join(
+            p.text for p in Document(str(written)).paragraphs
+        )
+        assert any(f"Saved to {written}" in n.message for n in app._notifications)
+
+
+async def test_save_snapshot_copy_and_help(tmp_path: Path) -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, FileNameScreen)
+        app.screen.query_one("#filename", Input).value = str(tmp_path / "snap.json")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert json.loads((tmp_path / "snap.json").read_text())["format"] == "diagnose-snapshot/1"
+        await pilot.press("c")
+        assert "✗ learner.sync-enabled" in app.clipboard
+        assert "\x1b" not in app.clipboard
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        help_text = app.screen.query_one(Markdown).source
+        assert "Write the Word support request" in help_text
+        assert "not available yet" in help_text
+        await pilot.press("escape")
+        assert isinstance(app.screen, WalkthroughScreen)
+
+
+async def test_retoggle_is_shown_but_disabled_with_a_reason() -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="103")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WalkthroughScreen)
+        assert screen.check_action("retoggle", ()) is None  # greyed out in the footer
+        assert screen.check_action("report", ()) is True
+        await pilot.press("t")  # a disabled key does nothing, and writes nothing
+        await pilot.pause()
+        assert isinstance(app.screen, WalkthroughScreen)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "Re-toggle Sync to Xero (not available yet)" in titles
+
+
+async def test_a_name_matching_several_learners_offers_a_pick_list(
+    demo_tenant: dict[str, Any], write_tenant: Any
+) -> None:
+    twin = json.loads(json.dumps(demo_tenant["wisenet"]["learners"][0]))
+    twin["LearnerId"] = 201
+    twin["Personal"]["LearnerNumber"] = "STD0000201"
+    demo_tenant["wisenet"]["learners"].append(twin)
+    app = DiagnoseApp(sandbox=write_tenant(demo_tenant))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_learner(pilot, "Olivia Nguyen")
+        assert isinstance(app.screen, StartScreen)
+        choices = app.screen.query_one("#choices", OptionList)
+        assert choices.option_count == 2
+        await pilot.press("down", "down", "enter")  # the second one
+        await settle(pilot)
+        assert isinstance(app.screen, WalkthroughScreen)
+        assert "learner 201" in str(app.screen.query_one("#headline", Static).render())
+
+
+async def test_bad_input_stays_on_the_start_screen_with_the_reason() -> None:
+    app = DiagnoseApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_learner(pilot, "abc")
+        assert isinstance(app.screen, StartScreen)
+        assert "no Wisenet learner has name 'abc'" in str(
+            app.screen.query_one("#error", Static).render()
+        )
+        await pilot.press("shift+tab", "down", "enter")  # switch to invoices with the keyboard
+        await pilot.pause()
+        assert app.screen.kind is SubjectKind.INVOICE
+        field = app.screen.query_one("#ref", Input)
+        field.value = ""
+        field.focus()
+        await pilot.press("enter")
+        assert "empty" in str(app.screen.query_one("#error", Static).render())
+
+
+async def test_a_source_error_shows_error_rows_and_retry_recovers() -> None:
+    tenant = load_tenant(demo_tenant_path())
+    sandbox = create_app(tenant)
+    broken = {"xero": True}
+
+    async def flaky(scope: Any, receive: Any, send: Any) -> None:
+        if broken["xero"] and scope["type"] == "http" and scope["path"].startswith("/api.xro"):
+            raise httpx.ConnectError("connection refused")
+        await sandbox(scope, receive, send)
+
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123", sandbox_app=flaky)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        found = rows(app)
+        assert found["contact.active@learner"] == "☠"
+        assert found["learner.sync-enabled@learner"] == "✗"
+        verdict = str(app.screen.query_one("#verdict", Static).render())
+        assert "Press r to retry" in verdict
+        assert "unreachable" in verdict
+        broken["xero"] = False
+        await pilot.press("r")
+        await settle(pilot)
+        assert rows(app)["contact.active@learner"] == "✗"

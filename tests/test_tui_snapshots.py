@@ -1,0 +1,40 @@
+"""SVG snapshots of the screens at 80×24 (`pytest --snapshot-update` after a deliberate change)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import DataTable, Input
+
+from diagnose.model import SubjectKind
+from diagnose.tui.app import DiagnoseApp
+
+SIZE = (80, 24)
+
+
+async def _still(pilot: Any) -> None:
+    await pilot.app.workers.wait_for_complete()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
+def test_start_screen(snap_compare: Any) -> None:
+    assert snap_compare(DiagnoseApp(), terminal_size=SIZE, run_before=_still)
+
+
+def test_walkthrough_of_learner_123(snap_compare: Any) -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_still)
+
+
+def test_detail_of_an_archived_contact(snap_compare: Any) -> None:
+    async def open_detail(pilot: Any) -> None:
+        await _still(pilot)
+        table = pilot.app.screen.query_one("#checks", DataTable)
+        row = next(i for i, k in enumerate(table.rows) if k.value.startswith("contact.active|"))
+        await pilot.press(*["down"] * row, "enter")
+        await pilot.pause()
+
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_detail)
