@@ -148,6 +148,9 @@ def _one_line_error(run: Run, code: int, *needles: str) -> None:
         (["invoice", "x" * 300], "longer than Xero allows"),
         (["learner", "123", "--only", "learner.nope"], "unknown check id 'learner.nope'"),
         (["learner"], "Missing argument"),
+        (["tui", "frob"], "say 'learner' or 'invoice'"),
+        (["tui", "learner"], "needs the learner's reference"),
+        (["tui", "learner", "1", "--sandbox", "/no/such/tenant.json"], "does not exist"),
         (["frobnicate"], "No such command"),
     ],
 )

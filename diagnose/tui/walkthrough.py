@@ -31,7 +31,7 @@ RETOGGLE_UNAVAILABLE = (
 )
 STYLES = {
     Status.PASS: "bold green",
-    Status.WARN: "bold yellow",
+    Status.WARN: "bold dark_orange",  # readable on light and dark themes
     Status.FAIL: "bold red",
     Status.SKIP: "dim",
     Status.ERROR: "bold magenta",
@@ -84,7 +84,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         table.add_column("", key="glyph", width=1)
         table.add_column("Check", key="check", width=23)
         table.add_column("For", key="for", width=9)
-        table.add_column("Result", key="result", width=40)
+        table.add_column("Result", key="result", width=35)
         yield table
         yield Static("", id="verdict")
         yield Footer()
