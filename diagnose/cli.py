@@ -172,7 +172,7 @@ def _diagnose(
         from diagnose import engine
 
         engine.select(engine.load_catalogue(), selected)
-    tenant, _ = runner.sandbox_tenant(sandbox)
+    tenant = runner.open_sandbox(sandbox).tenant
     raw = runner.gather(kind, ref, tenant)
     if save is not None:
         raw.save(save)
@@ -288,7 +288,7 @@ def tui(
         raise UsageError(f"'diagnose tui {kind}' needs the {kind}'s reference too")
     from diagnose import runner
 
-    runner.sandbox_tenant(sandbox)  # a bad tenant file is one line here, before the screen opens
+    runner.open_sandbox(sandbox)  # a bad tenant file is one line here, before the screen opens
     from diagnose.tui import run_tui
 
     run_tui(sandbox=sandbox, kind=SubjectKind(kind) if kind else None, ref=ref)

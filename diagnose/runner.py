@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +19,44 @@ from diagnose.model import Diagnosis, SubjectKind
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.tenant import Tenant, load_tenant
+from diagnose.sandbox.workcopy import load_working, save_working
 from diagnose.sources.sandbox import sandbox_sources
 
 SANDBOX_ENV = "DIAGNOSE_SANDBOX"
 
 
-def sandbox_tenant(path: Path | None) -> tuple[Tenant, bool]:
-    """The tenant to serve and whether it is the built-in demo: `--sandbox`, then
-    `$DIAGNOSE_SANDBOX`, then the demo tenant shipped in the package."""
+@dataclass
+class Sandbox:
+    """The sandbox tenant a command works on, and where its writes are kept."""
+
+    tenant: Tenant
+    source: Path
+    demo: bool
+    copy: Path
+
+    def save(self) -> None:
+        save_working(self.tenant, self.copy)
+
+    @property
+    def label(self) -> str:
+        return "demo" if self.demo else str(self.source)
+
+
+def sandbox_source(path: Path | None) -> tuple[Path, bool]:
+    """`--sandbox`, then `$DIAGNOSE_SANDBOX`, then the demo tenant shipped in the package."""
     if path is None and os.environ.get(SANDBOX_ENV):
         path = Path(os.environ[SANDBOX_ENV])
     if path is None:
-        return load_tenant(demo_tenant_path()), True
-    return load_tenant(path), False
+        return demo_tenant_path(), True
+    return path, False
+
+
+def open_sandbox(path: Path | None) -> Sandbox:
+    """The tenant as the last write left it (its working copy), else as the source file has it."""
+    source, demo = sandbox_source(path)
+    load_tenant(source)  # a broken source file is reported even when a working copy exists
+    tenant, copy = load_working(source, demo=demo)
+    return Sandbox(tenant, source, demo, copy)
 
 
 async def gather_async(

@@ -28,6 +28,22 @@ class Run:
         return json.loads(self.out)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Never the real user data folder, not even for module-scoped fixtures."""
+    import os
+
+    os.environ["DIAGNOSE_DATA_DIR"] = str(tmp_path_factory.mktemp("session-data"))
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own user data folder: journal, audit log, sandbox working copies."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("DIAGNOSE_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
     """Run `diagnose ARGS…` through the console-script entry point, as a user would."""

@@ -12,11 +12,12 @@ The CLI calls it in-process; `diagnose sandbox serve` will put the same app on l
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from diagnose.msdate import to_ms_date
+from diagnose.sandbox.faults import faults_from_env, with_faults
+from diagnose.sandbox.integration import ARCHIVED, sync_learner
 from diagnose.sandbox.tenant import Record, Tenant
 
 SANDBOX_API_KEY = "sandbox-wisenet-key"
@@ -81,8 +84,9 @@ def _paged(request: Request, rows: list[Any]) -> list[Any]:
 
 
 class _Wisenet:
-    def __init__(self, tenant: Tenant) -> None:
+    def __init__(self, tenant: Tenant, wrote: Callable[[], None]) -> None:
         self.tenant = tenant
+        self.wrote = wrote
         self.states = {s["StateId"]: s for s in tenant.states}
         self.countries = {c["CountryId"]: c for c in tenant.countries}
 
@@ -142,6 +146,39 @@ class _Wisenet:
             ]
         return _json([self.item(r) for r in _paged(request, rows)])
 
+    async def patch_learner(self, request: Request) -> Response:
+        """`PATCH /learnersAU/{id}` with `[{"op": "replace", "path": "Personal/SyncToXero",
+        "value": true}]`; ticking "Sync to Xero" plays the integration for the learner."""
+        _wisenet_auth(request)
+        learner_id = request.path_params["learner_id"]
+        learner = next(
+            (x for x in self.tenant.learners if self.data(x).get("LearnerId") == learner_id), None
+        )
+        if learner is None:
+            raise _wisenet_error(404, f"Learner with LearnerId {learner_id} was not found.")
+        try:
+            ops = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _wisenet_error(400, "The request body is not valid JSON.") from None
+        if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
+            raise _wisenet_error(400, "The request body must be a list of patch operations.")
+        data = self.data(learner)
+        ticked = False
+        for op in ops:
+            path = str(op.get("path", "")).strip("/").split("/")
+            if op.get("op") != "replace" or len(path) != 2 or path[0] != "Personal":
+                raise _wisenet_error(400, f"Unsupported patch operation {op!r}.")
+            personal = data.setdefault("Personal", {})
+            if path[1] == "SyncToXero":
+                if not isinstance(op.get("value"), bool):
+                    raise _wisenet_error(400, "SyncToXero must be true or false.")
+                ticked = ticked or (op["value"] and not personal.get("SyncToXero"))
+            personal[path[1]] = op.get("value")
+        if ticked:
+            sync_learner(self.tenant, data)
+        self.wrote()
+        return _json(self.item(learner))
+
     def invoices(self, request: Request) -> Response:
         _wisenet_auth(request)
         rows = self.tenant.wisenet_invoices
@@ -183,16 +220,31 @@ def _validation(message: str, error_type: str = "ValidationException", number: i
     return _Bad(_json({"ErrorNumber": number, "Type": error_type, "Message": message}, 400))
 
 
+def _error_body(contact: Record, message: str) -> dict[str, Any]:
+    element = {**contact, "HasValidationErrors": True, "ValidationErrors": [{"Message": message}]}
+    return {
+        "ErrorNumber": 10,
+        "Type": "ValidationException",
+        "Message": "A validation exception occurred",
+        "Elements": [element],
+    }
+
+
 def _xero_not_found() -> _Bad:
     return _Bad(PlainTextResponse(NOT_FOUND, 404))
 
 
 class _Xero:
-    def __init__(self, tenant: Tenant) -> None:
+    def __init__(self, tenant: Tenant, wrote: Callable[[], None]) -> None:
         self.tenant = tenant
-        self.contacts = {c["ContactID"]: c for c in tenant.contacts}
+        self.wrote = wrote
+        self.replies: dict[str, tuple[int, Any]] = {}  # Idempotency-Key → the answer given
         self.calls_today = 0
         self.minute: tuple[int, int] = (0, 0)  # (minute number, calls in it)
+
+    @property
+    def contacts(self) -> dict[str, Record]:
+        return {c["ContactID"]: c for c in self.tenant.contacts}
 
     def headers(self) -> dict[str, str]:
         self.calls_today += 1
@@ -279,6 +331,55 @@ class _Xero:
             return self.respond("Contacts", rows, None, len(rows))
         start = (page - 1) * XERO_PAGE
         return self.respond("Contacts", rows[start : start + XERO_PAGE], page, len(rows))
+
+    async def update_contact(self, request: Request) -> Response:
+        """`POST /Contacts/{ContactID}`: here, the Contact Code. An `Idempotency-Key` seen before
+        gets the first answer again, and nothing is written twice."""
+        self.authorise(request)
+        key = request.headers.get("idempotency-key")
+        if key and key in self.replies:
+            status, body = self.replies[key]
+            return _json(body, status, headers=self.headers())
+        contact = self.contacts.get(request.path_params["key"])
+        if contact is None:
+            raise _xero_not_found()
+        try:
+            body = json.loads(await request.body())
+            changes = body["Contacts"][0]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, IndexError, TypeError):
+            raise _validation("The request body is not a Contacts envelope") from None
+        status, answer = self.apply_contact(contact, changes)
+        if key:
+            self.replies[key] = (status, answer)
+        return _json(answer, status, headers=self.headers())
+
+    def apply_contact(self, contact: Record, changes: Any) -> tuple[int, Any]:
+        unknown = (
+            set(changes) - {"ContactID", "ContactNumber"} if isinstance(changes, dict) else {""}
+        )
+        if unknown:
+            return 400, _error_body(contact, "Only ContactNumber can be changed in the sandbox")
+        code = str(changes.get("ContactNumber", ""))
+        if contact.get("ContactStatus") == "ARCHIVED":
+            return 400, _error_body(contact, ARCHIVED)
+        holder = next(
+            (
+                c
+                for c in self.tenant.contacts
+                if c.get("ContactNumber") == code and c is not contact
+            ),
+            None,
+        )
+        if code and holder is not None:
+            message = (
+                f"The contact number {code} is already assigned to another contact. "
+                "The contact number must be unique across all contacts"
+            )
+            return 400, _error_body(contact, message)
+        contact["ContactNumber"] = code
+        contact["UpdatedDateUTC"] = to_ms_date(datetime.now(UTC))
+        self.wrote()
+        return 200, self.envelope("Contacts", [contact], None, 1)
 
     # -- /Invoices ---------------------------------------------------------------------------------
 
@@ -370,30 +471,42 @@ def _page(raw: str | None) -> int | None:
     return int(raw)
 
 
-def _guarded(endpoint: Callable[[Request], Response]) -> Callable[[Request], Any]:
+Endpoint = Callable[[Request], Response | Awaitable[Response]]
+
+
+def _guarded(endpoint: Endpoint) -> Callable[[Request], Any]:
     async def handle(request: Request) -> Response:
         try:
-            return endpoint(request)
+            answer = endpoint(request)
+            return await answer if inspect.isawaitable(answer) else answer
         except _Bad as bad:
             return bad.response
 
     return handle
 
 
-def create_app(tenant: Tenant) -> Starlette:
-    wisenet = _Wisenet(tenant)
-    xero = _Xero(tenant)
+def create_app(tenant: Tenant, *, on_write: Callable[[], None] | None = None) -> Any:
+    """The sandbox as an ASGI app; `on_write` runs after every write (to persist the tenant).
+    Faults named in `$DIAGNOSE_SANDBOX_FAULTS` are injected in front of it (see `faults`)."""
+    wrote = on_write or (lambda: None)
+    wisenet = _Wisenet(tenant, wrote)
+    xero = _Xero(tenant, wrote)
 
-    def routes(table: Iterable[tuple[str, Callable[[Request], Response]]]) -> list[Route]:
-        return [Route(path, _guarded(endpoint), methods=["GET"]) for path, endpoint in table]
+    def routes(
+        table: Iterable[tuple[str, Endpoint]], methods: tuple[str, ...] = ("GET",)
+    ) -> list[Route]:
+        return [Route(p, _guarded(endpoint), methods=list(methods)) for p, endpoint in table]
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Mount(
                 "/v1",
-                routes=routes(
+                routes=[
+                    *routes([("/learnersAU/{learner_id:int}", wisenet.patch_learner)], ("PATCH",)),
+                    *routes([("/learnersAU/{learner_id:int}", wisenet.learner)]),
+                ]
+                + routes(
                     [
-                        ("/learnersAU/{learner_id:int}", wisenet.learner),
                         ("/learnersAU", wisenet.learners),
                         ("/invoices", wisenet.invoices),
                         ("/combos/states", wisenet.combo(lambda: tenant.states)),
@@ -404,7 +517,8 @@ def create_app(tenant: Tenant) -> Starlette:
             *routes([("/connections", xero.connections)]),
             Mount(
                 "/api.xro/2.0",
-                routes=routes(
+                routes=routes([("/Contacts/{key}", xero.update_contact)], ("POST",))
+                + routes(
                     [
                         ("/Contacts/{key}", xero.contact),
                         ("/Contacts", xero.contact_list),
@@ -415,3 +529,4 @@ def create_app(tenant: Tenant) -> Starlette:
             ),
         ]
     )
+    return with_faults(app, faults_from_env())

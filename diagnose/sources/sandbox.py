@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,9 +19,12 @@ XERO_URL = "http://xero.sandbox"
 
 
 @asynccontextmanager
-async def sandbox_sources(tenant: Tenant, *, app: Any = None) -> AsyncIterator[Sources]:
-    """Sources for `tenant`; `app` replaces the sandbox app (tests wrap it to watch or break it)."""
-    transport = asgi_transport(app if app is not None else create_app(tenant))
+async def sandbox_sources(
+    tenant: Tenant, *, app: Any = None, on_write: Callable[[], None] | None = None
+) -> AsyncIterator[Sources]:
+    """Sources for `tenant`; `on_write` runs after each write the sandbox accepts; `app`
+    replaces the sandbox app (tests wrap it to watch or break it)."""
+    transport = asgi_transport(app if app is not None else create_app(tenant, on_write=on_write))
     log = CallLog()
     async with (
         Session(

@@ -40,8 +40,8 @@ class DiagnoseApp(App[None]):
         sandbox_app: Any = None,
     ) -> None:
         super().__init__()
-        self.tenant: Tenant
-        self.tenant, self.is_demo = runner.sandbox_tenant(sandbox)
+        self.sandbox = runner.open_sandbox(sandbox)
+        self.tenant: Tenant = self.sandbox.tenant
         self.sandbox_app = sandbox_app
         self.start = (kind, ref)
 

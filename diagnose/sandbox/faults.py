@@ -1,0 +1,85 @@
+"""Fault injection for the sandbox, for tests and training: make a chosen request fail or hang.
+
+`$DIAGNOSE_SANDBOX_FAULTS` holds a JSON list of faults, e.g.
+
+    [{"method": "PATCH", "path": "/v1/learnersAU/103", "nth": 2, "status": 503},
+     {"method": "GET", "path": "/api.xro/2.0/Contacts", "hang": 30}]
+
+A fault applies to the `nth` matching request (every one when `nth` is left out) and answers
+with `status`, or holds the request for `hang` seconds first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from diagnose.errors import UsageError
+
+FAULTS_ENV = "DIAGNOSE_SANDBOX_FAULTS"
+
+
+@dataclass
+class Fault:
+    method: str
+    path: str
+    nth: int | None = None
+    status: int | None = None
+    hang: float = 0.0
+    seen: int = field(default=0, compare=False)
+
+    def applies(self, method: str, path: str) -> bool:
+        if method != self.method or path != self.path:
+            return False
+        self.seen += 1
+        return self.nth is None or self.seen == self.nth
+
+
+def faults_from_env() -> list[Fault]:
+    raw = os.environ.get(FAULTS_ENV, "").strip()
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+        return [
+            Fault(
+                method=str(item["method"]).upper(),
+                path=str(item["path"]),
+                nth=int(item["nth"]) if item.get("nth") is not None else None,
+                status=int(item["status"]) if item.get("status") is not None else None,
+                hang=float(item.get("hang", 0)),
+            )
+            for item in items
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(f"{FAULTS_ENV} is not a JSON list of faults: {exc}") from None
+
+
+def with_faults(app: Any, faults: list[Fault]) -> Any:
+    if not faults:
+        return app
+
+    async def faulty(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for fault in faults:
+                if fault.applies(scope["method"], scope["path"]):
+                    if fault.hang:
+                        await asyncio.sleep(fault.hang)
+                    if fault.status:
+                        body = json.dumps({"Message": "fault injected by the sandbox"}).encode()
+                        headers = [(b"content-type", b"application/json")]
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": fault.status,
+                                "headers": headers,
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": body})
+                        return
+        await app(scope, receive, send)
+
+    return faulty
