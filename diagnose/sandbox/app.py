@@ -504,15 +504,15 @@ def create_app(tenant: Tenant, *, on_write: Callable[[], None] | None = None) ->
                 routes=[
                     *routes([("/learnersAU/{learner_id:int}", wisenet.patch_learner)], ("PATCH",)),
                     *routes([("/learnersAU/{learner_id:int}", wisenet.learner)]),
-                ]
-                + routes(
-                    [
-                        ("/learnersAU", wisenet.learners),
-                        ("/invoices", wisenet.invoices),
-                        ("/combos/states", wisenet.combo(lambda: tenant.states)),
-                        ("/combos/countries", wisenet.combo(lambda: tenant.countries)),
-                    ]
-                ),
+                    *routes(
+                        [
+                            ("/learnersAU", wisenet.learners),
+                            ("/invoices", wisenet.invoices),
+                            ("/combos/states", wisenet.combo(lambda: tenant.states)),
+                            ("/combos/countries", wisenet.combo(lambda: tenant.countries)),
+                        ]
+                    ),
+                ],
             ),
             *routes([("/connections", xero.connections)]),
             Mount(

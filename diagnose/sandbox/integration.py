@@ -92,9 +92,9 @@ def _alert(tenant: Tenant, number: str, details: str, now: datetime) -> None:
     if tenant.event_alerts is None:
         tenant.event_alerts = []
     for alert in tenant.event_alerts:
-        if alert.get("RelatedRecord") == number and alert.get("AlertDetails") == details:
-            if not alert.get("Acknowledged"):
-                return  # the same open alert is not raised twice
+        same = alert.get("RelatedRecord") == number and alert.get("AlertDetails") == details
+        if same and not alert.get("Acknowledged"):
+            return  # the same open alert is not raised twice
     tenant.event_alerts.append(
         {
             "AlertType": "Learner Sync errors",
