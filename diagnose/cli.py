@@ -138,11 +138,14 @@ class _ReportOptions:
             raise UsageError(f"cannot write the report: folder {folder} does not exist")
 
     def write(self, raw: RawEvidence, diagnosis: Diagnosis) -> None:
+        from diagnose import audit
         from diagnose.evidence import Evidence
         from diagnose.render.word import write_report
         from diagnose.report import build_report
 
-        report = build_report(diagnosis, Evidence(raw), redact=self.redact)
+        report = build_report(
+            diagnosis, Evidence(raw), redact=self.redact, remedies=audit.entries()
+        )
         path = Path(self.target or ".")
         if not self.target or path.is_dir():
             path = path / f"{report.file_stem}.docx"
@@ -310,6 +313,20 @@ def checks(as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
         typer.echo(catalogue_text(catalogue, verbose))
 
 
+from diagnose.cli_remedies import (  # noqa: E402 — the write commands, registered on the app
+    audit_command,
+    finish_interrupted,
+    fix_app,
+    resync_app,
+    sandbox_app,
+)
+
+app.add_typer(resync_app, name="resync")
+app.add_typer(fix_app, name="fix")
+app.add_typer(sandbox_app, name="sandbox")
+app.command("audit")(audit_command)
+
+
 def _fail(message: str, code: int) -> None:
     first, *rest = message.splitlines() or [""]
     typer.echo(f"diagnose: {one_line(first)}", err=True)
@@ -331,11 +348,19 @@ def _optional_report_value(argv: list[str]) -> list[str]:
     return result
 
 
+def _is_a_command(args: list[str]) -> bool:
+    """Anything but help or the version: those answer at once and touch nothing."""
+    return bool(args) and not ({"--help", "-h", "--version"} & set(args))
+
+
 def main() -> None:
     """Entry point: run the app and turn every way out into one line and an exit code."""
     from typer._click import exceptions as click_exc  # Typer's vendored Click
 
+    args = sys.argv[1:]
     try:
+        if _is_a_command(args) and args[:2] != ["resync", "--recover"]:
+            finish_interrupted()  # a re-toggle an earlier run left half-done is finished first
         # without standalone mode, typer.Exit returns its code instead of exiting
         code = app(
             args=_optional_report_value(sys.argv[1:]), prog_name="diagnose", standalone_mode=False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import platform
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -131,12 +131,28 @@ def _money(value: float | None) -> str:
 
 
 class _Builder:
-    def __init__(self, diagnosis: Diagnosis, evidence: Evidence, redact: bool) -> None:
+    def __init__(
+        self,
+        diagnosis: Diagnosis,
+        evidence: Evidence,
+        redact: bool,
+        remedies: Sequence[Mapping[str, Any]],
+    ) -> None:
         self.d = diagnosis
         self.e = evidence
         self.p = Pseudonyms(enabled=redact)
         self.redact = redact
         self._register_people()
+        learner, _ = self.get(lambda: self.e.learner)
+        subject = f"learner {learner.learner_id}" if learner else None
+        self.tried = [
+            self.safe(
+                f"{str(r.get('when', ''))[:16].replace('T', ' ')} UTC {r.get('action')} "
+                f"{r.get('outcome')}: {r.get('detail', '')}"
+            )
+            for r in remedies
+            if subject and r.get("subject") == subject
+        ]
 
     def get(self, fetch: Callable[[], Any]) -> tuple[Any, str | None]:
         try:
@@ -251,7 +267,10 @@ class _Builder:
         block.add(*(self.safe(f"Xero: {link}") for link in f.links))
         if f.fix:
             block.add(self.safe(f"How to fix it: {f.fix}"))
-        block.add(f"Remedies already attempted: {NOTHING_TRIED}.")
+        if self.tried:
+            block.add("Remedies already attempted:", *(f"• {t}" for t in self.tried))
+        else:
+            block.add(f"Remedies already attempted: {NOTHING_TRIED}.")
         return block
 
     def contact_search(self) -> Block:
@@ -605,7 +624,7 @@ class _Builder:
                 "id": f.check_id,
                 "status": f.status.glyph,
                 "message": self.safe(f.message),
-                "tried": NOTHING_TRIED,
+                "tried": "; ".join(self.tried) or NOTHING_TRIED,
             }
             for f in noteworthy
         ]
@@ -663,5 +682,12 @@ class _Builder:
         )
 
 
-def build_report(diagnosis: Diagnosis, evidence: Evidence, *, redact: bool = False) -> Report:
-    return _Builder(diagnosis, evidence, redact).build()
+def build_report(
+    diagnosis: Diagnosis,
+    evidence: Evidence,
+    *,
+    redact: bool = False,
+    remedies: Sequence[Mapping[str, Any]] = (),
+) -> Report:
+    """`remedies`: audit-log entries; those about this diagnosis's learner are listed as tried."""
+    return _Builder(diagnosis, evidence, redact, remedies).build()

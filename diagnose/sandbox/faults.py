@@ -5,8 +5,8 @@
     [{"method": "PATCH", "path": "/v1/learnersAU/103", "nth": 2, "status": 503},
      {"method": "GET", "path": "/api.xro/2.0/Contacts", "hang": 30}]
 
-A fault applies to the `nth` matching request (every one when `nth` is left out) and answers
-with `status`, or holds the request for `hang` seconds first.
+A fault applies to the `nth` matching request, to every one from the `from`th on, or to every
+one when neither is given; it answers with `status`, or holds the request for `hang` seconds.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Fault:
     method: str
     path: str
     nth: int | None = None
+    start: int | None = None  # "from" in the JSON
     status: int | None = None
     hang: float = 0.0
     seen: int = field(default=0, compare=False)
@@ -35,7 +36,9 @@ class Fault:
         if method != self.method or path != self.path:
             return False
         self.seen += 1
-        return self.nth is None or self.seen == self.nth
+        if self.nth is not None:
+            return self.seen == self.nth
+        return self.start is None or self.seen >= self.start
 
 
 def faults_from_env() -> list[Fault]:
@@ -49,6 +52,7 @@ def faults_from_env() -> list[Fault]:
                 method=str(item["method"]).upper(),
                 path=str(item["path"]),
                 nth=int(item["nth"]) if item.get("nth") is not None else None,
+                start=int(item["from"]) if item.get("from") is not None else None,
                 status=int(item["status"]) if item.get("status") is not None else None,
                 hang=float(item.get("hang", 0)),
             )

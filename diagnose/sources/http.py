@@ -62,24 +62,52 @@ class Session:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """The decoded JSON body, or None when the service says the record does not exist."""
+        return await self.send("GET", path, params=params, headers=headers)
+
+    async def write(
+        self, method: str, path: str, body: Any, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """A PATCH, POST or PUT with a JSON body. Never retried here: a caller retries a write
+        only when it is idempotent (an `Idempotency-Key`, or setting a value it then reads back)."""
+        answer = await self.send(method, path, body=body, headers=headers)
+        if answer is None:
+            raise self._error(ProblemKind.BAD_RESPONSE, f"has no record at {path}")
+        return answer
+
+    @property
+    def last_call(self) -> ApiCall | None:
+        return self.log.calls[-1] if self.log.calls else None
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Any:
         round_ = self.log.round
-        request = self._client.build_request("GET", path, params=params, headers=headers)
+        request = self._client.build_request(
+            method, path, params=params, headers=headers, json=body
+        )
         shown = request.url.raw_path.decode("ascii", "replace")
         started = time.perf_counter()
         try:
             response = await self._client.send(request)
         except httpx.TimeoutException:
-            self._record(shown, None, started, round_)
+            self._record(method, shown, None, started, round_)
             raise self._error(ProblemKind.TIMEOUT, "did not answer in time") from None
         except httpx.HTTPError as exc:
-            self._record(shown, None, started, round_)
+            self._record(method, shown, None, started, round_)
             reason = str(exc) or type(exc).__name__
             raise self._error(ProblemKind.UNREACHABLE, f"could not be reached ({reason})") from None
-        self._record(shown, response.status_code, started, round_, response.headers)
+        self._record(method, shown, response.status_code, started, round_, response.headers)
         return self._decode(response)
 
     def _record(
         self,
+        method: str,
         path: str,
         status: int | None,
         started: float,
@@ -89,7 +117,7 @@ class Session:
         self.log.calls.append(
             ApiCall(
                 service=self.service,
-                method="GET",
+                method=method,
                 path=path,
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 1),
@@ -137,6 +165,10 @@ def _reason(response: httpx.Response) -> str:
         text = response.text.strip().splitlines()[0][:160] if response.text.strip() else ""
         return f": {text}" if text else ""
     if isinstance(body, Mapping):
+        for element in body.get("Elements") or []:  # Xero's ValidationException says why here
+            for error in (element or {}).get("ValidationErrors") or []:
+                if isinstance(error, Mapping) and error.get("Message"):
+                    return f": {str(error['Message'])[:200]}"
         for key in ("Detail", "Message", "message", "error_description", "error"):
             if isinstance(body.get(key), str) and body[key]:
                 return f": {body[key][:160]}"

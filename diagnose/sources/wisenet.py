@@ -31,6 +31,11 @@ class WisenetClient:
         body = await self.session.get(self.learners_path, params=params)
         return body if isinstance(body, list) else []
 
+    async def set_sync_to_xero(self, learner_id: int, ticked: bool) -> Any:
+        """`PATCH /learnersAU/{id}` replacing `Personal/SyncToXero`."""
+        ops = [{"op": "replace", "path": "Personal/SyncToXero", "value": ticked}]
+        return await self.session.write("PATCH", f"{self.learners_path}/{learner_id}", ops)
+
     async def invoices(self, learner_id: int) -> list[Any]:
         """The learner's Xero Invoices tab (`GET /invoices?learnerIdFilter=`), every page."""
         rows: list[Any] = []

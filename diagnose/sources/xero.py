@@ -104,6 +104,17 @@ class XeroClient:
                 break
         return {"Invoices": found}
 
+    async def set_contact_code(self, contact_id: str, code: str, idempotency_key: str) -> Any:
+        """`POST /Contacts/{ContactID}` setting the Contact Code; a retry with the same key is
+        answered from Xero's memory of the first, never applied twice."""
+        if not GUID.fullmatch(contact_id) or not is_safe_code(code):
+            raise ValueError("a ContactID and a plain Contact Code are needed")
+        body = {"Contacts": [{"ContactID": contact_id, "ContactNumber": code}]}
+        headers = {**self._headers(), "Idempotency-Key": idempotency_key}
+        return await self.session.write(
+            "POST", f"{ACCOUNTING}/Contacts/{contact_id}", body, headers
+        )
+
     async def invoice(self, invoice_id: str) -> Any:
         """`GET /Invoices/{InvoiceID}`: an envelope, or None when there is none."""
         if not GUID.fullmatch(invoice_id):

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from diagnose import runner
+from diagnose import audit, runner
 from diagnose.errors import AmbiguousError, DiagnoseError
 from diagnose.evidence import Evidence, RawEvidence
 from diagnose.model import Diagnosis, Finding, Status, SubjectKind, TargetKind
@@ -169,7 +169,9 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         if self.diagnosis is None or self.raw is None:
             raise RuntimeError("no diagnosis yet")
         if self.report_model is None:
-            self.report_model = build_report(self.diagnosis, Evidence(self.raw))
+            self.report_model = build_report(
+                self.diagnosis, Evidence(self.raw), remedies=audit.entries()
+            )
         return self.report_model
 
     # -- actions ----------------------------------------------------------------------------------

@@ -1,0 +1,349 @@
+"""The remedies — the only writes diagnose makes: re-toggle "Sync to Xero", and restore a lost
+Contact Code. Each is planned first (the exact writes, for --dry-run and the confirmation),
+journaled before it starts, read back after every write, and audited.
+
+Re-toggling ends with the learner ticked whatever happens: every failure after the journal entry
+exists leads to another attempt to tick, and what cannot be finished now stays in the journal
+for the next command (`diagnose resync --recover`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from diagnose import audit, journal, parse
+from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, SourceError
+from diagnose.evidence import Evidence
+from diagnose.model import Diagnosis, Learner, Status
+from diagnose.sources.wisenet import WisenetClient
+from diagnose.sources.xero import XeroClient, is_safe_code
+
+TICK_ATTEMPTS = 3
+TICK_BACKOFF = (0.5, 1.0, 2.0)
+
+
+class RemedyError(DiagnoseError):
+    """A remedy could not finish; the message says what state it left and what to do."""
+
+    def __init__(self, message: str, exit_code: ExitCode = ExitCode.UNREACHABLE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _patch(path: str, ticked: bool) -> str:
+    body = json.dumps([{"op": "replace", "path": "Personal/SyncToXero", "value": ticked}])
+    return f"PATCH {path}  {body}"
+
+
+def resync_plan(learner: Learner, learners_path: str) -> list[str]:
+    """The exact requests a re-toggle makes, in order."""
+    path = f"{learners_path}/{learner.learner_id}"
+    steps = []
+    if learner.sync_to_xero:
+        steps += [_patch(path, False), f"GET {path}  (read back: SyncToXero must be false)"]
+    steps += [_patch(path, True), f"GET {path}  (read back: SyncToXero must be true)"]
+    return steps
+
+
+async def read_learner(wisenet: WisenetClient, learner_id: int) -> Learner:
+    item = await wisenet.learner(learner_id)
+    learner = parse.learner(item) if isinstance(item, Mapping) else None
+    if learner is None:
+        raise NotFoundError(f"no Wisenet learner has LearnerId {learner_id}")
+    return learner
+
+
+async def _set_and_check(wisenet: WisenetClient, learner_id: int, ticked: bool) -> None:
+    await wisenet.set_sync_to_xero(learner_id, ticked)
+    if (await read_learner(wisenet, learner_id)).sync_to_xero is not ticked:
+        raise RemedyError(
+            f"Wisenet accepted the change but learner {learner_id} still reads "
+            f"SyncToXero={not ticked}"
+        )
+
+
+async def _tick(wisenet: WisenetClient, learner_id: int) -> None:
+    """Tick and read back, a few times: setting a value is safe to repeat."""
+    for attempt in range(TICK_ATTEMPTS):
+        try:
+            await _set_and_check(wisenet, learner_id, True)
+            return
+        except (SourceError, RemedyError):
+            if attempt + 1 == TICK_ATTEMPTS:
+                raise
+            await asyncio.sleep(TICK_BACKOFF[attempt])
+
+
+@dataclass
+class Resynced:
+    learner: Learner
+    message: str
+
+
+def _last_call(wisenet: WisenetClient) -> tuple[int | None, str | None]:
+    call = wisenet.session.last_call
+    return (call.status, call.correlation_id) if call else (None, None)
+
+
+async def resync(
+    wisenet: WisenetClient, learner: Learner, *, sandbox: str, tenant: str
+) -> Resynced:
+    """Untick (when ticked) and tick "Sync to Xero", journaled and read back at each step."""
+    learner_id = learner.learner_id
+    subject = f"learner {learner_id}"
+    entry = journal.Entry("resync", learner_id, sandbox, was_ticked=learner.sync_to_xero)
+    journal.write(entry)
+    try:
+        if learner.sync_to_xero:
+            await _set_and_check(wisenet, learner_id, False)
+            entry.state = "unticked"
+            journal.write(entry)
+        await _tick(wisenet, learner_id)
+    except BaseException as exc:  # Ctrl-C and cancellation too: the learner must end ticked
+        secured = await _ensure_ticked_after_failure(wisenet, entry, subject, tenant, exc)
+        if not isinstance(exc, Exception):
+            raise
+        code = exc.exit_code if isinstance(exc, DiagnoseError) else ExitCode.CHECK_FAILED
+        why = str(exc) or type(exc).__name__
+        if secured:
+            raise RemedyError(
+                f"the re-toggle of learner {learner_id} did not complete ({why}); "
+                '"Sync to Xero" is ticked, so nothing is left half-done. Try again later.',
+                code,
+            ) from None
+        raise RemedyError(
+            f'learner {learner_id} may be left with "Sync to Xero" unticked: {why}. Run '
+            "'diagnose resync --recover' when Wisenet answers again (any diagnose command "
+            "will also finish it).",
+            code,
+        ) from None
+    status, correlation = _last_call(wisenet)
+    journal.finish(entry)
+    if learner.sync_to_xero:
+        message = '"Sync to Xero" was unticked and ticked again: the integration starts over'
+        before = True
+    else:
+        message = '"Sync to Xero" was not ticked: it is ticked now'
+        before = False
+    audit.record(
+        action="resync",
+        subject=subject,
+        outcome="done",
+        tenant=tenant,
+        before=before,
+        after=True,
+        api_status=status,
+        correlation_id=correlation,
+        detail=message,
+    )
+    return Resynced(learner, message)
+
+
+async def _ensure_ticked_after_failure(
+    wisenet: WisenetClient, entry: journal.Entry, subject: str, tenant: str, cause: BaseException
+) -> bool:
+    """Tick after a failure; True when the learner is ticked and the entry finished."""
+    why = str(cause) or type(cause).__name__
+    try:
+        await asyncio.shield(_tick(wisenet, entry.learner_id))
+    except BaseException as exc:  # still failing: the journal keeps the unfinished entry
+        audit.record(
+            action="resync",
+            subject=subject,
+            outcome="failed",
+            tenant=tenant,
+            before=entry.was_ticked,
+            after=None,
+            detail=f"interrupted ({why}); re-tick failed too ({exc}); left in the journal",
+        )
+        return False
+    journal.finish(entry)
+    audit.record(
+        action="resync",
+        subject=subject,
+        outcome="failed",
+        tenant=tenant,
+        before=entry.was_ticked,
+        after=True,
+        detail=f'interrupted ({why}); "Sync to Xero" was ticked again',
+    )
+    return True
+
+
+async def recover(wisenet: WisenetClient, entry: journal.Entry, *, tenant: str) -> str:
+    """Finish an entry an earlier process left: make sure the learner is ticked."""
+    subject = f"learner {entry.learner_id}"
+    try:
+        learner = await read_learner(wisenet, entry.learner_id)
+    except NotFoundError:
+        journal.finish(entry)
+        return f"{subject} no longer exists; the unfinished resync is dropped"
+    if not learner.sync_to_xero:
+        await _tick(wisenet, entry.learner_id)
+    status, correlation = _last_call(wisenet)
+    journal.finish(entry)
+    audit.record(
+        action="resync-recover",
+        subject=subject,
+        outcome="done",
+        tenant=tenant,
+        before=learner.sync_to_xero,
+        after=True,
+        api_status=status,
+        correlation_id=correlation,
+        detail=f"finished the resync started {entry.started}",
+    )
+    return f'{subject}: the interrupted resync is finished; "Sync to Xero" is ticked'
+
+
+# -----------------------------------------------------------------------------------------------
+# The Contact Code
+
+
+@dataclass
+class CodeFix:
+    """What `fix contact-code` would do, or why it will not."""
+
+    learner: Learner | None
+    contact_id: str = ""
+    contact_name: str = ""
+    refusal: str = ""
+    manual: str = ""
+
+    @property
+    def code(self) -> str:
+        return self.learner.learner_number if self.learner else ""
+
+
+MANUAL_CODE = (
+    "In Xero, merge the look-alike contacts into one (Contacts › All contacts, tick them, Merge), "
+    "restore it if archived, then run 'diagnose fix contact-code' again; or log a support "
+    "request with 'diagnose learner ID --report'."
+)
+
+
+def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence) -> CodeFix:
+    """Decide from a learner's diagnosis: exactly one active look-alike without a code, and no
+    contact (archived ones included) holding the learner's code already."""
+    learner = evidence.learner
+    found = {f.check_id: f for f in diagnosis.findings}
+    if learner is None:
+        return CodeFix(None, refusal="the learner was not found in Wisenet")
+    for check_id in ("contact.found", "contact.duplicates"):
+        finding = found.get(check_id)
+        if finding is None or finding.status is Status.ERROR:
+            reason = finding.message if finding else "it was not checked"
+            return CodeFix(learner, refusal=f"{check_id} could not be decided: {reason}")
+    if found["contact.found"].status is Status.PASS:
+        holder = evidence.contact
+        name = holder.name if holder else "a contact"
+        return CodeFix(
+            learner,
+            refusal=f"{name} ({holder.status.lower() if holder else '?'}) already holds Contact "
+            f"Code {learner.learner_number}; Xero allows a code on one contact only",
+            manual=MANUAL_CODE,
+        )
+    if not is_safe_code(learner.learner_number):
+        return CodeFix(learner, refusal=f"{learner.learner_number!r} cannot be set safely")
+    rows = found["contact.duplicates"].evidence.get("contacts", [])
+    active = [r for r in rows if r.get("status") == "ACTIVE"]
+    if len(active) > 1:
+        names = ", ".join(str(r.get("name")) for r in active)
+        return CodeFix(
+            learner,
+            refusal=f"{len(active)} active contacts look like this learner: {names}",
+            manual=MANUAL_CODE,
+        )
+    if not active and rows:
+        return CodeFix(
+            learner,
+            refusal="the only look-alike contact is archived",
+            manual="In Xero restore it (Contacts › All contacts › Archived › Restore), then run "
+            "'diagnose fix contact-code' again.",
+        )
+    if not active:
+        return CodeFix(
+            learner,
+            refusal="no Xero contact looks like this learner",
+            manual="The learner has not reached Xero yet: fix the failing learner checks, then "
+            f"run 'diagnose resync learner {learner.learner_id}'.",
+        )
+    chosen = active[0]
+    return CodeFix(learner, contact_id=str(chosen["contact_id"]), contact_name=str(chosen["name"]))
+
+
+def code_fix_plan(fix: CodeFix, key: str) -> list[str]:
+    body = json.dumps({"Contacts": [{"ContactID": fix.contact_id, "ContactNumber": fix.code}]})
+    return [
+        f"POST /api.xro/2.0/Contacts/{fix.contact_id}  {body}  (Idempotency-Key: {key})",
+        f"GET /api.xro/2.0/Contacts/{fix.code}  (read back: it must be {fix.contact_name})",
+    ]
+
+
+async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, tenant: str) -> str:
+    subject = f"learner {fix.learner.learner_id}" if fix.learner else "learner"
+    try:
+        await xero.set_contact_code(fix.contact_id, fix.code, key)
+    except SourceError as exc:
+        if exc.problem.kind.value in ("timeout", "unreachable"):  # the answer may be lost:
+            await xero.set_contact_code(fix.contact_id, fix.code, key)  # same key, no double write
+        else:
+            status, correlation = _last_call_x(xero)
+            audit.record(
+                action="fix-contact-code",
+                subject=subject,
+                outcome="failed",
+                tenant=tenant,
+                before="",
+                after=fix.code,
+                api_status=status,
+                correlation_id=correlation,
+                detail=str(exc),
+            )
+            raise
+    status, correlation = _last_call_x(xero)
+    body = await xero.contact_by_number(fix.code)
+    contacts = (body or {}).get("Contacts") or []
+    holder = parse.contact(contacts[0]) if contacts else None
+    if holder is None or holder.contact_id != fix.contact_id:
+        raise RemedyError(
+            f"Xero accepted the change but {fix.code} does not read back on the contact"
+        )
+    message = f"{fix.contact_name} now has Contact Code {fix.code}"
+    audit.record(
+        action="fix-contact-code",
+        subject=subject,
+        outcome="done",
+        tenant=tenant,
+        before="",
+        after=fix.code,
+        api_status=status,
+        correlation_id=correlation,
+        detail=f"{message} (ContactID {fix.contact_id})",
+    )
+    return message
+
+
+def _last_call_x(xero: XeroClient) -> tuple[int | None, str | None]:
+    call = xero.session.last_call
+    return (call.status, call.correlation_id) if call else (None, None)
+
+
+def new_idempotency_key() -> str:
+    return str(uuid.uuid4())
+
+
+def refuse(fix: CodeFix, *, tenant: str) -> dict[str, Any]:
+    subject = f"learner {fix.learner.learner_id}" if fix.learner else "learner"
+    return audit.record(
+        action="fix-contact-code",
+        subject=subject,
+        outcome="refused",
+        tenant=tenant,
+        detail=fix.refusal,
+    )
