@@ -16,7 +16,7 @@ from diagnose.sandbox.app import create_app
 from diagnose.sandbox.tenant import load_tenant
 from diagnose.tui.app import DiagnoseApp
 from diagnose.tui.detail import DetailScreen
-from diagnose.tui.dialogs import FileNameScreen, HelpScreen
+from diagnose.tui.dialogs import ConfirmScreen, FileNameScreen, HelpScreen
 from diagnose.tui.start import StartScreen
 from diagnose.tui.walkthrough import WalkthroughScreen
 
@@ -118,24 +118,43 @@ async def test_save_snapshot_copy_and_help(tmp_path: Path) -> None:
         assert isinstance(app.screen, HelpScreen)
         help_text = app.screen.query_one(Markdown).source
         assert "Write the Word support request" in help_text
-        assert "not available yet" in help_text
+        assert 'Untick and re-tick "Sync to Xero"' in help_text
         await pilot.press("escape")
         assert isinstance(app.screen, WalkthroughScreen)
 
 
-async def test_retoggle_is_shown_but_disabled_with_a_reason() -> None:
+async def test_retoggle_confirms_the_exact_writes_then_fixes_the_learner(data_dir: Path) -> None:
     app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="103")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
+        assert rows(app)["learner.sync-enabled@learner"] == "✗"
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        text = app.screen.query_one(Markdown).source
+        assert '"path": "Personal/SyncToXero", "value": true' in text
+        await pilot.press("n")  # cancelled: nothing written
+        await pilot.pause()
+        assert not (data_dir / "sandbox").exists()
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        await settle(pilot)
+        assert rows(app)["learner.sync-enabled@learner"] == "✓"
+        assert (data_dir / "sandbox" / "demo.json").exists()
+        assert any("it is ticked now" in n.message for n in app._notifications)
+
+
+async def test_retoggle_is_greyed_out_without_a_learner() -> None:
+    app = DiagnoseApp(kind=SubjectKind.INVOICE, ref="INV-0050")  # no Contact Code: no learner
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, WalkthroughScreen)
-        assert screen.check_action("retoggle", ()) is None  # greyed out in the footer
-        assert screen.check_action("report", ()) is True
-        await pilot.press("t")  # a disabled key does nothing, and writes nothing
-        await pilot.pause()
-        assert isinstance(app.screen, WalkthroughScreen)
+        assert screen.check_action("retoggle", ()) is None
         titles = [c.title for c in app.get_system_commands(screen)]
-        assert "Re-toggle Sync to Xero (not available yet)" in titles
+        assert "Re-toggle Sync to Xero" in titles
 
 
 async def test_a_name_matching_several_learners_offers_a_pick_list(

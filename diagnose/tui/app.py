@@ -19,7 +19,7 @@ from diagnose.model import SubjectKind
 from diagnose.sandbox.tenant import Tenant
 from diagnose.tui.dialogs import HelpScreen
 from diagnose.tui.start import StartScreen
-from diagnose.tui.walkthrough import RETOGGLE_UNAVAILABLE, WalkthroughScreen
+from diagnose.tui.walkthrough import WalkthroughScreen
 
 
 class DiagnoseApp(App[None]):
@@ -60,9 +60,9 @@ class DiagnoseApp(App[None]):
                 "Re-run the checks", "Ask Wisenet and Xero again", screen.action_rerun
             )
             yield SystemCommand(
-                "Re-toggle Sync to Xero (not available yet)",
-                RETOGGLE_UNAVAILABLE,
-                lambda: self.notify(RETOGGLE_UNAVAILABLE, title="Not available yet"),
+                "Re-toggle Sync to Xero",
+                "Untick and tick it again, after showing the exact writes",
+                screen.action_retoggle,
             )
             yield SystemCommand("Word support request", "Write the .docx", screen.action_report)
             yield SystemCommand("Save snapshot", "Write the evidence as JSON", screen.action_save)

@@ -70,3 +70,28 @@ class FileNameScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Show exactly what will be written; y (or Enter) writes, n (or Escape) does not."""
+
+    DEFAULT_CSS = _dialog_css("ConfirmScreen")
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Write"),
+        Binding("n,escape", "answer(False)", "Cancel"),
+    ]
+
+    def __init__(self, title: str, writes: list[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.writes = writes
+
+    def compose(self) -> ComposeResult:
+        lines = [f"**{self.title_text}**", "", "These requests will be made, in this order:", ""]
+        lines += [f"{i}. `{w}`" for i, w in enumerate(self.writes, 1)]
+        lines += ["", "y or Enter: make them · n or Escape: cancel"]
+        with VerticalScroll(id="dialog"):
+            yield Markdown("\n".join(lines))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

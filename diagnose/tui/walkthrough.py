@@ -14,21 +14,19 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from diagnose import audit, runner
+from diagnose import audit, remedy, runner
 from diagnose.errors import AmbiguousError, DiagnoseError
-from diagnose.evidence import Evidence, RawEvidence
-from diagnose.model import Diagnosis, Finding, Status, SubjectKind, TargetKind
+from diagnose.evidence import Evidence, RawEvidence, Unavailable
+from diagnose.model import Diagnosis, Finding, Learner, Status, SubjectKind, TargetKind
 from diagnose.render.text import diagnosis_text
 from diagnose.report import Report, build_report
 from diagnose.sandbox.tenant import Tenant
+from diagnose.sources.sandbox import sandbox_sources
 from diagnose.textsafe import one_line, strip_ansi
 from diagnose.tui.detail import DetailScreen
-from diagnose.tui.dialogs import FileNameScreen
+from diagnose.tui.dialogs import ConfirmScreen, FileNameScreen
 
-RETOGGLE_UNAVAILABLE = (
-    "diagnose cannot write to Wisenet yet (the safe remedies are still to come); untick and "
-    're-tick "Sync to Xero" in Wisenet yourself: Personal Details › Action › Edit Personal.'
-)
+RETOGGLE_NO_LEARNER = "there is no Wisenet learner in this diagnosis to re-toggle"
 STYLES = {
     Status.PASS: "bold green",
     Status.WARN: "bold dark_orange",  # readable on light and dark themes
@@ -74,7 +72,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.raw: RawEvidence | None = None
         self.diagnosis: Diagnosis | None = None
         self.report_model: Report | None = None
-        self.unavailable = {"retoggle": RETOGGLE_UNAVAILABLE}
+        self.unavailable: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -176,11 +174,21 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
 
     # -- actions ----------------------------------------------------------------------------------
 
+    def learner(self) -> Learner | None:
+        if self.raw is None:
+            return None
+        try:
+            return Evidence(self.raw).learner
+        except Unavailable:
+            return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.unavailable:
-            return None  # shown, greyed out; the help and the palette say why
+            return None  # shown, greyed out; the help says why
         if action in ("open", "report", "save", "copy"):
             return self.diagnosis is not None
+        if action == "retoggle":
+            return True if self.learner() is not None else None
         return True
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -198,7 +206,36 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.load()
 
     def action_retoggle(self) -> None:
-        self.notify(RETOGGLE_UNAVAILABLE, title="Not available yet", severity="warning")
+        learner = self.learner()
+        if learner is None:
+            self.notify(RETOGGLE_NO_LEARNER, severity="warning")
+            return
+        writes = remedy.resync_plan(learner, "/v1/learnersAU")
+        title = f'Re-toggle "Sync to Xero" for {one_line(learner.label)}'
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.retoggle(learner)
+
+        self.app.push_screen(ConfirmScreen(title, writes), answered)
+
+    @work(exclusive=True, group="remedy", exit_on_error=False)
+    async def retoggle(self, learner: Learner) -> None:
+        box = getattr(self.app, "sandbox", None)
+        if box is None:
+            return
+        try:
+            async with sandbox_sources(
+                box.tenant, on_write=box.save, app=getattr(self.app, "sandbox_app", None)
+            ) as sources:
+                done = await remedy.resync(
+                    sources.wisenet, learner, sandbox=box.label, tenant=box.tenant.organisation
+                )
+        except DiagnoseError as exc:
+            self.notify(str(exc), title="Re-toggle did not finish", severity="error", timeout=15)
+            return
+        self.notify(done.message, title="Re-toggled")
+        self.action_rerun()
 
     def action_back(self) -> None:
         self.dismiss(None)
