@@ -139,3 +139,43 @@ def test_xero_rejects_ids_that_are_not_guids() -> None:
     response = get("/api.xro/2.0/Invoices", XERO, IDs="1 OR 1=1")
     assert response.status_code == 400
     assert response.json()["Type"] == "ValidationException"
+
+
+def post(path: str, body: Any, headers: dict[str, str], app: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+            return await client.post(path, json=body, headers=headers)
+
+    return asyncio.run(go())
+
+
+def test_a_contact_code_write_with_the_same_idempotency_key_is_applied_once() -> None:
+    tenant = load_tenant(demo_tenant_path())
+    writes: list[int] = []
+    app = create_app(tenant, on_write=lambda: writes.append(1))
+    survivor = next(
+        c
+        for c in tenant.contacts
+        if c["Name"] == "Isabella Rossi" and c["ContactStatus"] == "ACTIVE"
+    )
+    body = {"Contacts": [{"ContactID": survivor["ContactID"], "ContactNumber": "STD0000108"}]}
+    headers = {**XERO, "Idempotency-Key": "key-1"}
+    first = post(f"/api.xro/2.0/Contacts/{survivor['ContactID']}", body, headers, app)
+    again = post(f"/api.xro/2.0/Contacts/{survivor['ContactID']}", body, headers, app)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["Contacts"] == again.json()["Contacts"]
+    assert writes == [1]
+
+
+def test_xero_refuses_a_contact_code_another_contact_holds() -> None:
+    tenant = load_tenant(demo_tenant_path())
+    app = create_app(tenant)
+    contact = next(c for c in tenant.contacts if c["ContactNumber"] == "STD0000101")
+    body = {"Contacts": [{"ContactID": contact["ContactID"], "ContactNumber": "STD0000123"}]}
+    answer = post(f"/api.xro/2.0/Contacts/{contact['ContactID']}", body, XERO, app)
+    assert answer.status_code == 400
+    message = answer.json()["Elements"][0]["ValidationErrors"][0]["Message"]
+    assert message.startswith(
+        "The contact number STD0000123 is already assigned to another contact"
+    )
