@@ -1,0 +1,134 @@
+"""What every part of the report builder shares: the evidence, safe text (XML-safe and, with
+--redact, pseudonymised), the people to pseudonymise, and small table helpers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from diagnose.evidence import Evidence, Unavailable
+from diagnose.model import (
+    Diagnosis,
+    XeroContact,
+)
+from diagnose.redact import Pseudonyms
+from diagnose.report.model import Table
+from diagnose.textsafe import xml_safe
+
+
+class ReportContext:
+    def __init__(
+        self,
+        diagnosis: Diagnosis,
+        evidence: Evidence,
+        redact: bool,
+        remedies: Sequence[Mapping[str, Any]],
+    ) -> None:
+        self.d = diagnosis
+        self.e = evidence
+        self.p = Pseudonyms(enabled=redact)
+        self.redact = redact
+        self._register_people()
+        learner, _ = self.get(lambda: self.e.learner)
+        subject = f"learner {learner.learner_id}" if learner else None
+        self.tried = [
+            self.safe(
+                f"{str(r.get('when', ''))[:16].replace('T', ' ')} UTC {r.get('action')} "
+                f"{r.get('outcome')}: {r.get('detail', '')}"
+            )
+            for r in remedies
+            if subject and r.get("subject") == subject
+        ]
+
+    def get(self, fetch: Callable[[], Any]) -> tuple[Any, str | None]:
+        try:
+            return fetch(), None
+        except Unavailable as exc:
+            return None, f"Could not be fetched: {exc.problem.message}."
+
+    def safe(self, value: object) -> str:
+        """XML-safe and, with --redact, pseudonymised; lines of a paragraph flow together."""
+        text = xml_safe(value)
+        if "\n" in text:
+            paragraphs = re.split(r"\n\s*\n", text)
+            text = "\n".join(" ".join(p.split()) for p in paragraphs)
+        return xml_safe(self.p.apply(text))
+
+    def _register_people(self) -> None:
+        learner, _ = self.get(lambda: self.e.learner)
+        if learner is not None:
+            self.p.person(learner.first_name, learner.last_name)
+            self.p.email(learner.email)
+            self.p.phone(learner.mobile)
+            for address in (learner.street, learner.postal):
+                self.p.street(address.street_line)
+        for contact in self.contacts():
+            self.p.person(contact.first_name, contact.last_name, contact.name)
+            self.p.email(contact.email)
+            for phone in contact.phones:
+                self.p.phone(phone.number)
+                self.p.phone(f"{phone.area_code} {phone.number}".strip())
+            for address in contact.addresses:
+                self.p.street(address.line1)
+                self.p.street(address.line2)
+        invoices, _ = self.get(lambda: self.e.xero_invoices)
+        for inv in invoices or ():
+            self.p.person("", "", inv.contact_name)
+        for alert in self.alerts():
+            if " " in alert.related_record.strip():  # a name rather than a RefInternal
+                self.p.person("", "", alert.related_record)
+
+    def contacts(self) -> list[XeroContact]:
+        found: dict[str, XeroContact] = {}
+        own, _ = self.get(lambda: self.e.contact)
+        if own is not None:
+            found[own.contact_id] = own
+        for invoice in self.get(lambda: self.e.xero_invoices)[0] or ():
+            contact, _ = self.get(partial(self.e.invoice_contact, invoice))
+            if contact is not None:
+                found.setdefault(contact.contact_id, contact)
+        for candidate in self.get(lambda: self.e.candidates)[0] or ():
+            found.setdefault(candidate.contact_id, candidate)
+        return list(found.values())
+
+    def alerts(self) -> list[Any]:
+        """Only the alerts about this subject: other learners' alerts are not support's business."""
+        alerts, _ = self.get(lambda: self.e.alerts)
+        if not alerts:
+            return []
+        learner, _ = self.get(lambda: self.e.learner)
+        invoices, _ = self.get(lambda: self.e.xero_invoices)
+        names = {inv.number.casefold() for inv in invoices or ()}
+        if learner is not None:
+            names |= {learner.learner_number.casefold(), learner.full_name.casefold()}
+        names.discard("")
+        return [a for a in alerts if a.related_record.strip().casefold() in names]
+
+    # -- sections -----------------------------------------------------------------------------
+
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Iterable[Iterable[object]],
+        *,
+        title: str = "",
+        key_value: bool = False,
+        widths: Sequence[float] = (),
+    ) -> Table:
+        return Table(
+            [self.safe(c) for c in columns],
+            [[self.safe(v) for v in row] for row in rows],
+            title=self.safe(title),
+            key_value=key_value,
+            widths=widths,
+        )
+
+    def fields(self, pairs: Iterable[tuple[str, object]], title: str = "") -> Table:
+        return self.table(("Field", "Value"), pairs, title=title, key_value=True)
+
+    def mode(self) -> str:
+        if self.d.mode == "sandbox":
+            return "Sandbox (built-in sample data, not a real organisation)"
+        return "Live"
