@@ -1,0 +1,293 @@
+"""The sandbox's Xero: /connections, Contacts (read, and the Contact Code), Invoices."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from diagnose.msdate import to_ms_date
+from diagnose.sandbox.integration import ARCHIVED
+from diagnose.sandbox.responses import SANDBOX_TOKEN, Refused, json_response
+from diagnose.sandbox.tenant import Record, Tenant
+
+XERO_PAGE = 100
+NOT_FOUND = "The resource you're looking for cannot be found"
+GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+WHERE_CONTACT_NUMBER = re.compile(r'\s*Contact\.ContactNumber\s*==\s*"([^"\\]*)"\s*')
+
+
+def _problem(status: int, title: str, detail: str) -> Refused:
+    body: dict[str, Any] = {
+        "Type": None,
+        "Title": title,
+        "Status": status,
+        "Detail": detail,
+        "Instance": str(uuid.uuid4()),
+        "Extensions": {},
+    }
+    return Refused(json_response(body, status))
+
+
+def _validation(message: str, error_type: str = "ValidationException", number: int = 10) -> Refused:
+    return Refused(
+        json_response({"ErrorNumber": number, "Type": error_type, "Message": message}, 400)
+    )
+
+
+def _error_body(contact: Record, message: str) -> dict[str, Any]:
+    element = {**contact, "HasValidationErrors": True, "ValidationErrors": [{"Message": message}]}
+    return {
+        "ErrorNumber": 10,
+        "Type": "ValidationException",
+        "Message": "A validation exception occurred",
+        "Elements": [element],
+    }
+
+
+def _xero_not_found() -> Refused:
+    return Refused(PlainTextResponse(NOT_FOUND, 404))
+
+
+class Xero:
+    def __init__(self, tenant: Tenant, wrote: Callable[[], None]) -> None:
+        self.tenant = tenant
+        self.wrote = wrote
+        self.replies: dict[str, tuple[int, Any]] = {}  # Idempotency-Key → the answer given
+        self.calls_today = 0
+        self.minute: tuple[int, int] = (0, 0)  # (minute number, calls in it)
+
+    @property
+    def contacts(self) -> dict[str, Record]:
+        return {c["ContactID"]: c for c in self.tenant.contacts}
+
+    def headers(self) -> dict[str, str]:
+        self.calls_today += 1
+        now_minute = int(time.time() // 60)
+        count = self.minute[1] + 1 if self.minute[0] == now_minute else 1
+        self.minute = (now_minute, count)
+        return {
+            "Xero-Correlation-Id": str(uuid.uuid4()),
+            "X-DayLimit-Remaining": str(max(0, 5000 - self.calls_today)),
+            "X-MinLimit-Remaining": str(max(0, 60 - count)),
+            "X-AppMinLimit-Remaining": "9999",
+        }
+
+    def bearer(self, request: Request) -> None:
+        if request.headers.get("authorization", "") != f"Bearer {SANDBOX_TOKEN}":
+            raise _problem(401, "Unauthorized", "AuthenticationUnsuccessful")
+
+    def authorise(self, request: Request) -> None:
+        self.bearer(request)
+        tenant_id = request.headers.get("xero-tenant-id", "")
+        if not any(c.get("tenantId") == tenant_id for c in self.tenant.connections):
+            raise _problem(403, "Forbidden", "AuthenticationUnsuccessful")
+
+    def envelope(self, collection: str, rows: list[Any], page: int | None, total: int) -> Any:
+        body: dict[str, Any] = {
+            "Id": str(uuid.uuid4()),
+            "Status": "OK",
+            "ProviderName": "diagnose sandbox",
+            "DateTimeUTC": to_ms_date(datetime.now(UTC)),
+        }
+        if page is not None:
+            body["pagination"] = {
+                "page": page,
+                "pageSize": XERO_PAGE,
+                "pageCount": max(1, -(-total // XERO_PAGE)),
+                "itemCount": total,
+            }
+        body[collection] = rows
+        return body
+
+    def respond(self, collection: str, rows: list[Any], page: int | None, total: int) -> Response:
+        return json_response(self.envelope(collection, rows, page, total), headers=self.headers())
+
+    # -- /connections ----------------------------------------------------------------------------
+
+    def connections(self, request: Request) -> Response:
+        self.bearer(request)
+        return json_response(self.tenant.connections, headers={"X-AppMinLimit-Remaining": "9999"})
+
+    # -- /Contacts ---------------------------------------------------------------------------------
+
+    def contact(self, request: Request) -> Response:
+        self.authorise(request)
+        key = request.path_params["key"]
+        if GUID.fullmatch(key):
+            found = self.contacts.get(key.lower()) or self.contacts.get(key)
+        else:
+            found = next((c for c in self.tenant.contacts if c.get("ContactNumber") == key), None)
+        if found is None:
+            raise _xero_not_found()
+        return self.respond("Contacts", [found], None, 1)
+
+    def contact_list(self, request: Request) -> Response:
+        self.authorise(request)
+        query = request.query_params
+        rows = list(self.tenant.contacts)
+        if query.get("includeArchived", "").lower() != "true":
+            rows = [c for c in rows if c.get("ContactStatus") != "ARCHIVED"]
+        ids = _ids(query.get("IDs"))
+        if ids is not None:
+            rows = [c for c in rows if str(c.get("ContactID", "")).lower() in ids]
+        term = query.get("searchTerm")
+        if term:
+            folded = term.casefold()
+            fields = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")
+            rows = [
+                c for c in rows if any(folded in str(c.get(f) or "").casefold() for f in fields)
+            ]
+        if query.get("where"):
+            raise _validation("Syntax error", "QueryParseException", 16)
+        page = _page(query.get("page"))
+        if page is None:  # without paging Xero leaves MergedToContactID out
+            rows = [{k: v for k, v in c.items() if k != "MergedToContactID"} for c in rows]
+            return self.respond("Contacts", rows, None, len(rows))
+        start = (page - 1) * XERO_PAGE
+        return self.respond("Contacts", rows[start : start + XERO_PAGE], page, len(rows))
+
+    async def update_contact(self, request: Request) -> Response:
+        """`POST /Contacts/{ContactID}`: here, the Contact Code. An `Idempotency-Key` seen before
+        gets the first answer again, and nothing is written twice."""
+        self.authorise(request)
+        key = request.headers.get("idempotency-key")
+        if key and key in self.replies:
+            status, body = self.replies[key]
+            return json_response(body, status, headers=self.headers())
+        contact = self.contacts.get(request.path_params["key"])
+        if contact is None:
+            raise _xero_not_found()
+        try:
+            body = json.loads(await request.body())
+            changes = body["Contacts"][0]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, IndexError, TypeError):
+            raise _validation("The request body is not a Contacts envelope") from None
+        status, answer = self.apply_contact(contact, changes)
+        if key:
+            self.replies[key] = (status, answer)
+        return json_response(answer, status, headers=self.headers())
+
+    def apply_contact(self, contact: Record, changes: Any) -> tuple[int, Any]:
+        unknown = (
+            set(changes) - {"ContactID", "ContactNumber"} if isinstance(changes, dict) else {""}
+        )
+        if unknown:
+            return 400, _error_body(contact, "Only ContactNumber can be changed in the sandbox")
+        code = str(changes.get("ContactNumber", ""))
+        if contact.get("ContactStatus") == "ARCHIVED":
+            return 400, _error_body(contact, ARCHIVED)
+        holder = next(
+            (
+                c
+                for c in self.tenant.contacts
+                if c.get("ContactNumber") == code and c is not contact
+            ),
+            None,
+        )
+        if code and holder is not None:
+            message = (
+                f"The contact number {code} is already assigned to another contact. "
+                "The contact number must be unique across all contacts"
+            )
+            return 400, _error_body(contact, message)
+        contact["ContactNumber"] = code
+        contact["UpdatedDateUTC"] = to_ms_date(datetime.now(UTC))
+        self.wrote()
+        return 200, self.envelope("Contacts", [contact], None, 1)
+
+    # -- /Invoices ---------------------------------------------------------------------------------
+
+    def summary(self, invoice: Record, full: bool) -> Record:
+        contact_id = invoice["Contact"]["ContactID"]
+        contact = self.contacts.get(contact_id, {})
+        shown = dict(invoice)
+        if full:
+            shown["Contact"] = contact or invoice["Contact"]
+        else:
+            shown["Contact"] = {
+                "ContactID": contact_id,
+                "Name": contact.get("Name", invoice["Contact"].get("Name", "")),
+                "Addresses": [],
+                "Phones": [],
+                "ContactGroups": [],
+                "ContactPersons": [],
+                "HasValidationErrors": False,
+            }
+        return shown
+
+    def invoice(self, request: Request) -> Response:
+        self.authorise(request)
+        key = request.path_params["key"]
+        found = [
+            i
+            for i in self.tenant.invoices
+            if str(i["InvoiceID"]).lower() == key.lower() or i.get("InvoiceNumber") == key
+        ]
+        if not found:
+            raise _xero_not_found()
+        return self.respond("Invoices", [self.summary(found[0], full=True)], None, 1)
+
+    def invoice_list(self, request: Request) -> Response:
+        self.authorise(request)
+        query = request.query_params
+        rows = list(self.tenant.invoices)
+        ids = _ids(query.get("IDs"))
+        if ids is not None:
+            rows = [i for i in rows if str(i["InvoiceID"]).lower() in ids]
+        numbers = query.get("InvoiceNumbers")
+        if numbers is not None:
+            wanted = set(numbers.split(","))
+            rows = [i for i in rows if i.get("InvoiceNumber") in wanted]
+        contact_ids = _ids(query.get("ContactIDs"))
+        if contact_ids is not None:
+            rows = [i for i in rows if str(i["Contact"]["ContactID"]).lower() in contact_ids]
+        statuses = query.get("Statuses")
+        if statuses is not None:
+            rows = [i for i in rows if i.get("Status") in set(statuses.split(","))]
+        where = query.get("where")
+        if where:
+            match = WHERE_CONTACT_NUMBER.fullmatch(where)
+            if match is None:
+                raise _validation("Syntax error", "QueryParseException", 16)
+            code = match.group(1)
+            rows = [
+                i
+                for i in rows
+                if self.contacts.get(i["Contact"]["ContactID"], {}).get("ContactNumber") == code
+            ]
+        page = _page(query.get("page"))
+        if page is None:
+            shown = [
+                {k: v for k, v in self.summary(i, full=False).items() if k != "LineItems"}
+                for i in rows
+            ]
+            return self.respond("Invoices", shown, None, len(rows))
+        start = (page - 1) * XERO_PAGE
+        chunk = [self.summary(i, full=False) for i in rows[start : start + XERO_PAGE]]
+        return self.respond("Invoices", chunk, page, len(rows))
+
+
+def _ids(raw: str | None) -> set[str] | None:
+    if raw is None:
+        return None
+    ids = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    bad = [i for i in ids if not GUID.fullmatch(i)]
+    if bad:
+        raise _validation(f"'{bad[0]}' is not a valid Guid")
+    return ids
+
+
+def _page(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not re.fullmatch(r"\d{1,6}", raw) or int(raw) < 1:
+        raise _validation("page must be a positive whole number")
+    return int(raw)
