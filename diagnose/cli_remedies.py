@@ -235,6 +235,14 @@ def finish_interrupted(*, explicit: bool = False) -> int:
     finished = 0
     for entry in entries:
         source = None if entry.sandbox == "demo" else Path(entry.sandbox)
+        if source is not None and not source.exists():
+            journal.finish(entry)  # its tenant file is gone: there is nothing left to tick
+            typer.echo(
+                f"diagnose: dropped an unfinished resync of learner {entry.learner_id}: its "
+                f"sandbox file {source} no longer exists",
+                err=True,
+            )
+            continue
         try:
             box = runner.open_sandbox(source)
 

@@ -85,8 +85,9 @@ class Resynced:
     message: str
 
 
-def _last_call(wisenet: WisenetClient) -> tuple[int | None, str | None]:
-    call = wisenet.session.last_call
+def _last_call(client: WisenetClient | XeroClient) -> tuple[int | None, str | None]:
+    """Status and Xero correlation id of the client's last call, for the audit log."""
+    call = client.session.last_call
     return (call.status, call.correlation_id) if call else (None, None)
 
 
@@ -151,28 +152,22 @@ async def _ensure_ticked_after_failure(
     why = str(cause) or type(cause).__name__
     try:
         await asyncio.shield(_tick(wisenet, entry.learner_id))
+        secured, after, detail = True, True, f'interrupted ({why}); "Sync to Xero" was ticked again'
     except BaseException as exc:  # still failing: the journal keeps the unfinished entry
-        audit.record(
-            action="resync",
-            subject=subject,
-            outcome="failed",
-            tenant=tenant,
-            before=entry.was_ticked,
-            after=None,
-            detail=f"interrupted ({why}); re-tick failed too ({exc}); left in the journal",
-        )
-        return False
-    journal.finish(entry)
+        secured, after = False, None
+        detail = f"interrupted ({why}); re-tick failed too ({exc}); left in the journal"
+    if secured:
+        journal.finish(entry)
     audit.record(
         action="resync",
         subject=subject,
         outcome="failed",
         tenant=tenant,
         before=entry.was_ticked,
-        after=True,
-        detail=f'interrupted ({why}); "Sync to Xero" was ticked again',
+        after=after,
+        detail=detail,
     )
-    return True
+    return secured
 
 
 async def recover(wisenet: WisenetClient, entry: journal.Entry, *, tenant: str) -> str:
@@ -293,7 +288,7 @@ async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, tenant: st
         if exc.problem.kind.value in ("timeout", "unreachable"):  # the answer may be lost:
             await xero.set_contact_code(fix.contact_id, fix.code, key)  # same key, no double write
         else:
-            status, correlation = _last_call_x(xero)
+            status, correlation = _last_call(xero)
             audit.record(
                 action="fix-contact-code",
                 subject=subject,
@@ -306,7 +301,7 @@ async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, tenant: st
                 detail=str(exc),
             )
             raise
-    status, correlation = _last_call_x(xero)
+    status, correlation = _last_call(xero)
     body = await xero.contact_by_number(fix.code)
     contacts = (body or {}).get("Contacts") or []
     holder = parse.contact(contacts[0]) if contacts else None
@@ -327,11 +322,6 @@ async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, tenant: st
         detail=f"{message} (ContactID {fix.contact_id})",
     )
     return message
-
-
-def _last_call_x(xero: XeroClient) -> tuple[int | None, str | None]:
-    call = xero.session.last_call
-    return (call.status, call.correlation_id) if call else (None, None)
 
 
 def new_idempotency_key() -> str:

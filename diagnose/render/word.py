@@ -8,8 +8,6 @@ styles. The file is written next to its final name and renamed into place.
 
 from __future__ import annotations
 
-import getpass
-import os
 import zipfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 
 from diagnose import __version__
+from diagnose.audit import staff_name
 from diagnose.errors import UsageError
 from diagnose.model import Status
 from diagnose.report import ChainCell, Report, Table
@@ -41,23 +40,11 @@ SHADES = {
     Status.ERROR: "E4C1F9",
     None: "EDEDED",
 }
-STAFF_ENV = "DIAGNOSE_STAFF_NAME"
 USABLE_WIDTH_CM = 17.0  # A4 less 2 cm margins
 
 
 class TemplateFileError(UsageError):
     pass
-
-
-def staff_name() -> str:
-    """Who the document is by: the configured staff name, else the OS user."""
-    configured = os.environ.get(STAFF_ENV, "").strip()
-    if configured:
-        return xml_safe(configured)
-    try:
-        return xml_safe(getpass.getuser())
-    except (OSError, KeyError):
-        return "diagnose"
 
 
 class _Writer:
