@@ -147,6 +147,8 @@ class RawEvidence:
                     ms=float(c["ms"]),
                     round=int(c["round"]),
                     correlation_id=c.get("correlation_id"),
+                    day_remaining=c.get("day_remaining"),
+                    minute_remaining=c.get("minute_remaining"),
                 )
                 for c in document["calls"]
             ],
@@ -163,6 +165,8 @@ def call_json(call: ApiCall) -> dict[str, Any]:
         "ms": call.ms,
         "round": call.round,
         "correlation_id": call.correlation_id,
+        "day_remaining": call.day_remaining,
+        "minute_remaining": call.minute_remaining,
     }
 
 

@@ -225,6 +225,8 @@ class ApiCall:
     ms: float
     round: int
     correlation_id: str | None = None
+    day_remaining: int | None = None  # Xero's X-DayLimit-Remaining after this call
+    minute_remaining: int | None = None  # Xero's X-MinLimit-Remaining
 
 
 class SubjectKind(StrEnum):

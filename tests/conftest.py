@@ -37,6 +37,20 @@ def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture(autouse=True)
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The HTTP policy's waits, recorded instead of slept: retries cost the tests no time."""
+    from diagnose.sources import policy
+
+    waited: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(policy, "pause", record)
+    return waited
+
+
+@pytest.fixture(autouse=True)
 def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own user data folder: journal, audit log, sandbox working copies."""
     folder = tmp_path_factory.mktemp("data")

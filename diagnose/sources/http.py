@@ -1,8 +1,9 @@
 """The one module of ours that imports httpx.
 
-Everything the rest of the code needs from HTTP goes through `Session`: a GET that records
-itself in the `CallLog`, returns decoded JSON (or None for a 404), and turns every failure of
-the network, the service or its body into a `SourceError` carrying a `Problem`.
+Everything the rest of the code needs from HTTP goes through `Session`: a call that follows the
+service's `Policy` (retries, pacing, concurrency), records every attempt in the `CallLog` with
+the rate-limit headroom the service reported, returns decoded JSON (or None for a 404), and
+turns every failure of the network, the service or its body into a `SourceError`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import httpx
 
 from diagnose.errors import SourceError
 from diagnose.model import ApiCall, Problem, ProblemKind, Service
+from diagnose.sources import policy as policies
+from diagnose.sources.policy import Limiter, Policy
 
 DEFAULT_TIMEOUT = 15.0
 
@@ -39,9 +42,12 @@ class Session:
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        policy: Policy | None = None,
     ) -> None:
         self.service = service
         self.log = log
+        self.policy = policy or policies.POLICIES[service]
+        self.limiter = Limiter(self.policy)
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Accept": "application/json", **(headers or {})},
@@ -87,6 +93,36 @@ class Session:
         headers: Mapping[str, str] | None = None,
         body: Any = None,
     ) -> Any:
+        """One call, retried as the policy allows: reads, and writes with an Idempotency-Key."""
+        keyed = any(k.lower() == "idempotency-key" for k in (headers or {}))
+        attempts = self.policy.attempts if method == "GET" or keyed else 1
+        waited = 0.0
+        for attempt in range(attempts):
+            try:
+                async with self.limiter:
+                    return await self._once(method, path, params, headers, body)
+            except _Retryable as failure:
+                delay = self.policy.delay(
+                    failure.error.problem.kind, failure.status, failure.retry_after, attempt
+                )
+                if (
+                    delay is None
+                    or attempt + 1 == attempts
+                    or waited + delay > self.policy.total_wait
+                ):
+                    raise failure.error from None
+            waited += delay
+            await policies.pause(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        headers: Mapping[str, str] | None,
+        body: Any,
+    ) -> Any:
         round_ = self.log.round
         request = self._client.build_request(
             method, path, params=params, headers=headers, json=body
@@ -97,13 +133,19 @@ class Session:
             response = await self._client.send(request)
         except httpx.TimeoutException:
             self._record(method, shown, None, started, round_)
-            raise self._error(ProblemKind.TIMEOUT, "did not answer in time") from None
+            raise _Retryable(self._error(ProblemKind.TIMEOUT, "did not answer in time")) from None
         except httpx.HTTPError as exc:
             self._record(method, shown, None, started, round_)
             reason = str(exc) or type(exc).__name__
-            raise self._error(ProblemKind.UNREACHABLE, f"could not be reached ({reason})") from None
+            error = self._error(ProblemKind.UNREACHABLE, f"could not be reached ({reason})")
+            raise _Retryable(error) from None
         self._record(method, shown, response.status_code, started, round_, response.headers)
-        return self._decode(response)
+        try:
+            return self._decode(response)
+        except SourceError as error:
+            raise _Retryable(
+                error, response.status_code, _seconds(response.headers.get("retry-after"))
+            ) from None
 
     def _record(
         self,
@@ -123,6 +165,8 @@ class Session:
                 ms=round((time.perf_counter() - started) * 1000, 1),
                 round=round_,
                 correlation_id=headers.get("xero-correlation-id") if headers else None,
+                day_remaining=_count(headers, "x-daylimit-remaining"),
+                minute_remaining=_count(headers, "x-minlimit-remaining"),
             )
         )
 
@@ -155,6 +199,29 @@ class Session:
 
     def _raise(self, kind: ProblemKind, what: str) -> Any:
         raise self._error(kind, what)
+
+
+class _Retryable(Exception):
+    """A failed attempt, with what the policy needs to decide on another."""
+
+    def __init__(
+        self, error: SourceError, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        self.error = error
+        self.status = status
+        self.retry_after = retry_after
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP-date Retry-After: fall back to the backoff
+
+
+def _count(headers: httpx.Headers | None, name: str) -> int | None:
+    value = headers.get(name) if headers else None
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _reason(response: httpx.Response) -> str:
