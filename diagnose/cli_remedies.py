@@ -6,7 +6,6 @@ command, as there.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 import time
@@ -87,6 +86,8 @@ def _learner_ids(ids: list[str], from_file: Path | None) -> list[int]:
 
 
 async def _wait(sandbox: Sandbox, learner_id: int, seconds: float) -> tuple[bool, Diagnosis]:
+    import asyncio
+
     from diagnose import runner
     from diagnose.model import Status, SubjectKind, TargetKind
 
@@ -151,6 +152,8 @@ def resync_learner(
     sandbox: SandboxOpt = None,
 ) -> None:
     """Re-toggle "Sync to Xero" for one or more learners, with a journal and read-backs."""
+    import asyncio
+
     from diagnose import remedy, runner
     from diagnose.errors import DiagnoseError
     from diagnose.sources.sandbox import sandbox_sources
@@ -227,6 +230,8 @@ def resync_learner(
 
 def finish_interrupted(*, explicit: bool = False) -> int:
     """Finish every unfinished re-toggle in the journal; say so on stderr. Returns how many."""
+    import asyncio
+
     from diagnose import journal, remedy, runner
     from diagnose.errors import DiagnoseError
     from diagnose.sources.sandbox import sandbox_sources
@@ -275,6 +280,8 @@ def fix_contact_code(
 ) -> None:
     """Give the learner's look-alike Xero contact the learner's Contact Code (RefInternal), when
     exactly one active contact is clearly the learner and none holds the code."""
+    import asyncio
+
     from diagnose import remedy, runner
     from diagnose.evidence import Evidence
     from diagnose.model import SubjectKind
