@@ -317,6 +317,44 @@ def fix_contact_code(
     typer.echo(f"✓ {asyncio.run(write())}")
 
 
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: Annotated[int, typer.Option("--port", help="Loopback port.")] = 8765,
+    latency_ms: Annotated[int, typer.Option("--latency-ms", help="Added to every answer.")] = 0,
+    fail_rate: Annotated[
+        float, typer.Option("--fail-rate", help="Share of requests answered 503 (0 to 1).")
+    ] = 0.0,
+    rate_limit: Annotated[
+        str, typer.Option("--rate-limit", help="Xero's calls a minute, as xero=60/min.")
+    ] = "xero=60/min",
+    concurrent: Annotated[int, typer.Option("--concurrent", help="Xero calls at once.")] = 5,
+    sandbox: SandboxOpt = None,
+) -> None:
+    """Serve the sandbox tenant on http://127.0.0.1:PORT, with Xero's limits (Ctrl-C stops)."""
+    from diagnose import runner
+    from diagnose.sandbox.app import create_app
+    from diagnose.sandbox.serve import Limits, parse_rate_limit, serve, with_behaviour
+
+    if not 0 <= fail_rate <= 1:
+        raise UsageError("--fail-rate is a share from 0 to 1")
+    if not 0 < port < 65536:
+        raise UsageError("--port must be from 1 to 65535")
+    limits = Limits(per_minute=parse_rate_limit(rate_limit), concurrent=concurrent)
+    box = runner.open_sandbox(sandbox)
+    app = with_behaviour(
+        create_app(box.tenant, on_write=box.save),
+        limits=limits,
+        latency_ms=latency_ms,
+        fail_rate=fail_rate,
+    )
+    typer.echo(
+        f"serving the {box.label} sandbox tenant on http://127.0.0.1:{port} "
+        f"(Xero: {limits.per_minute} a minute, {limits.concurrent} at once); Ctrl-C stops",
+        err=True,
+    )
+    serve(app, port)
+
+
 @sandbox_app.command("reset")
 def sandbox_reset(sandbox: SandboxOpt = None) -> None:
     """Forget every write made to the sandbox tenant: back to its source file."""

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from diagnose.sandbox.faults import faults_from_env, with_faults
+from diagnose.sandbox.identity import Identity
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_TOKEN, Refused
 from diagnose.sandbox.tenant import Tenant
 from diagnose.sandbox.wisenet_api import Wisenet
@@ -44,12 +45,18 @@ def _guarded(endpoint: Endpoint) -> Callable[[Request], Any]:
     return handle
 
 
-def create_app(tenant: Tenant, *, on_write: Callable[[], None] | None = None) -> Any:
+def create_app(
+    tenant: Tenant,
+    *,
+    on_write: Callable[[], None] | None = None,
+    identity: Identity | None = None,
+) -> Any:
     """The sandbox as an ASGI app; `on_write` runs after every write (to persist the tenant).
     Faults named in `$DIAGNOSE_SANDBOX_FAULTS` are injected in front of it (see `faults`)."""
     wrote = on_write or (lambda: None)
+    identity = identity or Identity()
     wisenet = Wisenet(tenant, wrote)
-    xero = Xero(tenant, wrote)
+    xero = Xero(tenant, wrote, identity)
 
     def routes(
         table: Iterable[tuple[str, Endpoint]], methods: tuple[str, ...] = ("GET",)
@@ -74,6 +81,7 @@ def create_app(tenant: Tenant, *, on_write: Callable[[], None] | None = None) ->
                 ],
             ),
             *routes([("/connections", xero.connections)]),
+            *routes([("/connect/token", identity.token)], ("POST",)),
             Mount(
                 "/api.xro/2.0",
                 routes=routes([("/Contacts/{key}", xero.update_contact)], ("POST",))

@@ -10,6 +10,8 @@ from starlette.responses import Response
 
 SANDBOX_API_KEY = "sandbox-wisenet-key"
 SANDBOX_TOKEN = "sandbox-xero-token"  # noqa: S105
+SANDBOX_CLIENT_ID = "sandbox-client"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105
 
 
 class Refused(Exception):

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from diagnose.msdate import to_ms_date
+from diagnose.sandbox.identity import Identity
 from diagnose.sandbox.integration import ARCHIVED
 from diagnose.sandbox.responses import SANDBOX_TOKEN, Refused, json_response
 from diagnose.sandbox.tenant import Record, Tenant
@@ -57,9 +58,12 @@ def _xero_not_found() -> Refused:
 
 
 class Xero:
-    def __init__(self, tenant: Tenant, wrote: Callable[[], None]) -> None:
+    def __init__(
+        self, tenant: Tenant, wrote: Callable[[], None], identity: Identity | None = None
+    ) -> None:
         self.tenant = tenant
         self.wrote = wrote
+        self.identity = identity
         self.replies: dict[str, tuple[int, Any]] = {}  # Idempotency-Key → the answer given
         self.calls_today = 0
         self.minute: tuple[int, int] = (0, 0)  # (minute number, calls in it)
@@ -81,7 +85,9 @@ class Xero:
         }
 
     def bearer(self, request: Request) -> None:
-        if request.headers.get("authorization", "") != f"Bearer {SANDBOX_TOKEN}":
+        given = request.headers.get("authorization", "")
+        token = given.removeprefix("Bearer ") if given.startswith("Bearer ") else ""
+        if token != SANDBOX_TOKEN and not (self.identity and self.identity.accepts(token)):
             raise _problem(401, "Unauthorized", "AuthenticationUnsuccessful")
 
     def authorise(self, request: Request) -> None:

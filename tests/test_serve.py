@@ -1,0 +1,110 @@
+"""`diagnose sandbox serve` over real loopback sockets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from diagnose.sandbox import demo_tenant_path
+from diagnose.sandbox.app import SANDBOX_API_KEY
+from diagnose.sandbox.responses import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from diagnose.sandbox.tenant import load_tenant
+
+TENANT_ID = str(load_tenant(demo_tenant_path()).tenant_id)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(data_dir: Path, *options: str) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diagnose", "sandbox", "serve", "--port", str(port), *options],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def token(base: str, secret: str = SANDBOX_CLIENT_SECRET) -> httpx.Response:
+    return httpx.post(
+        f"{base}/connect/token",
+        data={"grant_type": "client_credentials"},
+        auth=(SANDBOX_CLIENT_ID, secret),
+    )
+
+
+def test_the_sandbox_answers_over_loopback_with_issued_tokens(data_dir: Path) -> None:
+    with served(data_dir) as base:
+        learner = httpx.get(f"{base}/v1/learnersAU/123", headers={"x-api-key": SANDBOX_API_KEY})
+        assert learner.json()["Data"]["Personal"]["LearnerNumber"] == "STD0000123"
+        assert token(base, "wrong").json() == {"error": "invalid_client"}
+        issued = token(base).json()
+        assert issued["expires_in"] == 1800
+        bearer = {"Authorization": f"Bearer {issued['access_token']}"}
+        assert httpx.get(f"{base}/connections", headers=bearer).json()[0]["tenantId"] == TENANT_ID
+        assert (
+            httpx.get(f"{base}/connections", headers={"Authorization": "Bearer x"}).status_code
+            == 401
+        )
+
+
+def test_xero_limits_are_enforced_by_the_servers_clock(data_dir: Path) -> None:
+    with served(data_dir, "--rate-limit", "xero=5/min") as base:
+        headers = {
+            "Authorization": f"Bearer {token(base).json()['access_token']}",
+            "xero-tenant-id": TENANT_ID,
+        }
+        answers = [
+            httpx.get(f"{base}/api.xro/2.0/Contacts/STD0000123", headers=headers) for _ in range(6)
+        ]
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert answers[-1].headers["x-rate-limit-problem"] == "minute"
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 61
+
+
+def test_latency_and_failures_can_be_injected(data_dir: Path) -> None:
+    with served(data_dir, "--fail-rate", "1", "--latency-ms", "150") as base:
+        started = time.monotonic()
+        answer = httpx.get(f"{base}/v1/learnersAU/123", headers={"x-api-key": SANDBOX_API_KEY})
+        took = time.monotonic() - started
+    assert answer.status_code == 503
+    assert took >= 0.15
+
+
+def test_bad_serve_options_get_one_line(cli: object) -> None:
+    run = cli("sandbox", "serve", "--rate-limit", "lots")  # type: ignore[operator]
+    assert run.code == 2
+    assert "xero=60/min" in run.err
