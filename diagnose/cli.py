@@ -74,6 +74,12 @@ RedactOpt = Annotated[
         "--redact", help="In the --report document, replace names, emails, phones and streets."
     ),
 ]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile", metavar="NAME", help="A live profile (env: DIAGNOSE_PROFILE); default sandbox."
+    ),
+]
 SandboxOpt = Annotated[
     Path | None,
     typer.Option(
@@ -163,8 +169,10 @@ def _diagnose(
     save: Path | None,
     sandbox: Path | None,
     report: _ReportOptions,
+    profile: str | None = None,
 ) -> None:
     from diagnose import runner
+    from diagnose.config import load_profile
 
     started = time.perf_counter()
     if save is not None and not save.parent.is_dir():  # say so before anything is fetched
@@ -175,8 +183,13 @@ def _diagnose(
         from diagnose import engine
 
         engine.select(engine.load_catalogue(), selected)
-    tenant = runner.open_sandbox(sandbox).tenant
-    raw = runner.gather(kind, ref, tenant)
+    chosen = load_profile(profile)
+    if chosen.is_sandbox:
+        raw = runner.gather(kind, ref, runner.open_sandbox(sandbox).tenant)
+    elif sandbox is not None:
+        raise UsageError(f"--sandbox goes with the sandbox profile, not {chosen.name!r}")
+    else:
+        raw = runner.gather_live(kind, ref, chosen)
     if save is not None:
         raw.save(save)
         typer.echo(f"evidence saved to {save}", err=True)
@@ -203,6 +216,7 @@ def learner(
     template: TemplateOpt = None,
     redact: RedactOpt = False,
     sandbox: SandboxOpt = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Run every check for a learner, and for each Xero invoice of the learner's contact."""
     from diagnose.model import SubjectKind
@@ -216,6 +230,7 @@ def learner(
         save=save,
         sandbox=sandbox,
         report=_ReportOptions(report, template, redact),
+        profile=profile,
     )
 
 
@@ -233,6 +248,7 @@ def invoice(
     template: TemplateOpt = None,
     redact: RedactOpt = False,
     sandbox: SandboxOpt = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Run every check for a Xero invoice, and for the learner its Contact Code leads to."""
     from diagnose.model import SubjectKind
@@ -246,6 +262,7 @@ def invoice(
         save=save,
         sandbox=sandbox,
         report=_ReportOptions(report, template, redact),
+        profile=profile,
     )
 
 
@@ -321,6 +338,20 @@ from diagnose.cli_remedies import (  # noqa: E402 — the write commands, regist
     sandbox_app,
 )
 
+config_app = typer.Typer(help="The profiles: which Wisenet and Xero a command talks to.")
+
+
+@config_app.command("show")
+def config_show(profile: ProfileOpt = None) -> None:
+    """Print the profile in use and where its settings come from; secrets only as set."""
+    from diagnose.config import config_path, describe, load_profile
+
+    typer.echo(f"config file: {config_path()}")
+    for key, value in describe(load_profile(profile)):
+        typer.echo(f"  {key:<46} {one_line(value)}")
+
+
+app.add_typer(config_app, name="config")
 app.add_typer(resync_app, name="resync")
 app.add_typer(fix_app, name="fix")
 app.add_typer(sandbox_app, name="sandbox")

@@ -68,17 +68,25 @@ class _Gatherer:
         self.raw.problems[key] = Problem(service, ProblemKind.NOT_FETCHED, why)
 
     def choose_tenant(self, connections: Any) -> bool:
-        """Use the first connected organisation unless the profile named one."""
+        """Use the first connected organisation unless the profile named one; a live diagnosis
+        is labelled with that organisation's name."""
         xero = self.sources.xero
-        if xero.tenant_id:
-            return True
-        if connections is _MISSING:
-            return False
-        for record in connections:
-            if isinstance(record, Mapping) and parse.text(record, "tenantType") == "ORGANISATION":
-                xero.tenant_id = parse.text(record, "tenantId")
-                return True
-        return False
+        records = (
+            [r for r in connections if isinstance(r, Mapping)]
+            if connections is not _MISSING
+            else []
+        )
+        if not xero.tenant_id:
+            chosen = next(
+                (r for r in records if parse.text(r, "tenantType") == "ORGANISATION"), None
+            )
+            if chosen is None:
+                return False
+            xero.tenant_id = parse.text(chosen, "tenantId")
+        named = next((r for r in records if parse.text(r, "tenantId") == xero.tenant_id), None)
+        if named is not None and self.sources.mode == "live":
+            self.raw.tenant = parse.text(named, "tenantName") or self.raw.tenant
+        return True
 
     async def nothing(self) -> None:
         return None

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from diagnose import engine
+from diagnose.config import Profile
 from diagnose.evidence import Evidence, RawEvidence
-from diagnose.gather import gather_invoice, gather_learner
+from diagnose.gather import Sources, gather_invoice, gather_learner
 from diagnose.model import Diagnosis, SubjectKind
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sandbox import demo_tenant_path
@@ -71,6 +72,29 @@ async def gather_async(
     invoice_ref = parse_invoice_ref(typed)
     async with sandbox_sources(tenant, app=app) as sources:
         return await gather_invoice(invoice_ref, sources, typed=typed)
+
+
+async def gather_from(kind: SubjectKind, typed: str, sources: Sources) -> RawEvidence:
+    """Validate the reference, then fetch the evidence from `sources`."""
+    if kind is SubjectKind.LEARNER:
+        return await gather_learner(parse_learner_ref(typed), sources, typed=typed)
+    return await gather_invoice(parse_invoice_ref(typed), sources, typed=typed)
+
+
+def gather_live(kind: SubjectKind, typed: str, profile: Profile) -> RawEvidence:
+    """Fetch the evidence from a live profile's services."""
+    from diagnose.sources.live import live_sources
+
+    if kind is SubjectKind.LEARNER:
+        parse_learner_ref(typed)  # bad input is refused before any credential is used
+    else:
+        parse_invoice_ref(typed)
+
+    async def go() -> RawEvidence:
+        async with live_sources(profile) as sources:
+            return await gather_from(kind, typed, sources)
+
+    return asyncio.run(go())
 
 
 def gather(kind: SubjectKind, typed: str, tenant: Tenant) -> RawEvidence:

@@ -92,6 +92,8 @@ class Session:
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         body: Any = None,
+        form: Mapping[str, str] | None = None,
+        basic_auth: tuple[str, str] | None = None,
     ) -> Any:
         """One call, retried as the policy allows: reads, and writes with an Idempotency-Key."""
         keyed = any(k.lower() == "idempotency-key" for k in (headers or {}))
@@ -100,7 +102,7 @@ class Session:
         for attempt in range(attempts):
             try:
                 async with self.limiter:
-                    return await self._once(method, path, params, headers, body)
+                    return await self._once(method, path, params, headers, body, form, basic_auth)
             except _Retryable as failure:
                 delay = self.policy.delay(
                     failure.error.problem.kind, failure.status, failure.retry_after, attempt
@@ -122,11 +124,20 @@ class Session:
         params: Mapping[str, str | int] | None,
         headers: Mapping[str, str] | None,
         body: Any,
+        form: Mapping[str, str] | None = None,
+        basic_auth: tuple[str, str] | None = None,
     ) -> Any:
         round_ = self.log.round
-        request = self._client.build_request(
-            method, path, params=params, headers=headers, json=body
-        )
+        if form is not None:
+            request = self._client.build_request(
+                method, path, params=params, headers=headers, data=dict(form)
+            )
+        else:
+            request = self._client.build_request(
+                method, path, params=params, headers=headers, json=body
+            )
+        if basic_auth is not None:
+            request = next(httpx.BasicAuth(*basic_auth).auth_flow(request))
         shown = request.url.raw_path.decode("ascii", "replace")
         started = time.perf_counter()
         try:
@@ -245,3 +256,30 @@ def _reason(response: httpx.Response) -> str:
 def asgi_transport(app: Any) -> httpx.AsyncBaseTransport:
     """A transport that hands requests to an in-process ASGI app (the sandbox): no socket."""
     return httpx.ASGITransport(app=app)
+
+
+async def client_credentials_token(
+    identity_url: str, client_id: str, client_secret: str, log: CallLog
+) -> str:
+    """An access token for a Xero custom connection (`grant_type=client_credentials`). The
+    secret goes in the Authorization header only, and no part of it is recorded."""
+    async with Session(Service.XERO, identity_url, log) as identity:
+        try:
+            answer = await identity.send(
+                "POST",
+                "/connect/token",
+                form={"grant_type": "client_credentials"},
+                basic_auth=(client_id, client_secret),
+            )
+        except SourceError as exc:
+            if exc.problem.kind is ProblemKind.BAD_RESPONSE:  # 400 invalid_client and friends
+                raise SourceError(
+                    Problem(Service.XERO, ProblemKind.AUTH, "Xero refused our client credentials")
+                ) from None
+            raise
+    token = answer.get("access_token") if isinstance(answer, Mapping) else None
+    if not isinstance(token, str) or not token:
+        raise SourceError(
+            Problem(Service.XERO, ProblemKind.BAD_RESPONSE, "Xero's token answer had no token")
+        )
+    return token

@@ -1,0 +1,128 @@
+"""Profiles: which Wisenet and Xero a command talks to.
+
+The built-in `sandbox` profile (the default) serves the sandbox tenant in-process. Live profiles
+live in a TOML file in the platform's config folder (`$DIAGNOSE_CONFIG` names another file):
+
+    default_profile = "college"
+
+    [profiles.college]
+    wisenet_url = "https://api.wisenet.co/v1"
+    xero_url = "https://api.xero.com"
+    xero_identity_url = "https://identity.xero.com"
+    xero_client_id = "…"          # a Xero custom connection
+    xero_tenant_id = "…"          # optional: else the first connected organisation
+
+The profile is `--profile`, else `$DIAGNOSE_PROFILE`, else `default_profile`, else `sandbox`.
+Environment variables override the file (`DIAGNOSE_WISENET_URL`, `DIAGNOSE_XERO_URL`,
+`DIAGNOSE_XERO_IDENTITY_URL`, `DIAGNOSE_XERO_CLIENT_ID`, `DIAGNOSE_XERO_TENANT_ID`). Secrets are
+never kept in the file: `DIAGNOSE_WISENET_API_KEY` and `DIAGNOSE_XERO_CLIENT_SECRET`.
+Plain http is accepted only for loopback addresses (`diagnose sandbox serve`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from diagnose.errors import UsageError
+
+CONFIG_ENV = "DIAGNOSE_CONFIG"
+PROFILE_ENV = "DIAGNOSE_PROFILE"
+SANDBOX = "sandbox"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SECRETS = {
+    "wisenet_api_key": "DIAGNOSE_WISENET_API_KEY",
+    "xero_client_secret": "DIAGNOSE_XERO_CLIENT_SECRET",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    wisenet_url: str = "https://api.wisenet.co/v1"
+    wisenet_flavour: str = "AU"
+    xero_url: str = "https://api.xero.com"
+    xero_identity_url: str = "https://identity.xero.com"
+    xero_client_id: str = ""
+    xero_tenant_id: str = ""
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.name == SANDBOX
+
+    def secret(self, name: str) -> str:
+        """A credential, from the environment only; never printed, logged or saved by us."""
+        return os.environ.get(SECRETS[name], "")
+
+
+def config_path() -> Path:
+    configured = os.environ.get(CONFIG_ENV)
+    if configured:
+        return Path(configured)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("diagnose", appauthor=False)) / "config.toml"
+
+
+def _read(path: Path) -> dict[str, object]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"config file {path} cannot be read: {exc}") from None
+
+
+def _check_url(name: str, value: str, profile: str) -> str:
+    parts = urlsplit(value)
+    host = (parts.hostname or "").strip("[]")
+    if parts.scheme == "https" and host:
+        return value.rstrip("/")
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return value.rstrip("/")
+    raise UsageError(
+        f"profile {profile!r}: {name} {value!r} must be an https URL (plain http only on loopback)"
+    )
+
+
+def load_profile(name: str | None = None) -> Profile:
+    path = config_path()
+    document = _read(path)
+    default = document.get("default_profile")
+    chosen = name or os.environ.get(PROFILE_ENV) or (default if isinstance(default, str) else None)
+    chosen = chosen or SANDBOX
+    if chosen == SANDBOX:
+        return Profile(SANDBOX)
+    profiles = document.get("profiles")
+    table = profiles.get(chosen) if isinstance(profiles, dict) else None
+    if not isinstance(table, dict):
+        raise UsageError(f"no profile {chosen!r} in {path}; 'diagnose config show' lists them")
+    known = {f.name for f in fields(Profile)} - {"name"}
+    unknown = set(table) - known
+    if unknown:
+        raise UsageError(f"profile {chosen!r} in {path}: unknown setting {sorted(unknown)[0]!r}")
+    values = {key: str(value) for key, value in table.items()}
+    for key in known:
+        override = os.environ.get(f"DIAGNOSE_{key.upper()}")
+        if override:
+            values[key] = override
+    for key in ("wisenet_url", "xero_url", "xero_identity_url"):
+        if key in values:
+            values[key] = _check_url(key, values[key], chosen)
+    return Profile(chosen, **values)
+
+
+def describe(profile: Profile) -> list[tuple[str, str]]:
+    """The profile's settings for `config show`: secrets only as set / not set."""
+    if profile.is_sandbox:
+        return [("profile", SANDBOX), ("serves", "the built-in sandbox tenant, in-process")]
+    rows = [("profile", profile.name)]
+    rows += [(f.name, str(getattr(profile, f.name)) or "—") for f in fields(Profile)[1:]]
+    rows += [
+        (f"{key} ({env})", "set" if profile.secret(key) else "not set")
+        for key, env in SECRETS.items()
+    ]
+    return rows

@@ -1,0 +1,120 @@
+"""Live profiles: settings, secrets kept out of sight, and a diagnosis over real loopback sockets
+against `diagnose sandbox serve` that matches the in-process sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Run
+from test_serve import served
+
+from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+
+SECRET_ENV = {
+    "DIAGNOSE_WISENET_API_KEY": SANDBOX_API_KEY,
+    "DIAGNOSE_XERO_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+}
+
+
+def write_config(tmp_path: Path, base: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        'default_profile = "sandbox"\n\n'
+        "[profiles.local]\n"
+        f'wisenet_url = "{base}/v1"\n'
+        f'xero_url = "{base}"\n'
+        f'xero_identity_url = "{base}"\n'
+        f'xero_client_id = "{SANDBOX_CLIENT_ID}"\n'
+    )
+    return path
+
+
+def findings(run: Run) -> list[tuple[str, str, str, str]]:
+    return [
+        (f["target"]["label"], f["id"], f["status"], f["message"]) for f in run.json()["findings"]
+    ]
+
+
+def test_a_live_profile_over_loopback_gives_the_sandbox_findings(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_process = cli("learner", "123", "--json")
+    with served(data_dir) as base:
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        live = cli("learner", "123", "--profile", "local", "--json")
+        text = cli("learner", "123", "--profile", "local", "-v")
+    assert live.code == in_process.code == 1, live.err
+    document = live.json()
+    assert (document["mode"], document["tenant"]) == ("live", "Demo RTO Pty Ltd")
+    # Event Alerts have no API: the sandbox carries its own, a live profile needs an export
+    assert [f for f in findings(live) if f[1] != "alerts.clear"] == [
+        f for f in findings(in_process) if f[1] != "alerts.clear"
+    ]
+    assert {f[2] for f in findings(live) if f[1] == "alerts.clear"} == {"skip"}
+    assert any(c["path"] == "/connect/token" for c in document["calls"])
+    assert max(c["round"] for c in document["calls"]) <= 2
+    assert "SANDBOX" not in text.out
+    for secret in (SANDBOX_API_KEY, SANDBOX_CLIENT_SECRET):
+        assert secret not in live.out + live.err + text.out + text.err
+
+
+def test_wrong_credentials_are_exit_3_with_one_line(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with served(data_dir) as base:
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
+        monkeypatch.setenv("DIAGNOSE_WISENET_API_KEY", SANDBOX_API_KEY)
+        monkeypatch.setenv("DIAGNOSE_XERO_CLIENT_SECRET", "not-the-secret")
+        run = cli("learner", "123", "--profile", "local")
+    assert run.code == 3
+    assert run.err.strip() == "diagnose: Xero refused our client credentials"
+    assert "not-the-secret" not in run.err + run.out
+
+
+def test_config_show_names_secrets_only_as_set(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, "http://127.0.0.1:9")))
+    monkeypatch.setenv("DIAGNOSE_XERO_CLIENT_SECRET", "sentinel-secret-value")
+    run = cli("config", "show", "--profile", "local")
+    assert "xero_client_secret (DIAGNOSE_XERO_CLIENT_SECRET)" in run.out
+    assert " set" in run.out
+    assert "not set" in run.out
+    assert "sentinel-secret-value" not in run.out
+    assert "the built-in sandbox tenant" in cli("config", "show").out
+
+
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        ('wisenet_url = "http://wisenet.example.com/v1"', "must be an https URL"),
+        ('colour = "blue"', "unknown setting 'colour'"),
+    ],
+)
+def test_an_unsafe_or_unknown_setting_is_refused(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+    needle: str,
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[profiles.bad]\n{setting}\n")
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(path))
+    run = cli("learner", "123", "--profile", "bad")
+    assert run.code == 2
+    assert needle in run.err
+
+
+def test_an_unknown_profile_and_a_missing_secret_are_usage_errors(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, "http://127.0.0.1:9")))
+    assert "no profile 'nope'" in cli("learner", "123", "--profile", "nope").err
+    run = cli("learner", "123", "--profile", "local")
+    assert run.code == 2
+    assert "needs DIAGNOSE_WISENET_API_KEY" in run.err
