@@ -307,7 +307,9 @@ def tui(
     if kind is not None and ref is None:
         raise UsageError(f"'diagnose tui {kind}' needs the {kind}'s reference too")
     from diagnose import runner
+    from diagnose.cli_remedies import sandbox_only
 
+    sandbox_only("the walkthrough")
     runner.open_sandbox(sandbox)  # a bad tenant file is one line here, before the screen opens
     from diagnose.tui import run_tui
 

@@ -38,6 +38,18 @@ fix_app = typer.Typer(help="Repair what the checks found, after showing the exac
 sandbox_app = typer.Typer(help="The built-in sandbox tenant.")
 
 
+def sandbox_only(what: str) -> None:
+    """Until live remedies land, refuse rather than quietly write to the sandbox instead."""
+    from diagnose.config import load_profile
+
+    profile = load_profile()
+    if not profile.is_sandbox:
+        raise UsageError(
+            f"{what} works on the sandbox profile only for now, not on {profile.name!r} "
+            "(nothing written)"
+        )
+
+
 def _confirm(plans: list[str], yes: bool, what: str) -> None:
     typer.echo("\n".join(plans), err=True)
     if yes:
@@ -158,6 +170,7 @@ def resync_learner(
     from diagnose.errors import DiagnoseError
     from diagnose.sources.sandbox import sandbox_sources
 
+    sandbox_only("resync")
     learner_ids = _learner_ids(ids or [], from_file)
     seconds = parse_duration(wait) if wait is not None else None
     box = runner.open_sandbox(sandbox)
@@ -289,6 +302,7 @@ def fix_contact_code(
 
     if kind != "learner":
         raise UsageError("say 'diagnose fix contact-code learner ID'")
+    sandbox_only("fix contact-code")
     box = runner.open_sandbox(sandbox)
     raw = runner.gather(SubjectKind.LEARNER, ref, box.tenant)
     diagnosis = runner.diagnose(raw)
