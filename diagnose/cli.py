@@ -353,6 +353,30 @@ def config_show(profile: ProfileOpt = None) -> None:
         typer.echo(f"  {key:<46} {one_line(value)}")
 
 
+@app.command()
+def status(profile: ProfileOpt = None) -> None:
+    """Can this profile reach Wisenet and Xero? Organisation, token lifetime, headroom."""
+    import asyncio
+
+    from diagnose import runner
+    from diagnose.config import load_profile
+    from diagnose.status import live_status, sandbox_status
+
+    chosen = load_profile(profile)
+    if chosen.is_sandbox:
+        box = runner.open_sandbox(None)
+        lines = sandbox_status(box.tenant.organisation, box.copy.exists())
+    else:
+        lines = asyncio.run(live_status(chosen))
+    typer.echo(f"profile {chosen.name}")
+    for line in lines:
+        typer.echo(f"  {'✓' if line.ok else '✗'} {line.service:<8} {one_line(line.text)}")
+        if line.fix:
+            typer.echo(f"      → {line.fix}")
+    if not all(line.ok for line in lines):
+        raise typer.Exit(int(ExitCode.UNREACHABLE))
+
+
 app.add_typer(config_app, name="config")
 app.add_typer(resync_app, name="resync")
 app.add_typer(fix_app, name="fix")

@@ -39,6 +39,7 @@ class Sources:
     mode: str  # "sandbox" or "live"
     tenant: str
     alerts: list[Any] | None = None  # Event Alerts rows, when known
+    token: Any = None  # a live Xero token's expiry and scopes, for `diagnose status`
 
 
 class _Gatherer:

@@ -141,3 +141,27 @@ def test_remedies_and_the_tui_refuse_a_live_profile_for_now(
     assert run.code == 2
     assert "sandbox profile only for now, not on 'local'" in run.err
     assert not (data_dir / "sandbox").exists()
+
+
+def test_status_of_the_sandbox_and_of_a_live_profile(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = cli("status")
+    assert sandbox.code == 0
+    assert "✓ sandbox  serves Demo RTO Pty Ltd in-process, as shipped" in sandbox.out
+    with served(data_dir) as base:
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        good = cli("status", "--profile", "local")
+        monkeypatch.setenv("DIAGNOSE_WISENET_API_KEY", "wrong-key")
+        bad = cli("status", "--profile", "local")
+    assert good.code == 0, good.out
+    assert "✓ Wisenet  answers at" in good.out
+    assert "✓ Xero     organisation Demo RTO Pty Ltd · token valid 30 min" in good.out
+    assert "calls left today" in good.out
+    assert bad.code == 3
+    assert "✗ Wisenet  Wisenet refused our credentials (HTTP 401" in bad.out
+    assert "→ check DIAGNOSE_WISENET_API_KEY" in bad.out
+    for secret in (*SECRET_ENV.values(), "wrong-key"):
+        assert secret not in good.out + bad.out

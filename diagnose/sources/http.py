@@ -258,9 +258,18 @@ def asgi_transport(app: Any) -> httpx.AsyncBaseTransport:
     return httpx.ASGITransport(app=app)
 
 
+@dataclass(frozen=True)
+class Token:
+    """An access token: kept in memory only, and never printed (its repr hides the value)."""
+
+    value: str = field(repr=False)
+    expires_in: int
+    scope: str
+
+
 async def client_credentials_token(
     identity_url: str, client_id: str, client_secret: str, log: CallLog
-) -> str:
+) -> Token:
     """An access token for a Xero custom connection (`grant_type=client_credentials`). The
     secret goes in the Authorization header only, and no part of it is recorded."""
     async with Session(Service.XERO, identity_url, log) as identity:
@@ -282,4 +291,5 @@ async def client_credentials_token(
         raise SourceError(
             Problem(Service.XERO, ProblemKind.BAD_RESPONSE, "Xero's token answer had no token")
         )
-    return token
+    expires = answer.get("expires_in")
+    return Token(token, expires if isinstance(expires, int) else 0, str(answer.get("scope", "")))

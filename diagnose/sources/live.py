@@ -45,7 +45,7 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
             Service.WISENET, profile.wisenet_url, log, headers={"x-api-key": api_key}
         ) as wisenet,
         Session(
-            Service.XERO, profile.xero_url, log, headers={"Authorization": f"Bearer {token}"}
+            Service.XERO, profile.xero_url, log, headers={"Authorization": f"Bearer {token.value}"}
         ) as xero,
     ):
         yield Sources(
@@ -54,4 +54,5 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
             log=log,
             mode="live",
             tenant=profile.name,
+            token=token,
         )

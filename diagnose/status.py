@@ -1,0 +1,82 @@
+"""`diagnose status`: can this profile reach both services, and with how much headroom?
+
+For each service: connected or not, the organisation, the token's lifetime and scopes (never the
+token), the rate-limit headroom Xero last reported — and, for a problem, the line that fixes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from diagnose.config import Profile
+from diagnose.errors import SourceError
+from diagnose.model import ProblemKind
+
+
+@dataclass(frozen=True)
+class Line:
+    ok: bool
+    service: str
+    text: str
+    fix: str = ""
+
+
+WISENET_FIX = "check DIAGNOSE_WISENET_API_KEY (Wisenet LRM › Settings › API key) and wisenet_url"
+XERO_FIX = (
+    "check xero_client_id and DIAGNOSE_XERO_CLIENT_SECRET (Xero developer portal › your custom "
+    "connection) and xero_url"
+)
+
+
+async def live_status(profile: Profile) -> list[Line]:
+    from diagnose import parse
+    from diagnose.sources.live import live_sources
+
+    try:
+        sources_context = live_sources(profile)
+        sources = await sources_context.__aenter__()
+    except SourceError as exc:
+        return [Line(False, "Xero", exc.problem.message, XERO_FIX)]
+    lines: list[Line] = []
+    try:
+        try:
+            await sources.wisenet.find_learners(search="", take=1)
+            lines.append(
+                Line(True, "Wisenet", f"answers at {profile.wisenet_url}; the API key is accepted")
+            )
+        except SourceError as exc:
+            lines.append(Line(False, "Wisenet", exc.problem.message, WISENET_FIX))
+        token = sources.token
+        try:
+            connections = await sources.xero.connections()
+            names = [parse.text(c, "tenantName") for c in connections if isinstance(c, dict)]
+            if not names:
+                lines.append(
+                    Line(False, "Xero", "no organisation is connected to this app", XERO_FIX)
+                )
+                return lines
+            if not sources.xero.tenant_id:
+                sources.xero.tenant_id = parse.text(connections[0], "tenantId")
+            await sources.xero.contacts(page=1)
+            call = sources.log.calls[-1]
+            headroom = (
+                f"{call.day_remaining} calls left today, {call.minute_remaining} this minute"
+                if call.day_remaining is not None
+                else "no headroom reported"
+            )
+            lifetime = f"token valid {token.expires_in // 60} min" if token else "token valid"
+            scopes = f"scopes {token.scope}" if token and token.scope else "scopes not reported"
+            lines.append(
+                Line(True, "Xero", f"organisation {names[0]} · {lifetime} · {scopes} · {headroom}")
+            )
+        except SourceError as exc:
+            fix = XERO_FIX if exc.problem.kind is ProblemKind.AUTH else "try again in a minute"
+            lines.append(Line(False, "Xero", exc.problem.message, fix))
+    finally:
+        await sources_context.__aexit__(None, None, None)
+    return lines
+
+
+def sandbox_status(organisation: str, changed: bool) -> list[Line]:
+    state = "with your writes (diagnose sandbox reset undoes them)" if changed else "as shipped"
+    return [Line(True, "sandbox", f"serves {organisation} in-process, {state}")]
