@@ -377,6 +377,63 @@ def status(profile: ProfileOpt = None) -> None:
         raise typer.Exit(int(ExitCode.UNREACHABLE))
 
 
+@app.command()
+def connect(
+    service: Annotated[str, typer.Argument(metavar="xero", help="The service to sign in to.")],
+    profile: ProfileOpt = None,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="The organisation's tenant id, if several.")
+    ] = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the sign-in address; open nothing.")
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.")] = 300.0,
+) -> None:
+    """Sign a live profile in to Xero (OAuth with PKCE in your browser), and keep the sign-in."""
+    import asyncio
+    from dataclasses import replace
+
+    from diagnose.config import load_profile
+    from diagnose.connect import connect_xero
+
+    if service != "xero":
+        raise UsageError("only 'diagnose connect xero' exists yet (Wisenet takes an API key)")
+    chosen = load_profile(profile)
+    if tenant:
+        chosen = replace(chosen, xero_tenant_id=tenant)
+
+    def choose(organisations: list[tuple[str, str]]) -> str:
+        listing = "\n".join(f"  {tid}  {name}" for tid, name in organisations)
+        raise UsageError(f"choose an organisation with --tenant:\n{listing}")
+
+    grant = asyncio.run(
+        connect_xero(
+            chosen,
+            announce=lambda text: typer.echo(text, err=True),
+            choose=choose,
+            open_browser=not no_browser,
+            timeout=timeout,
+        )
+    )
+    typer.echo(f"✓ profile {chosen.name} is signed in to Xero: {one_line(grant.tenant_name)}")
+
+
+@app.command()
+def disconnect(
+    service: Annotated[str, typer.Argument(metavar="xero", help="The service to sign out of.")],
+    profile: ProfileOpt = None,
+) -> None:
+    """Revoke the profile's Xero sign-in and forget it."""
+    import asyncio
+
+    from diagnose.config import load_profile
+    from diagnose.connect import disconnect_xero
+
+    if service != "xero":
+        raise UsageError("only 'diagnose disconnect xero' exists yet")
+    typer.echo(asyncio.run(disconnect_xero(load_profile(profile))))
+
+
 app.add_typer(config_app, name="config")
 app.add_typer(resync_app, name="resync")
 app.add_typer(fix_app, name="fix")

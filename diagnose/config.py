@@ -9,8 +9,9 @@ live in a TOML file in the platform's config folder (`$DIAGNOSE_CONFIG` names an
     wisenet_url = "https://api.wisenet.co/v1"
     xero_url = "https://api.xero.com"
     xero_identity_url = "https://identity.xero.com"
-    xero_client_id = "…"          # a Xero custom connection
-    xero_tenant_id = "…"          # optional: else the first connected organisation
+    xero_client_id = "…"          # your Xero app
+    xero_auth = "custom"          # a custom connection; "pkce": `diagnose connect xero`
+    xero_tenant_id = "…"          # optional: else the organisation chosen at sign-in
 
 The profile is `--profile`, else `$DIAGNOSE_PROFILE`, else `default_profile`, else `sandbox`.
 Environment variables override the file (`DIAGNOSE_WISENET_URL`, `DIAGNOSE_XERO_URL`,
@@ -46,6 +47,8 @@ class Profile:
     wisenet_flavour: str = "AU"
     xero_url: str = "https://api.xero.com"
     xero_identity_url: str = "https://identity.xero.com"
+    xero_login_url: str = "https://login.xero.com"
+    xero_auth: str = "custom"  # "custom": a custom connection; "pkce": sign in with `connect`
     xero_client_id: str = ""
     xero_tenant_id: str = ""
 
@@ -109,9 +112,11 @@ def load_profile(name: str | None = None) -> Profile:
         override = os.environ.get(f"DIAGNOSE_{key.upper()}")
         if override:
             values[key] = override
-    for key in ("wisenet_url", "xero_url", "xero_identity_url"):
+    for key in ("wisenet_url", "xero_url", "xero_identity_url", "xero_login_url"):
         if key in values:
             values[key] = _check_url(key, values[key], chosen)
+    if values.get("xero_auth", "custom") not in ("custom", "pkce"):
+        raise UsageError(f"profile {chosen!r}: xero_auth is 'custom' or 'pkce'")
     return Profile(chosen, **values)
 
 

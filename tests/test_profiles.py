@@ -71,7 +71,7 @@ def test_wrong_credentials_are_exit_3_with_one_line(
         monkeypatch.setenv("DIAGNOSE_XERO_CLIENT_SECRET", "not-the-secret")
         run = cli("learner", "123", "--profile", "local")
     assert run.code == 3
-    assert run.err.strip() == "diagnose: Xero refused our client credentials"
+    assert run.err.strip() == "diagnose: Xero refused our credentials (invalid_client)"
     assert "not-the-secret" not in run.err + run.out
 
 

@@ -82,6 +82,8 @@ def create_app(
             ),
             *routes([("/connections", xero.connections)]),
             *routes([("/connect/token", identity.token)], ("POST",)),
+            *routes([("/connect/revocation", identity.revoke)], ("POST",)),
+            *routes([("/identity/connect/authorize", identity.authorize)]),
             Mount(
                 "/api.xro/2.0",
                 routes=routes([("/Contacts/{key}", xero.update_contact)], ("POST",))

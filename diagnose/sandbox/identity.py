@@ -1,56 +1,151 @@
-"""The sandbox's Xero identity service: `POST /connect/token` issuing expiring access tokens.
+"""The sandbox's Xero identity service, as a test double of login.xero.com / identity.xero.com:
 
-It serves the client-credentials grant of a Xero custom connection, with the sandbox's demo
-client. The API halves accept these tokens (and the fixed in-process token) as bearers.
+- `GET /identity/connect/authorize`: the consent page, which consents at once and redirects to
+  the (loopback) `redirect_uri` with a code — whoever follows the link plays the browser;
+- `POST /connect/token`: `authorization_code` with PKCE (S256), `refresh_token` with rotating,
+  single-use refresh tokens (the previous one still works for 30 minutes if its successor was
+  never used, as Xero's grace period), and `client_credentials` for a custom connection;
+- `POST /connect/revocation`.
+
+Access tokens expire (`access_seconds`); the API halves accept only live ones.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from diagnose.sandbox.responses import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, json_response
 
 ACCESS_SECONDS = 1800  # as Xero's
+GRACE_SECONDS = 1800
+SCOPE = "openid offline_access accounting.contacts accounting.transactions.read"
+
+
+@dataclass
+class _Refresh:
+    family: str
+    successor: str | None = None
+    successor_used: bool = False
+    replaced_at: float | None = None
 
 
 @dataclass
 class Identity:
     access_seconds: int = ACCESS_SECONDS
     issued: dict[str, float] = field(default_factory=dict)  # access token → expiry (monotonic)
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (challenge, redirect)
+    refresh: dict[str, _Refresh] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)  # revoked families
 
     def accepts(self, token: str) -> bool:
         expiry = self.issued.get(token)
         return expiry is not None and time.monotonic() < expiry
 
-    async def token(self, request: Request) -> Response:
-        form = {
-            k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
+    # -- the consent page ------------------------------------------------------------------------
+
+    async def authorize(self, request: Request) -> Response:
+        query = request.query_params
+        redirect = query.get("redirect_uri", "")
+        host = urlsplit(redirect).hostname or ""
+        problems = [
+            query.get("response_type") != "code" and "response_type must be code",
+            query.get("client_id") != SANDBOX_CLIENT_ID and "unknown client_id",
+            host not in ("127.0.0.1", "localhost", "::1") and "redirect_uri must be loopback",
+            query.get("code_challenge_method") != "S256" and "PKCE with S256 is required",
+            not query.get("code_challenge") and "code_challenge is missing",
+        ]
+        errors = [p for p in problems if p]
+        if errors:
+            return json_response({"error": "invalid_request", "error_description": errors[0]}, 400)
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = (query["code_challenge"], redirect)
+        state = query.get("state", "")
+        return RedirectResponse(f"{redirect}?{urlencode({'code': code, 'state': state})}", 302)
+
+    # -- tokens ------------------------------------------------------------------------------------
+
+    def _tokens(self, family: str) -> dict[str, object]:
+        access = secrets.token_urlsafe(32)
+        self.issued[access] = time.monotonic() + self.access_seconds
+        refresh = secrets.token_urlsafe(32)
+        self.refresh[refresh] = _Refresh(family)
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": self.access_seconds,
+            "token_type": "Bearer",
+            "scope": SCOPE,
         }
-        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+
+    @staticmethod
+    def _client(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
         basic = request.headers.get("authorization", "")
         if basic.startswith("Basic "):
             try:
-                client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+                client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
             except ValueError:
-                client_id = client_secret = None
-        if (client_id, client_secret) != (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET):
+                return None, None
+            return client_id, secret
+        return form.get("client_id"), form.get("client_secret")
+
+    async def token(self, request: Request) -> Response:
+        body = (await request.body()).decode("utf-8", "replace")
+        form = {k: v[0] for k, v in parse_qs(body).items()}
+        client_id, secret = self._client(request, form)
+        grant = form.get("grant_type")
+        if client_id != SANDBOX_CLIENT_ID:
             return json_response({"error": "invalid_client"}, 400)
-        if form.get("grant_type") != "client_credentials":
-            return json_response({"error": "unsupported_grant_type"}, 400)
-        token = secrets.token_urlsafe(32)
-        self.issued[token] = time.monotonic() + self.access_seconds
-        return json_response(
-            {
-                "access_token": token,
-                "expires_in": self.access_seconds,
-                "token_type": "Bearer",
-                "scope": "accounting.contacts accounting.transactions.read",
-            }
-        )
+        if grant == "client_credentials":
+            if secret != SANDBOX_CLIENT_SECRET:
+                return json_response({"error": "invalid_client"}, 400)
+            answer = self._tokens(secrets.token_hex(8))
+            answer.pop("refresh_token")  # custom connections get no refresh token
+            return json_response(answer)
+        if grant == "authorization_code":
+            found = self.codes.pop(form.get("code", ""), None)
+            verifier = form.get("code_verifier", "")
+            challenge = (
+                base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                .decode()
+                .rstrip("=")
+            )
+            if found is None or found != (challenge, form.get("redirect_uri", "")):
+                return json_response({"error": "invalid_grant"}, 400)
+            return json_response(self._tokens(secrets.token_hex(8)))
+        if grant == "refresh_token":
+            return self._rotate(form.get("refresh_token", ""))
+        return json_response({"error": "unsupported_grant_type"}, 400)
+
+    def _rotate(self, old: str) -> Response:
+        entry = self.refresh.get(old)
+        now = time.monotonic()
+        if entry is None or entry.family in self.revoked:
+            return json_response({"error": "invalid_grant"}, 400)
+        if entry.successor is not None:
+            within_grace = entry.replaced_at is not None and now - entry.replaced_at < GRACE_SECONDS
+            if entry.successor_used or not within_grace:
+                return json_response({"error": "invalid_grant"}, 400)
+            self.refresh.pop(entry.successor, None)  # the lost answer is replaced
+        answer = self._tokens(entry.family)
+        entry.successor = str(answer["refresh_token"])
+        entry.replaced_at = now
+        for other in self.refresh.values():  # using a token marks it as its parent's used child
+            if other.successor == old:
+                other.successor_used = True
+        return json_response(answer)
+
+    async def revoke(self, request: Request) -> Response:
+        body = (await request.body()).decode("utf-8", "replace")
+        token = {k: v[0] for k, v in parse_qs(body).items()}.get("token", "")
+        entry = self.refresh.get(token)
+        if entry is not None:
+            self.revoked.add(entry.family)
+        return Response(status_code=200)

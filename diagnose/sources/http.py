@@ -203,6 +203,8 @@ class Session:
             return self._raise(
                 ProblemKind.BAD_RESPONSE, f"answered HTTP {status}{_reason(response)}"
             )
+        if not response.content.strip():
+            return {}  # an empty answer (a revocation, say) is an empty object
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -267,29 +269,60 @@ class Token:
     scope: str
 
 
-async def client_credentials_token(
-    identity_url: str, client_id: str, client_secret: str, log: CallLog
-) -> Token:
-    """An access token for a Xero custom connection (`grant_type=client_credentials`). The
-    secret goes in the Authorization header only, and no part of it is recorded."""
+async def token_request(
+    identity_url: str,
+    form: Mapping[str, str],
+    log: CallLog,
+    *,
+    basic_auth: tuple[str, str] | None = None,
+) -> Mapping[str, Any]:
+    """`POST /connect/token`. A refusal (`invalid_grant`, `invalid_client`) is an AUTH problem;
+    the form and the answer hold secrets and are never recorded."""
     async with Session(Service.XERO, identity_url, log) as identity:
         try:
-            answer = await identity.send(
-                "POST",
-                "/connect/token",
-                form={"grant_type": "client_credentials"},
-                basic_auth=(client_id, client_secret),
-            )
+            answer = await identity.send("POST", "/connect/token", form=form, basic_auth=basic_auth)
         except SourceError as exc:
-            if exc.problem.kind is ProblemKind.BAD_RESPONSE:  # 400 invalid_client and friends
+            if exc.problem.kind is ProblemKind.BAD_RESPONSE and "HTTP 400" in exc.problem.message:
+                reason = (
+                    exc.problem.message.rsplit(": ", 1)[-1] if ": " in exc.problem.message else ""
+                )
+                detail = f" ({reason})" if reason in ("invalid_grant", "invalid_client") else ""
                 raise SourceError(
-                    Problem(Service.XERO, ProblemKind.AUTH, "Xero refused our client credentials")
+                    Problem(Service.XERO, ProblemKind.AUTH, f"Xero refused our credentials{detail}")
                 ) from None
             raise
-    token = answer.get("access_token") if isinstance(answer, Mapping) else None
-    if not isinstance(token, str) or not token:
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("access_token"), str):
         raise SourceError(
             Problem(Service.XERO, ProblemKind.BAD_RESPONSE, "Xero's token answer had no token")
         )
+    return answer
+
+
+def as_token(answer: Mapping[str, Any]) -> Token:
     expires = answer.get("expires_in")
-    return Token(token, expires if isinstance(expires, int) else 0, str(answer.get("scope", "")))
+    return Token(
+        str(answer["access_token"]),
+        expires if isinstance(expires, int) else 0,
+        str(answer.get("scope", "")),
+    )
+
+
+async def client_credentials_token(
+    identity_url: str, client_id: str, client_secret: str, log: CallLog
+) -> Token:
+    """An access token for a Xero custom connection (`grant_type=client_credentials`)."""
+    answer = await token_request(
+        identity_url,
+        {"grant_type": "client_credentials"},
+        log,
+        basic_auth=(client_id, client_secret),
+    )
+    return as_token(answer)
+
+
+async def revoke_token(identity_url: str, token: str, client_id: str, log: CallLog) -> None:
+    """`POST /connect/revocation`: Xero forgets the sign-in (the refresh token's whole family)."""
+    async with Session(Service.XERO, identity_url, log) as identity:
+        await identity.send(
+            "POST", "/connect/revocation", form={"token": token, "client_id": client_id}
+        )

@@ -1,0 +1,158 @@
+"""`diagnose connect xero`: sign in to Xero with the authorization-code flow and PKCE (S256).
+
+A listener on a loopback port receives Xero's redirect; the person signs in and consents in their
+browser (or a test follows the link). The code is exchanged for tokens, the organisation is
+chosen from GET /connections, and the refresh token is stored (see `diagnose.tokens`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from diagnose import parse
+from diagnose.config import Profile
+from diagnose.errors import UsageError
+from diagnose.model import Service
+from diagnose.sources.http import CallLog, Session, revoke_token, token_request
+from diagnose.tokens import Grant, Store
+
+SCOPES = "openid offline_access accounting.contacts.read accounting.transactions.read"
+DONE_PAGE = "Signed in to Xero. You can close this window and go back to diagnose.\n"
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(64)[:96]
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+async def _wait_for_redirect(timeout: float) -> tuple[int, asyncio.Future[dict[str, str]], Any]:
+    """A one-shot loopback listener: (port, the redirect's query, the server)."""
+    arrived: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request_line = (await asyncio.wait_for(reader.readline(), 10)).decode("latin-1")
+            while (await asyncio.wait_for(reader.readline(), 10)) not in (b"\r\n", b"\n", b""):
+                pass
+            parts = request_line.split(" ")
+            target = urlsplit(parts[1]) if len(parts) > 1 else urlsplit("/")
+            body = DONE_PAGE.encode()
+            status = "200 OK" if target.path == "/callback" else "404 Not Found"
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+            if target.path == "/callback" and not arrived.done():
+                arrived.set_result({k: v[0] for k, v in parse_qs(target.query).items()})
+        except (TimeoutError, ConnectionError, UnicodeDecodeError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = int(server.sockets[0].getsockname()[1])
+    return port, arrived, server
+
+
+async def connect_xero(
+    profile: Profile,
+    *,
+    announce: Callable[[str], None],
+    choose: Callable[[list[tuple[str, str]]], str],
+    open_browser: bool = True,
+    timeout: float = 300.0,
+) -> Grant:
+    if profile.is_sandbox or profile.xero_auth != "pkce":
+        raise UsageError(
+            f'profile {profile.name!r} does not sign in to Xero (set xero_auth = "pkce" in it)'
+        )
+    if not profile.xero_client_id:
+        raise UsageError(f"profile {profile.name!r} needs xero_client_id (your Xero app's)")
+    verifier, challenge = _pkce()
+    state = secrets.token_urlsafe(16)
+    port, arrived, server = await _wait_for_redirect(timeout)
+    redirect = f"http://127.0.0.1:{port}/callback"
+    address = f"{profile.xero_login_url}/identity/connect/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": profile.xero_client_id,
+            "redirect_uri": redirect,
+            "scope": SCOPES,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    announce(f"Sign in to Xero and allow access at this address:\n{address}")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(address)
+    try:
+        query = await asyncio.wait_for(arrived, timeout)
+    except TimeoutError:
+        raise UsageError(f"no sign-in arrived within {timeout:.0f} s; nothing was stored") from None
+    finally:
+        server.close()
+    if query.get("state") != state:
+        raise UsageError("the sign-in answer does not match this request; nothing was stored")
+    if "code" not in query:
+        raise UsageError(f"Xero did not sign in: {query.get('error', 'no code')}")
+    log = CallLog()
+    answer = await token_request(
+        profile.xero_identity_url,
+        {
+            "grant_type": "authorization_code",
+            "code": query["code"],
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+            "client_id": profile.xero_client_id,
+        },
+        log,
+    )
+    refresh = answer.get("refresh_token")
+    if not isinstance(refresh, str) or not refresh:
+        raise UsageError("Xero gave no refresh token: the app needs the offline_access scope")
+    bearer = {"Authorization": f"Bearer {answer['access_token']}"}
+    async with Session(Service.XERO, profile.xero_url, log, headers=bearer) as xero:
+        connections = await xero.get("/connections")
+    organisations = [
+        (parse.text(c, "tenantId"), parse.text(c, "tenantName"))
+        for c in connections or []
+        if isinstance(c, Mapping) and parse.text(c, "tenantType") == "ORGANISATION"
+    ]
+    if not organisations:
+        raise UsageError("the sign-in allowed no organisation; nothing was stored")
+    tenant_id = profile.xero_tenant_id or (
+        organisations[0][0] if len(organisations) == 1 else choose(organisations)
+    )
+    name = dict(organisations).get(tenant_id)
+    if name is None:
+        raise UsageError(f"organisation {tenant_id!r} was not among those allowed")
+    grant = Grant(refresh, tenant_id, name, str(answer.get("scope", "")))
+    store = Store(profile.name)
+    with store.lock():
+        store.save(grant)
+    return grant
+
+
+async def disconnect_xero(profile: Profile) -> str:
+    store = Store(profile.name)
+    with store.lock():
+        grant = store.load()
+        if grant is None:
+            return f"profile {profile.name!r} was not signed in to Xero"
+        await revoke_token(
+            profile.xero_identity_url, grant.refresh_token, profile.xero_client_id, CallLog()
+        )
+        store.forget()
+    return f"signed out of {grant.tenant_name}: Xero revoked the sign-in and diagnose forgot it"

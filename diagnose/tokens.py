@@ -1,0 +1,111 @@
+"""Where a profile's Xero sign-in is kept between commands.
+
+The refresh token goes to the OS keyring when there is one, else into a file only the user can
+read (0600) in the data folder, beside the organisation chosen. Access tokens stay in memory.
+Refreshing happens under a file lock, and the new refresh token is stored *before* the new
+access token is used: Xero's refresh tokens are single-use, so two processes must never race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from filelock import FileLock
+
+from diagnose.paths import data_dir
+
+KEYRING_SERVICE = "diagnose"
+KEYRING_ENV = "DIAGNOSE_KEYRING"  # "0": never use the OS keyring
+
+
+@dataclass(frozen=True)
+class Grant:
+    refresh_token: str = field(repr=False)
+    tenant_id: str
+    tenant_name: str
+    scope: str = ""
+    saved: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def rotated(self, refresh_token: str) -> Grant:
+        return replace(
+            self, refresh_token=refresh_token, saved=datetime.now(UTC).isoformat(timespec="seconds")
+        )
+
+
+def _keyring() -> object | None:
+    if os.environ.get(KEYRING_ENV) == "0":
+        return None
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        return None
+    backend = keyring.get_keyring()
+    return None if isinstance(backend, fail.Keyring) else keyring
+
+
+class Store:
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+        folder = data_dir() / "tokens"
+        self.path = folder / f"{profile}.json"
+        self.lock_path = folder / f"{profile}.lock"
+
+    def lock(self) -> FileLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.lock_path), timeout=60)
+
+    def load(self) -> Grant | None:
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None
+        if record.pop("refresh_token_in_keyring", False):
+            ring = _keyring()
+            secret = ring.get_password(KEYRING_SERVICE, self._key()) if ring else None  # type: ignore[attr-defined]
+            if not secret:
+                return None
+            record["refresh_token"] = secret
+        try:
+            return Grant(**record)
+        except TypeError:
+            return None
+
+    def save(self, grant: Grant) -> None:
+        record = asdict(grant)
+        ring = _keyring()
+        if ring is not None:
+            ring.set_password(KEYRING_SERVICE, self._key(), grant.refresh_token)  # type: ignore[attr-defined]
+            record.pop("refresh_token")
+            record["refresh_token_in_keyring"] = True
+        _write_private(self.path, json.dumps(record) + "\n")
+
+    def forget(self) -> None:
+        ring = _keyring()
+        if ring is not None:
+            with contextlib.suppress(Exception):  # nothing stored there is fine
+                ring.delete_password(KEYRING_SERVICE, self._key())  # type: ignore[attr-defined]
+        self.path.unlink(missing_ok=True)
+
+    def _key(self) -> str:
+        return f"{self.profile}/xero-refresh-token"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Written readable by the owner only (0600), flushed, then renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(partial, 0o600)
+    partial.replace(path)

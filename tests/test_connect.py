@@ -1,0 +1,164 @@
+"""Signing in to Xero with PKCE against `diagnose sandbox serve`, the test playing the browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import Run
+from test_serve import served
+
+from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID
+
+
+@pytest.fixture
+def web_profile(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, dict[str, str]]]:
+    with served(data_dir) as base:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            "[profiles.web]\n"
+            f'wisenet_url = "{base}/v1"\nxero_url = "{base}"\n'
+            f'xero_identity_url = "{base}"\nxero_login_url = "{base}"\n'
+            f'xero_auth = "pkce"\nxero_client_id = "{SANDBOX_CLIENT_ID}"\n'
+        )
+        env = {
+            "DIAGNOSE_CONFIG": str(config),
+            "DIAGNOSE_WISENET_API_KEY": SANDBOX_API_KEY,
+            "DIAGNOSE_KEYRING": "0",
+            "DIAGNOSE_DATA_DIR": str(data_dir),
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        yield base, env
+
+
+def sign_in(env: dict[str, str]) -> tuple[int, str, str]:
+    """Run `diagnose connect xero` and play the browser: follow the address it prints."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "diagnose",
+            "connect",
+            "xero",
+            "--profile",
+            "web",
+            "--no-browser",
+            "--timeout",
+            "30",
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    address = ""
+    for line in process.stderr:
+        if line.startswith("http"):
+            address = line.strip()
+            break
+    page = httpx.get(address, follow_redirects=True, timeout=10)
+    assert page.text.startswith("Signed in to Xero")
+    out, err = process.communicate(timeout=30)
+    return process.returncode, out, err
+
+
+def findings(run: Run) -> list[tuple[str, str, str]]:
+    return [
+        (f["id"], f["status"], f["message"])
+        for f in run.json()["findings"]
+        if f["id"] != "alerts.clear"
+    ]
+
+
+def test_sign_in_then_diagnose_with_rotating_tokens(
+    cli: Callable[..., Run], web_profile: tuple[str, dict[str, str]], data_dir: Path
+) -> None:
+    _base, env = web_profile
+    code, out, _ = sign_in(env)
+    assert code == 0
+    assert "profile web is signed in to Xero: Demo RTO Pty Ltd" in out
+    token_file = data_dir / "tokens" / "web.json"
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+    first_token = json.loads(token_file.read_text())["refresh_token"]
+    sandbox = cli("learner", "123", "--json", "--profile", "sandbox")
+    live = cli("learner", "123", "--json", "--profile", "web")
+    assert live.code == 1, live.err
+    assert findings(live) == findings(sandbox)
+    second_token = json.loads(token_file.read_text())["refresh_token"]
+    assert second_token != first_token  # rotated, and stored
+    again = cli("learner", "123", "--json", "--profile", "web")
+    assert again.code == 1, again.err
+    for run in (live, again):
+        assert first_token not in run.out + run.err
+        assert second_token not in run.out + run.err
+
+
+def test_two_processes_refreshing_at_once_both_keep_working(
+    web_profile: tuple[str, dict[str, str]],
+) -> None:
+    _, env = web_profile
+    assert sign_in(env)[0] == 0
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "diagnose", "learner", "101", "--profile", "web"],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(p.wait(timeout=60), *p.communicate()) for p in runs]
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+
+
+def test_a_lost_refresh_answer_is_recovered_within_the_grace_period(
+    cli: Callable[..., Run], web_profile: tuple[str, dict[str, str]], data_dir: Path
+) -> None:
+    base, env = web_profile
+    assert sign_in(env)[0] == 0
+    stored = json.loads((data_dir / "tokens" / "web.json").read_text())["refresh_token"]
+    lost = httpx.post(
+        f"{base}/connect/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": stored,
+            "client_id": SANDBOX_CLIENT_ID,
+        },
+    )
+    assert lost.status_code == 200  # rotated on the server; the answer never reached us
+    run = cli("learner", "101", "--profile", "web")
+    assert run.code == 0, run.err
+
+
+def test_disconnect_revokes_and_forgets(
+    cli: Callable[..., Run], web_profile: tuple[str, dict[str, str]], data_dir: Path
+) -> None:
+    base, env = web_profile
+    assert sign_in(env)[0] == 0
+    stored = json.loads((data_dir / "tokens" / "web.json").read_text())["refresh_token"]
+    run = cli("disconnect", "xero", "--profile", "web")
+    assert "signed out of Demo RTO Pty Ltd" in run.out
+    assert not (data_dir / "tokens" / "web.json").exists()
+    reuse = httpx.post(
+        f"{base}/connect/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": stored,
+            "client_id": SANDBOX_CLIENT_ID,
+        },
+    )
+    assert reuse.json() == {"error": "invalid_grant"}
+    after = cli("learner", "101", "--profile", "web")
+    assert after.code == 2
+    assert "not signed in to Xero: run 'diagnose connect xero --profile web'" in after.err
