@@ -165,3 +165,60 @@ def test_status_of_the_sandbox_and_of_a_live_profile(
     assert "→ check DIAGNOSE_WISENET_API_KEY" in bad.out
     for secret in (*SECRET_ENV.values(), "wrong-key"):
         assert secret not in good.out + bad.out
+
+
+def test_retry_after_is_honoured_by_the_servers_clock(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import json
+
+    import httpx
+
+    from diagnose.sources import policy
+
+    async def really_wait(seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    monkeypatch.setattr(policy, "pause", really_wait)
+    path = "/api.xro/2.0/Contacts/STD0000123"
+    fault = [{"method": "GET", "path": path, "nth": 1, "status": 429, "retry_after": 1}]
+    with served(data_dir, env={"DIAGNOSE_SANDBOX_FAULTS": json.dumps(fault)}) as base:
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        run = cli("learner", "123", "--profile", "local", "--json")
+        arrivals = httpx.get(f"{base}/_sandbox/requests").json()
+    assert run.code == 1, run.err
+    assert not [f for f in run.json()["findings"] if f["status"] == "error"]
+    times = [a["at"] for a in arrivals if a["path"] == path]
+    assert len(times) == 2
+    assert times[1] - times[0] >= 1.0  # the second try came after the Retry-After
+
+
+def test_no_secret_reaches_any_output_snapshot_document_or_log(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    snapshot, document = tmp_path / "snap.json", tmp_path / "ticket.docx"
+    with served(data_dir) as base:
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        runs = [
+            cli("learner", "123", "--profile", "local", "--json", "--save", str(snapshot)),
+            cli("learner", "123", "--profile", "local", "-v", "--report", str(document)),
+            cli("invoice", "INV-0042", "--profile", "local", "-v"),
+            cli("replay", str(snapshot), "-v", "--report", str(tmp_path / "again.docx")),
+            cli("status", "--profile", "local"),
+            cli("config", "show", "--profile", "local"),
+            cli("audit", "--json"),
+        ]
+    texts = [run.out + run.err for run in runs] + [snapshot.read_text()]
+    for path in (document, tmp_path / "again.docx"):
+        with zipfile.ZipFile(path) as archive:
+            texts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+    texts += [p.read_text(errors="replace") for p in data_dir.rglob("*") if p.is_file()]
+    for secret in (*SECRET_ENV.values(), "Bearer ", "x-api-key"):
+        assert not [t for t in texts if secret in t], secret

@@ -29,9 +29,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(data_dir: Path, *options: str) -> Iterator[str]:
+def served(data_dir: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir), **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "diagnose", "sandbox", "serve", "--port", str(port), *options],
         env=env,

@@ -6,7 +6,8 @@
      {"method": "GET", "path": "/api.xro/2.0/Contacts", "hang": 30}]
 
 A fault applies to the `nth` matching request, to every one from the `from`th on, or to every
-one when neither is given; it answers with `status`, or holds the request for `hang` seconds.
+one when neither is given; it answers with `status` (and a `Retry-After` of `retry_after`
+seconds when given), or holds the request for `hang` seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Fault:
     nth: int | None = None
     start: int | None = None  # "from" in the JSON
     status: int | None = None
+    retry_after: int | None = None
     hang: float = 0.0
     seen: int = field(default=0, compare=False)
 
@@ -54,6 +56,9 @@ def faults_from_env() -> list[Fault]:
                 nth=int(item["nth"]) if item.get("nth") is not None else None,
                 start=int(item["from"]) if item.get("from") is not None else None,
                 status=int(item["status"]) if item.get("status") is not None else None,
+                retry_after=int(item["retry_after"])
+                if item.get("retry_after") is not None
+                else None,
                 hang=float(item.get("hang", 0)),
             )
             for item in items
@@ -75,6 +80,8 @@ def with_faults(app: Any, faults: list[Fault]) -> Any:
                     if fault.status:
                         body = json.dumps({"Message": "fault injected by the sandbox"}).encode()
                         headers = [(b"content-type", b"application/json")]
+                        if fault.retry_after is not None:
+                            headers.append((b"retry-after", str(fault.retry_after).encode()))
                         await send(
                             {
                                 "type": "http.response.start",

@@ -55,6 +55,7 @@ def with_behaviour(
     """Xero's limits by the server's own clock, latency and injected failures, around `app`."""
     chance = random.Random(seed)  # noqa: S311 — a test double's dice
     windows: dict[str, _Window] = {}
+    arrivals: list[dict[str, Any]] = []  # every request, by the server's own clock
 
     async def send_json(send: Any, status: int, body: Any, headers: dict[str, str]) -> None:
         raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
@@ -66,6 +67,10 @@ def with_behaviour(
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+        if scope["path"] == "/_sandbox/requests":  # the test double's own log, for tests
+            await send_json(send, 200, arrivals, {})
+            return
+        arrivals.append({"method": scope["method"], "path": scope["path"], "at": time.monotonic()})
         if latency_ms:
             await asyncio.sleep(latency_ms / 1000)
         if fail_rate and chance.random() < fail_rate:
