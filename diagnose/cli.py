@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -379,7 +379,9 @@ def status(profile: ProfileOpt = None) -> None:
 
 @app.command()
 def connect(
-    service: Annotated[str, typer.Argument(metavar="xero", help="The service to sign in to.")],
+    service: Annotated[
+        str, typer.Argument(metavar="xero|wisenet", help="The service to connect the profile to.")
+    ],
     profile: ProfileOpt = None,
     tenant: Annotated[
         str | None, typer.Option("--tenant", help="The organisation's tenant id, if several.")
@@ -388,17 +390,24 @@ def connect(
         bool, typer.Option("--no-browser", help="Print the sign-in address; open nothing.")
     ] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.")] = 300.0,
+    api_key_stdin: Annotated[
+        bool, typer.Option("--api-key-stdin", help="wisenet: read the API key from stdin.")
+    ] = False,
 ) -> None:
-    """Sign a live profile in to Xero (OAuth with PKCE in your browser), and keep the sign-in."""
+    """Sign a live profile in to Xero (OAuth with PKCE in your browser), or give it the Wisenet
+    API key (asked for without echo, or read from stdin — never a command-line argument)."""
     import asyncio
     from dataclasses import replace
 
     from diagnose.config import load_profile
     from diagnose.connect import connect_xero
 
-    if service != "xero":
-        raise UsageError("only 'diagnose connect xero' exists yet (Wisenet takes an API key)")
     chosen = load_profile(profile)
+    if service == "wisenet":
+        _connect_wisenet(chosen, api_key_stdin)
+        return
+    if service != "xero":
+        raise UsageError("say 'diagnose connect xero' or 'diagnose connect wisenet'")
     if tenant:
         chosen = replace(chosen, xero_tenant_id=tenant)
 
@@ -418,20 +427,57 @@ def connect(
     typer.echo(f"✓ profile {chosen.name} is signed in to Xero: {one_line(grant.tenant_name)}")
 
 
+def _connect_wisenet(profile: Any, from_stdin: bool) -> None:
+    import asyncio
+
+    from diagnose.model import Service
+    from diagnose.sources.http import CallLog, Session
+    from diagnose.sources.wisenet import WisenetClient
+    from diagnose.tokens import SecretStore
+
+    if profile.is_sandbox:
+        raise UsageError("the sandbox needs no API key; name a live profile with --profile")
+    if from_stdin:
+        key = sys.stdin.readline().strip()
+    elif sys.stdin.isatty():
+        key = typer.prompt("Wisenet API key", hide_input=True, err=True).strip()
+    else:
+        raise UsageError("give the key with --api-key-stdin, or run at a terminal to be asked")
+    if not key:
+        raise UsageError("the API key is empty; nothing was stored")
+
+    async def check() -> None:
+        headers = {"x-api-key": key}
+        async with Session(Service.WISENET, profile.wisenet_url, CallLog(), headers=headers) as s:
+            await WisenetClient(s, flavour=profile.wisenet_flavour).find_learners(search="", take=1)
+
+    asyncio.run(check())  # a refused key is exit 3 here, and nothing is stored
+    SecretStore(profile.name, "wisenet-api-key").save(key)
+    typer.echo(f"✓ profile {profile.name} reaches Wisenet with the key (kept; never shown)")
+
+
 @app.command()
 def disconnect(
-    service: Annotated[str, typer.Argument(metavar="xero", help="The service to sign out of.")],
+    service: Annotated[
+        str, typer.Argument(metavar="xero|wisenet", help="The service to disconnect.")
+    ],
     profile: ProfileOpt = None,
 ) -> None:
-    """Revoke the profile's Xero sign-in and forget it."""
+    """Revoke the profile's Xero sign-in and forget it, or forget its Wisenet API key."""
     import asyncio
 
     from diagnose.config import load_profile
     from diagnose.connect import disconnect_xero
+    from diagnose.tokens import SecretStore
 
+    chosen = load_profile(profile)
+    if service == "wisenet":
+        SecretStore(chosen.name, "wisenet-api-key").forget()
+        typer.echo(f"profile {chosen.name} no longer keeps a Wisenet API key")
+        return
     if service != "xero":
-        raise UsageError("only 'diagnose disconnect xero' exists yet")
-    typer.echo(asyncio.run(disconnect_xero(load_profile(profile))))
+        raise UsageError("say 'diagnose disconnect xero' or 'diagnose disconnect wisenet'")
+    typer.echo(asyncio.run(disconnect_xero(chosen)))
 
 
 app.add_typer(config_app, name="config")

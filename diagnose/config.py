@@ -57,8 +57,14 @@ class Profile:
         return self.name == SANDBOX
 
     def secret(self, name: str) -> str:
-        """A credential, from the environment only; never printed, logged or saved by us."""
-        return os.environ.get(SECRETS[name], "")
+        """A credential from the environment, else (the Wisenet API key) the one `diagnose
+        connect wisenet` stored; never printed, logged or written anywhere else."""
+        value = os.environ.get(SECRETS[name], "")
+        if not value and name == "wisenet_api_key" and not self.is_sandbox:
+            from diagnose.tokens import SecretStore
+
+            value = SecretStore(self.name, "wisenet-api-key").load()
+        return value
 
 
 def config_path() -> Path:

@@ -109,3 +109,34 @@ def _write_private(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
     os.chmod(partial, 0o600)
     partial.replace(path)
+
+
+class SecretStore:
+    """One named secret of a profile (the Wisenet API key): the OS keyring, else a 0600 file."""
+
+    def __init__(self, profile: str, name: str) -> None:
+        self.key = f"{profile}/{name}"
+        self.path = data_dir() / "tokens" / f"{profile}.{name}"
+
+    def load(self) -> str:
+        ring = _keyring()
+        if ring is not None:
+            return str(ring.get_password(KEYRING_SERVICE, self.key) or "")  # type: ignore[attr-defined]
+        try:
+            return self.path.read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+
+    def save(self, secret: str) -> None:
+        ring = _keyring()
+        if ring is not None:
+            ring.set_password(KEYRING_SERVICE, self.key, secret)  # type: ignore[attr-defined]
+        else:
+            _write_private(self.path, secret + "\n")
+
+    def forget(self) -> None:
+        ring = _keyring()
+        if ring is not None:
+            with contextlib.suppress(Exception):
+                ring.delete_password(KEYRING_SERVICE, self.key)  # type: ignore[attr-defined]
+        self.path.unlink(missing_ok=True)

@@ -162,3 +162,49 @@ def test_disconnect_revokes_and_forgets(
     after = cli("learner", "101", "--profile", "web")
     assert after.code == 2
     assert "not signed in to Xero: run 'diagnose connect xero --profile web'" in after.err
+
+
+def test_connect_wisenet_keeps_a_checked_api_key(
+    web_profile: tuple[str, dict[str, str]], data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, env = web_profile
+    env = {k: v for k, v in env.items() if k != "DIAGNOSE_WISENET_API_KEY"}
+    monkeypatch.delenv("DIAGNOSE_WISENET_API_KEY")
+
+    def connect(key: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "diagnose",
+                "connect",
+                "wisenet",
+                "--profile",
+                "web",
+                "--api-key-stdin",
+            ],
+            input=key + "\n",
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    refused = connect("not-the-key")
+    assert refused.returncode == 3
+    assert "Wisenet refused our credentials" in refused.stderr
+    assert not (data_dir / "tokens" / "web.wisenet-api-key").exists()
+    accepted = connect(SANDBOX_API_KEY)
+    assert accepted.returncode == 0, accepted.stderr
+    assert SANDBOX_API_KEY not in accepted.stdout + accepted.stderr
+    stored = data_dir / "tokens" / "web.wisenet-api-key"
+    assert oct(stored.stat().st_mode & 0o777) == "0o600"
+    assert sign_in(env)[0] == 0
+    run = subprocess.run(
+        [sys.executable, "-m", "diagnose", "learner", "101", "--profile", "web"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr  # no key in the environment: the kept one is used
