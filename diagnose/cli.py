@@ -403,6 +403,19 @@ def connect(
     from diagnose.connect import connect_xero
 
     chosen = load_profile(profile)
+    if service == "wisenet" and chosen.wisenet_auth == "oauth":
+        from diagnose.connect import connect_wisenet_oauth
+
+        asyncio.run(
+            connect_wisenet_oauth(
+                chosen,
+                announce=lambda text: typer.echo(text, err=True),
+                open_browser=not no_browser,
+                timeout=timeout,
+            )
+        )
+        typer.echo(f"✓ profile {chosen.name} is signed in to Wisenet")
+        return
     if service == "wisenet":
         _connect_wisenet(chosen, api_key_stdin)
         return
@@ -472,8 +485,11 @@ def disconnect(
 
     chosen = load_profile(profile)
     if service == "wisenet":
+        from diagnose.tokens import Store
+
         SecretStore(chosen.name, "wisenet-api-key").forget()
-        typer.echo(f"profile {chosen.name} no longer keeps a Wisenet API key")
+        Store(chosen.name, "wisenet").forget()
+        typer.echo(f"profile {chosen.name} no longer keeps a Wisenet API key or sign-in")
         return
     if service != "xero":
         raise UsageError("say 'diagnose disconnect xero' or 'diagnose disconnect wisenet'")

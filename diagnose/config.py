@@ -45,6 +45,10 @@ class Profile:
     name: str
     wisenet_url: str = "https://api.wisenet.co/v1"
     wisenet_flavour: str = "AU"
+    wisenet_auth: str = "api-key"  # or "oauth": sign in with `diagnose connect wisenet`
+    wisenet_auth_url: str = "https://auth.wisenet.co"
+    wisenet_client_id: str = ""
+    wisenet_scopes: str = ""  # as set up for your app in Wisenet › Settings › Developer Tools
     xero_url: str = "https://api.xero.com"
     xero_identity_url: str = "https://identity.xero.com"
     xero_login_url: str = "https://login.xero.com"
@@ -118,11 +122,19 @@ def load_profile(name: str | None = None) -> Profile:
         override = os.environ.get(f"DIAGNOSE_{key.upper()}")
         if override:
             values[key] = override
-    for key in ("wisenet_url", "xero_url", "xero_identity_url", "xero_login_url"):
+    for key in (
+        "wisenet_url",
+        "wisenet_auth_url",
+        "xero_url",
+        "xero_identity_url",
+        "xero_login_url",
+    ):
         if key in values:
             values[key] = _check_url(key, values[key], chosen)
     if values.get("xero_auth", "custom") not in ("custom", "pkce"):
         raise UsageError(f"profile {chosen!r}: xero_auth is 'custom' or 'pkce'")
+    if values.get("wisenet_auth", "api-key") not in ("api-key", "oauth"):
+        raise UsageError(f"profile {chosen!r}: wisenet_auth is 'api-key' or 'oauth'")
     return Profile(chosen, **values)
 
 

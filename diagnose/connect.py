@@ -63,6 +63,69 @@ async def _wait_for_redirect(timeout: float) -> tuple[int, asyncio.Future[dict[s
     return port, arrived, server
 
 
+async def _sign_in(
+    *,
+    authorize_url: str,
+    token_base: str,
+    endpoint: str,
+    service: Service,
+    client_id: str,
+    scopes: str,
+    announce: Callable[[str], None],
+    open_browser: bool,
+    timeout: float,
+    log: CallLog,
+) -> Mapping[str, Any]:
+    """The authorization-code flow with PKCE (S256) through a loopback redirect."""
+    verifier, challenge = _pkce()
+    state = secrets.token_urlsafe(16)
+    port, arrived, server = await _wait_for_redirect(timeout)
+    redirect = f"http://127.0.0.1:{port}/callback"
+    query_params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if scopes:
+        query_params["scope"] = scopes
+    address = f"{authorize_url}?{urlencode(query_params)}"
+    name = "Xero" if service is Service.XERO else "Wisenet"
+    announce(f"Sign in to {name} and allow access at this address:\n{address}")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(address)
+    try:
+        query = await asyncio.wait_for(arrived, timeout)
+    except TimeoutError:
+        raise UsageError(f"no sign-in arrived within {timeout:.0f} s; nothing was stored") from None
+    finally:
+        server.close()
+    if query.get("state") != state:
+        raise UsageError("the sign-in answer does not match this request; nothing was stored")
+    if "code" not in query:
+        raise UsageError(f"{name} did not sign in: {query.get('error', 'no code')}")
+    answer = await token_request(
+        token_base,
+        {
+            "grant_type": "authorization_code",
+            "code": query["code"],
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+            "client_id": client_id,
+        },
+        log,
+        service=service,
+        path=endpoint,
+    )
+    if not isinstance(answer.get("refresh_token"), str) or not answer["refresh_token"]:
+        raise UsageError(f"{name} gave no refresh token: the app needs offline access")
+    return answer
+
+
 async def connect_xero(
     profile: Profile,
     *,
@@ -77,51 +140,19 @@ async def connect_xero(
         )
     if not profile.xero_client_id:
         raise UsageError(f"profile {profile.name!r} needs xero_client_id (your Xero app's)")
-    verifier, challenge = _pkce()
-    state = secrets.token_urlsafe(16)
-    port, arrived, server = await _wait_for_redirect(timeout)
-    redirect = f"http://127.0.0.1:{port}/callback"
-    address = f"{profile.xero_login_url}/identity/connect/authorize?" + urlencode(
-        {
-            "response_type": "code",
-            "client_id": profile.xero_client_id,
-            "redirect_uri": redirect,
-            "scope": SCOPES,
-            "state": state,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    announce(f"Sign in to Xero and allow access at this address:\n{address}")
-    if open_browser:
-        import webbrowser
-
-        webbrowser.open(address)
-    try:
-        query = await asyncio.wait_for(arrived, timeout)
-    except TimeoutError:
-        raise UsageError(f"no sign-in arrived within {timeout:.0f} s; nothing was stored") from None
-    finally:
-        server.close()
-    if query.get("state") != state:
-        raise UsageError("the sign-in answer does not match this request; nothing was stored")
-    if "code" not in query:
-        raise UsageError(f"Xero did not sign in: {query.get('error', 'no code')}")
     log = CallLog()
-    answer = await token_request(
-        profile.xero_identity_url,
-        {
-            "grant_type": "authorization_code",
-            "code": query["code"],
-            "redirect_uri": redirect,
-            "code_verifier": verifier,
-            "client_id": profile.xero_client_id,
-        },
-        log,
+    answer = await _sign_in(
+        authorize_url=f"{profile.xero_login_url}/identity/connect/authorize",
+        token_base=profile.xero_identity_url,
+        endpoint="/connect/token",
+        service=Service.XERO,
+        client_id=profile.xero_client_id,
+        scopes=SCOPES,
+        announce=announce,
+        open_browser=open_browser,
+        timeout=timeout,
+        log=log,
     )
-    refresh = answer.get("refresh_token")
-    if not isinstance(refresh, str) or not refresh:
-        raise UsageError("Xero gave no refresh token: the app needs the offline_access scope")
     bearer = {"Authorization": f"Bearer {answer['access_token']}"}
     async with Session(Service.XERO, profile.xero_url, log, headers=bearer) as xero:
         connections = await xero.get("/connections")
@@ -138,8 +169,40 @@ async def connect_xero(
     name = dict(organisations).get(tenant_id)
     if name is None:
         raise UsageError(f"organisation {tenant_id!r} was not among those allowed")
-    grant = Grant(refresh, tenant_id, name, str(answer.get("scope", "")))
+    grant = Grant(str(answer["refresh_token"]), tenant_id, name, str(answer.get("scope", "")))
     store = Store(profile.name)
+    with store.lock():
+        store.save(grant)
+    return grant
+
+
+async def connect_wisenet_oauth(
+    profile: Profile,
+    *,
+    announce: Callable[[str], None],
+    open_browser: bool = True,
+    timeout: float = 300.0,
+) -> Grant:
+    """Sign in to Wisenet's authorisation server (OAuth 2.1 with PKCE) and keep the sign-in."""
+    if not profile.wisenet_client_id:
+        raise UsageError(
+            f"profile {profile.name!r} needs wisenet_client_id "
+            "(Wisenet › Settings › Developer Tools)"
+        )
+    answer = await _sign_in(
+        authorize_url=f"{profile.wisenet_auth_url}/api/oauth/authorize",
+        token_base=profile.wisenet_auth_url,
+        endpoint="/api/oauth/token",
+        service=Service.WISENET,
+        client_id=profile.wisenet_client_id,
+        scopes=profile.wisenet_scopes,
+        announce=announce,
+        open_browser=open_browser,
+        timeout=timeout,
+        log=CallLog(),
+    )
+    grant = Grant(str(answer["refresh_token"]), "", "Wisenet", str(answer.get("scope", "")))
+    store = Store(profile.name, "wisenet")
     with store.lock():
         store.save(grant)
     return grant

@@ -50,11 +50,15 @@ def _keyring() -> object | None:
 
 
 class Store:
-    def __init__(self, profile: str) -> None:
+    """One profile's sign-in to one service (Xero unless `service` says otherwise)."""
+
+    def __init__(self, profile: str, service: str = "xero") -> None:
         self.profile = profile
+        self.service = service
+        stem = profile if service == "xero" else f"{profile}.{service}"
         folder = data_dir() / "tokens"
-        self.path = folder / f"{profile}.json"
-        self.lock_path = folder / f"{profile}.lock"
+        self.path = folder / f"{stem}.json"
+        self.lock_path = folder / f"{stem}.lock"
 
     def lock(self) -> FileLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +99,7 @@ class Store:
         self.path.unlink(missing_ok=True)
 
     def _key(self) -> str:
-        return f"{self.profile}/xero-refresh-token"
+        return f"{self.profile}/{self.service}-refresh-token"
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -40,15 +40,15 @@ def web_profile(
         yield base, env
 
 
-def sign_in(env: dict[str, str]) -> tuple[int, str, str]:
-    """Run `diagnose connect xero` and play the browser: follow the address it prints."""
+def sign_in(env: dict[str, str], service: str = "xero") -> tuple[int, str, str]:
+    """Run `diagnose connect SERVICE` and play the browser: follow the address it prints."""
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "diagnose",
             "connect",
-            "xero",
+            service,
             "--profile",
             "web",
             "--no-browser",
@@ -208,3 +208,30 @@ def test_connect_wisenet_keeps_a_checked_api_key(
         check=False,
     )
     assert run.returncode == 0, run.stderr  # no key in the environment: the kept one is used
+
+
+def test_wisenet_sign_in_replaces_the_api_key(
+    web_profile: tuple[str, dict[str, str]], data_dir: Path
+) -> None:
+    base, env = web_profile
+    config = Path(env["DIAGNOSE_CONFIG"])
+    config.write_text(
+        config.read_text()
+        + f'wisenet_auth = "oauth"\nwisenet_auth_url = "{base}"\n'
+        + f'wisenet_client_id = "{SANDBOX_CLIENT_ID}"\n'
+    )
+    env = {k: v for k, v in env.items() if k != "DIAGNOSE_WISENET_API_KEY"}
+    code, out, err = sign_in(env, "wisenet")
+    assert code == 0, err
+    assert "profile web is signed in to Wisenet" in out
+    assert sign_in(env, "xero")[0] == 0
+    clean = {k: v for k, v in os.environ.items() if k != "DIAGNOSE_WISENET_API_KEY"}
+    run = subprocess.run(
+        [sys.executable, "-m", "diagnose", "learner", "101", "--profile", "web", "--json"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (data_dir / "tokens" / "web.wisenet.json").exists()

@@ -55,7 +55,8 @@ def create_app(
     Faults named in `$DIAGNOSE_SANDBOX_FAULTS` are injected in front of it (see `faults`)."""
     wrote = on_write or (lambda: None)
     identity = identity or Identity()
-    wisenet = Wisenet(tenant, wrote)
+    wisenet_identity = Identity()
+    wisenet = Wisenet(tenant, wrote, wisenet_identity)
     xero = Xero(tenant, wrote, identity)
 
     def routes(
@@ -84,6 +85,8 @@ def create_app(
             *routes([("/connect/token", identity.token)], ("POST",)),
             *routes([("/connect/revocation", identity.revoke)], ("POST",)),
             *routes([("/identity/connect/authorize", identity.authorize)]),
+            *routes([("/api/oauth/authorize", wisenet_identity.authorize)]),
+            *routes([("/api/oauth/token", wisenet_identity.token)], ("POST",)),
             Mount(
                 "/api.xro/2.0",
                 routes=routes([("/Contacts/{key}", xero.update_contact)], ("POST",))

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from diagnose.sandbox.identity import Identity
 from diagnose.sandbox.integration import sync_learner
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_TOKEN, Refused, json_response
 from diagnose.sandbox.tenant import Record, Tenant
@@ -21,10 +22,12 @@ def _wisenet_error(status: int, message: str) -> Refused:
     return Refused(json_response({"Message": message}, status))
 
 
-def _wisenet_auth(request: Request) -> None:
+def _wisenet_auth(request: Request, identity: Identity | None = None) -> None:
     key = request.headers.get("x-api-key")
     bearer = request.headers.get("authorization", "")
-    if key != SANDBOX_API_KEY and bearer != f"Bearer {SANDBOX_TOKEN}":
+    token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else ""
+    signed_in = token == SANDBOX_TOKEN or (identity is not None and identity.accepts(token))
+    if key != SANDBOX_API_KEY and not signed_in:
         raise _wisenet_error(401, "Authorization has been denied for this request.")
 
 
@@ -46,11 +49,17 @@ def _paged(request: Request, rows: list[Any]) -> list[Any]:
 
 
 class Wisenet:
-    def __init__(self, tenant: Tenant, wrote: Callable[[], None]) -> None:
+    def __init__(
+        self, tenant: Tenant, wrote: Callable[[], None], identity: Identity | None = None
+    ) -> None:
         self.tenant = tenant
         self.wrote = wrote
+        self.identity = identity
         self.states = {s["StateId"]: s for s in tenant.states}
         self.countries = {c["CountryId"]: c for c in tenant.countries}
+
+    def auth(self, request: Request) -> None:
+        _wisenet_auth(request, self.identity)
 
     def item(self, learner: Record) -> Record:
         """A learner as `/learnersAU` returns it: `{Data, Relationships}`."""
@@ -77,7 +86,7 @@ class Wisenet:
         return learner.get("Data", learner)  # type: ignore[no-any-return]
 
     def learner(self, request: Request) -> Response:
-        _wisenet_auth(request)
+        self.auth(request)
         learner_id = request.path_params["learner_id"]
         for learner in self.tenant.learners:
             if self.data(learner).get("LearnerId") == learner_id:
@@ -85,7 +94,7 @@ class Wisenet:
         raise _wisenet_error(404, f"Learner with LearnerId {learner_id} was not found.")
 
     def learners(self, request: Request) -> Response:
-        _wisenet_auth(request)
+        self.auth(request)
         rows = self.tenant.learners
         number = request.query_params.get("learnerNumberFilter")
         if number:
@@ -111,7 +120,7 @@ class Wisenet:
     async def patch_learner(self, request: Request) -> Response:
         """`PATCH /learnersAU/{id}` with `[{"op": "replace", "path": "Personal/SyncToXero",
         "value": true}]`; ticking "Sync to Xero" plays the integration for the learner."""
-        _wisenet_auth(request)
+        self.auth(request)
         learner_id = request.path_params["learner_id"]
         learner = next(
             (x for x in self.tenant.learners if self.data(x).get("LearnerId") == learner_id), None
@@ -142,7 +151,7 @@ class Wisenet:
         return json_response(self.item(learner))
 
     def invoices(self, request: Request) -> Response:
-        _wisenet_auth(request)
+        self.auth(request)
         rows = self.tenant.wisenet_invoices
         learner_id = _int_param(request, "learnerIdFilter")
         if learner_id is not None:
@@ -151,7 +160,7 @@ class Wisenet:
 
     def combo(self, records: Callable[[], list[Record]]) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
-            _wisenet_auth(request)
+            self.auth(request)
             return json_response([{"Data": r, "Relationships": {}} for r in records()])
 
         return endpoint

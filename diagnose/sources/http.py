@@ -275,12 +275,16 @@ async def token_request(
     log: CallLog,
     *,
     basic_auth: tuple[str, str] | None = None,
+    service: Service = Service.XERO,
+    path: str = "/connect/token",
 ) -> Mapping[str, Any]:
-    """`POST /connect/token`. A refusal (`invalid_grant`, `invalid_client`) is an AUTH problem;
-    the form and the answer hold secrets and are never recorded."""
-    async with Session(Service.XERO, identity_url, log) as identity:
+    """A token endpoint (Xero's `/connect/token` by default). A refusal (`invalid_grant`,
+    `invalid_client`) is an AUTH problem; the form and the answer hold secrets and are never
+    recorded."""
+    name = "Xero" if service is Service.XERO else "Wisenet"
+    async with Session(service, identity_url, log) as identity:
         try:
-            answer = await identity.send("POST", "/connect/token", form=form, basic_auth=basic_auth)
+            answer = await identity.send("POST", path, form=form, basic_auth=basic_auth)
         except SourceError as exc:
             if exc.problem.kind is ProblemKind.BAD_RESPONSE and "HTTP 400" in exc.problem.message:
                 reason = (
@@ -288,12 +292,12 @@ async def token_request(
                 )
                 detail = f" ({reason})" if reason in ("invalid_grant", "invalid_client") else ""
                 raise SourceError(
-                    Problem(Service.XERO, ProblemKind.AUTH, f"Xero refused our credentials{detail}")
+                    Problem(service, ProblemKind.AUTH, f"{name} refused our credentials{detail}")
                 ) from None
             raise
     if not isinstance(answer, Mapping) or not isinstance(answer.get("access_token"), str):
         raise SourceError(
-            Problem(Service.XERO, ProblemKind.BAD_RESPONSE, "Xero's token answer had no token")
+            Problem(service, ProblemKind.BAD_RESPONSE, f"{name}'s token answer had no token")
         )
     return answer
 

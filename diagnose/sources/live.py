@@ -25,10 +25,9 @@ from diagnose.tokens import Store
 def _require(profile: Profile) -> tuple[str, str]:
     api_key = profile.secret("wisenet_api_key")
     secret = profile.secret("xero_client_secret")
-    needed = [
-        ("DIAGNOSE_WISENET_API_KEY", api_key),
-        ("xero_client_id", profile.xero_client_id),
-    ]
+    needed = [("xero_client_id", profile.xero_client_id)]
+    if profile.wisenet_auth == "api-key":
+        needed.insert(0, ("DIAGNOSE_WISENET_API_KEY", api_key))
     if profile.xero_auth == "custom":
         needed.append(("DIAGNOSE_XERO_CLIENT_SECRET", secret))
     missing = [what for what, present in needed if not present]
@@ -39,36 +38,39 @@ def _require(profile: Profile) -> tuple[str, str]:
     return api_key, secret
 
 
-async def refreshed_token(profile: Profile, log: CallLog) -> tuple[Token, str]:
+async def refreshed_token(
+    profile: Profile, log: CallLog, service: Service = Service.XERO
+) -> tuple[Token, str]:
     """A fresh access token from the stored sign-in. Under the profile's lock, so no two
     processes spend the same single-use refresh token, and the successor is stored before the
     access token is used."""
-    store = Store(profile.name)
+    xero = service is Service.XERO
+    store = Store(profile.name, "xero" if xero else "wisenet")
+    name = "Xero" if xero else "Wisenet"
+    again = f"'diagnose connect {name.lower()} --profile {profile.name}'"
     with store.lock():
         grant = store.load()
         if grant is None:
-            raise UsageError(
-                f"profile {profile.name!r} is not signed in to Xero: run "
-                f"'diagnose connect xero --profile {profile.name}'"
-            )
+            raise UsageError(f"profile {profile.name!r} is not signed in to {name}: run {again}")
         try:
             answer = await token_request(
-                profile.xero_identity_url,
+                profile.xero_identity_url if xero else profile.wisenet_auth_url,
                 {
                     "grant_type": "refresh_token",
                     "refresh_token": grant.refresh_token,
-                    "client_id": profile.xero_client_id,
+                    "client_id": profile.xero_client_id if xero else profile.wisenet_client_id,
                 },
                 log,
+                service=service,
+                path="/connect/token" if xero else "/api/oauth/token",
             )
         except SourceError as exc:
             if exc.problem.kind is ProblemKind.AUTH:
                 raise SourceError(
                     Problem(
-                        Service.XERO,
+                        service,
                         ProblemKind.AUTH,
-                        f"{exc.problem.message}: sign in again with "
-                        f"'diagnose connect xero --profile {profile.name}'",
+                        f"{exc.problem.message}: sign in again with {again}",
                     )
                 ) from None
             raise
@@ -90,10 +92,13 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
         token = await client_credentials_token(
             profile.xero_identity_url, profile.xero_client_id, secret, log
         )
+    if profile.wisenet_auth == "oauth":
+        wisenet_token, _ = await refreshed_token(profile, log, Service.WISENET)
+        wisenet_headers = {"Authorization": f"Bearer {wisenet_token.value}"}
+    else:
+        wisenet_headers = {"x-api-key": api_key}
     async with (
-        Session(
-            Service.WISENET, profile.wisenet_url, log, headers={"x-api-key": api_key}
-        ) as wisenet,
+        Session(Service.WISENET, profile.wisenet_url, log, headers=wisenet_headers) as wisenet,
         Session(
             Service.XERO, profile.xero_url, log, headers={"Authorization": f"Bearer {token.value}"}
         ) as xero,
