@@ -56,7 +56,8 @@ def test_a_429_is_retried_after_its_retry_after(pauses: list[float]) -> None:
     )
     d = diagnose_123(app)
     assert not [f for f in d.findings if f.status is Status.ERROR]
-    assert pauses == [2.0]
+    assert len(pauses) == 1
+    assert 2.0 <= pauses[0] <= 3.0  # Retry-After, spread a little so clients do not return at once
     assert [c.status for c in d.calls if c.path.startswith(CONTACT)] == [429, 200]
 
 

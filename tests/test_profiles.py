@@ -222,3 +222,50 @@ def test_no_secret_reaches_any_output_snapshot_document_or_log(
     texts += [p.read_text(errors="replace") for p in data_dir.rglob("*") if p.is_file()]
     for secret in (*SECRET_ENV.values(), "Bearer ", "x-api-key"):
         assert not [t for t in texts if secret in t], secret
+
+
+def test_a_burst_of_diagnoses_never_surfaces_a_429(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    limits = ("--rate-limit", "xero=60/min", "--concurrent", "5", "--latency-ms", "300")
+    with served(data_dir, *limits) as base:
+        env = {
+            **os.environ,
+            **SECRET_ENV,
+            "DIAGNOSE_CONFIG": str(write_config(tmp_path, base)),
+            "DIAGNOSE_DATA_DIR": str(data_dir),
+        }
+        burst = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "diagnose",
+                    "learner",
+                    learner,
+                    "--profile",
+                    "local",
+                    "--json",
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for learner in ("101", "102", "103", "109", "113", "116", "117", "123")
+        ]
+        results = [(p.wait(timeout=120), *p.communicate()) for p in burst]
+        arrivals = httpx.get(f"{base}/_sandbox/requests").json()
+    for code, out, err in results:
+        assert code in (0, 1), err  # never 4: every 429 was waited out and retried
+        errors = [f for f in json.loads(out)["findings"] if f["status"] == "error"]
+        assert errors == [], errors
+    xero_calls = [a for a in arrivals if a["path"].startswith("/api.xro")]
+    assert len(xero_calls) > 8 * 4  # more than the 32 answered: some were 429s, then retried

@@ -29,7 +29,7 @@ RETRYABLE = (ProblemKind.RATE_LIMITED, ProblemKind.TIMEOUT, ProblemKind.UNREACHA
 
 @dataclass
 class Policy:
-    attempts: int = 4  # for reads, and for writes with an Idempotency-Key
+    attempts: int = 6  # for reads, and for writes with an Idempotency-Key
     backoff: float = 0.5  # first pause; doubles each attempt, with jitter
     max_wait: float = 60.0  # the longest single pause; a longer Retry-After is not waited for
     total_wait: float = 120.0
@@ -47,8 +47,11 @@ class Policy:
         )
         if not retryable:
             return None
-        if retry_after is not None:
-            return retry_after if retry_after <= self.max_wait else None
+        if (
+            retry_after is not None
+        ):  # spread out, so that clients told alike do not all return at once
+            spread = 1 + random.random() / 2  # noqa: S311 — not for security
+            return retry_after * spread if retry_after <= self.max_wait else None
         jitter = 0.5 + random.random() / 2  # noqa: S311 — not for security
         return min(self.max_wait, self.backoff * 2.0**attempt * jitter)
 
