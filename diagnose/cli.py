@@ -425,8 +425,17 @@ def connect(
         chosen = replace(chosen, xero_tenant_id=tenant)
 
     def choose(organisations: list[tuple[str, str]]) -> str:
-        listing = "\n".join(f"  {tid}  {name}" for tid, name in organisations)
-        raise UsageError(f"choose an organisation with --tenant:\n{listing}")
+        """A pick-list at a terminal; elsewhere, the list and --tenant."""
+        listing = "\n".join(
+            f"  {n}. {one_line(name)}  ({tid})" for n, (tid, name) in enumerate(organisations, 1)
+        )
+        if not sys.stdin.isatty():
+            raise UsageError(f"choose an organisation with --tenant:\n{listing}")
+        typer.echo(f"The sign-in allows several organisations:\n{listing}", err=True)
+        picked = typer.prompt("Which one (number)", type=int, err=True)
+        if not 1 <= picked <= len(organisations):
+            raise UsageError(f"{picked} is not one of the organisations listed; nothing was stored")
+        return organisations[picked - 1][0]
 
     grant = asyncio.run(
         connect_xero(

@@ -338,6 +338,9 @@ def sandbox_serve(
     fail_rate: Annotated[
         float, typer.Option("--fail-rate", help="Share of requests answered 503 (0 to 1).")
     ] = 0.0,
+    drop_rate: Annotated[
+        float, typer.Option("--drop-rate", help="Share of connections dropped mid-answer.")
+    ] = 0.0,
     rate_limit: Annotated[
         str, typer.Option("--rate-limit", help="Xero's calls a minute, as xero=60/min.")
     ] = "xero=60/min",
@@ -349,8 +352,8 @@ def sandbox_serve(
     from diagnose.sandbox.app import create_app
     from diagnose.sandbox.serve import Limits, parse_rate_limit, serve, with_behaviour
 
-    if not 0 <= fail_rate <= 1:
-        raise UsageError("--fail-rate is a share from 0 to 1")
+    if not (0 <= fail_rate <= 1 and 0 <= drop_rate <= 1):
+        raise UsageError("--fail-rate and --drop-rate are shares from 0 to 1")
     if not 0 < port < 65536:
         raise UsageError("--port must be from 1 to 65535")
     limits = Limits(per_minute=parse_rate_limit(rate_limit), concurrent=concurrent)
@@ -360,6 +363,7 @@ def sandbox_serve(
         limits=limits,
         latency_ms=latency_ms,
         fail_rate=fail_rate,
+        drop_rate=drop_rate,
     )
     typer.echo(
         f"serving the {box.label} sandbox tenant on http://127.0.0.1:{port} "

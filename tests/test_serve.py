@@ -108,3 +108,14 @@ def test_bad_serve_options_get_one_line(cli: object) -> None:
     run = cli("sandbox", "serve", "--rate-limit", "lots")  # type: ignore[operator]
     assert run.code == 2
     assert "xero=60/min" in run.err
+
+
+def test_connections_can_be_dropped_mid_answer(data_dir: Path) -> None:
+    with served(data_dir, "--drop-rate", "1") as base:
+        try:
+            httpx.get(f"{base}/v1/learnersAU/123", headers={"x-api-key": SANDBOX_API_KEY})
+        except httpx.RemoteProtocolError:
+            dropped = True
+        else:
+            dropped = False
+    assert dropped

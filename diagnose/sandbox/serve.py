@@ -1,6 +1,6 @@
 """`diagnose sandbox serve`: the sandbox on a real loopback socket, behaving like the services
 under load — Xero's per-organisation limits (calls a minute, calls at once, calls a day) with
-its headers and 429s, added latency, and a rate of injected 5xx answers.
+its headers and 429s, added latency, and rates of injected 5xx answers and dropped connections.
 
 Only loopback addresses are served: this is a test double, never a public server.
 """
@@ -50,6 +50,7 @@ def with_behaviour(
     limits: Limits,
     latency_ms: int = 0,
     fail_rate: float = 0.0,
+    drop_rate: float = 0.0,
     seed: int | None = None,
 ) -> Any:
     """Xero's limits by the server's own clock, latency and injected failures, around `app`."""
@@ -77,6 +78,12 @@ def with_behaviour(
         if fail_rate and chance.random() < fail_rate:
             await send_json(send, 503, {"Message": "injected failure"}, {})
             return
+        if drop_rate and chance.random() < drop_rate:
+            # promise a body, then hang up: the client sees the connection dropped mid-answer
+            promised = [(b"content-type", b"application/json"), (b"content-length", b"100")]
+            await send({"type": "http.response.start", "status": 200, "headers": promised})
+            await send({"type": "http.response.body", "body": b'{"Data": ', "more_body": True})
+            raise ConnectionAbortedError("connection dropped by the sandbox, as asked")
         if not xero:
             await app(scope, receive, send)
             return
