@@ -432,7 +432,7 @@ def connect(
         if not sys.stdin.isatty():
             raise UsageError(f"choose an organisation with --tenant:\n{listing}")
         typer.echo(f"The sign-in allows several organisations:\n{listing}", err=True)
-        picked = typer.prompt("Which one (number)", type=int, err=True)
+        picked = int(typer.prompt("Which one (number)", type=int, err=True))
         if not 1 <= picked <= len(organisations):
             raise UsageError(f"{picked} is not one of the organisations listed; nothing was stored")
         return organisations[picked - 1][0]

@@ -211,7 +211,7 @@ def test_connect_wisenet_keeps_a_checked_api_key(
 
 
 def test_wisenet_sign_in_replaces_the_api_key(
-    web_profile: tuple[str, dict[str, str]], data_dir: Path
+    cli: Callable[..., Run], web_profile: tuple[str, dict[str, str]], data_dir: Path
 ) -> None:
     base, env = web_profile
     config = Path(env["DIAGNOSE_CONFIG"])
@@ -227,11 +227,14 @@ def test_wisenet_sign_in_replaces_the_api_key(
     assert sign_in(env, "xero")[0] == 0
     clean = {k: v for k, v in os.environ.items() if k != "DIAGNOSE_WISENET_API_KEY"}
     run = subprocess.run(
-        [sys.executable, "-m", "diagnose", "learner", "101", "--profile", "web", "--json"],
+        [sys.executable, "-m", "diagnose", "learner", "123", "--profile", "web", "--json"],
         env={**clean, **env},
         capture_output=True,
         text=True,
         check=False,
     )
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 1, run.stderr
+    sandbox = cli("learner", "123", "--json", "--profile", "sandbox")
+    live = Run(run.returncode, run.stdout, run.stderr)
+    assert findings(live) == findings(sandbox)  # both services signed in, over real sockets
     assert (data_dir / "tokens" / "web.wisenet.json").exists()
