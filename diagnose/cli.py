@@ -298,6 +298,7 @@ def tui(
     ] = None,
     ref: Annotated[str | None, typer.Argument(metavar="[REF]", help="Its reference.")] = None,
     sandbox: SandboxOpt = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Open the interactive walkthrough (keyboard only; ? lists the keys)."""
     from diagnose.model import SubjectKind
@@ -309,7 +310,7 @@ def tui(
     from diagnose import runner
     from diagnose.cli_remedies import sandbox_only
 
-    sandbox_only("the walkthrough")
+    sandbox_only("the walkthrough", profile)
     runner.open_sandbox(sandbox)  # a bad tenant file is one line here, before the screen opens
     from diagnose.tui import run_tui
 
@@ -393,6 +394,12 @@ def connect(
     api_key_stdin: Annotated[
         bool, typer.Option("--api-key-stdin", help="wisenet: read the API key from stdin.")
     ] = False,
+    redirect_port: Annotated[
+        int,
+        typer.Option(
+            "--redirect-port", help="Sign-in: the loopback port your app registered (else any)."
+        ),
+    ] = 0,
 ) -> None:
     """Sign a live profile in to Xero (OAuth with PKCE in your browser), or give it the Wisenet
     API key (asked for without echo, or read from stdin — never a command-line argument)."""
@@ -412,6 +419,7 @@ def connect(
                 announce=lambda text: typer.echo(text, err=True),
                 open_browser=not no_browser,
                 timeout=timeout,
+                redirect_port=redirect_port,
             )
         )
         typer.echo(f"✓ profile {chosen.name} is signed in to Wisenet")
@@ -444,6 +452,7 @@ def connect(
             choose=choose,
             open_browser=not no_browser,
             timeout=timeout,
+            redirect_port=redirect_port,
         )
     )
     typer.echo(f"✓ profile {chosen.name} is signed in to Xero: {one_line(grant.tenant_name)}")

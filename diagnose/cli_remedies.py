@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 
 SandboxOpt = Annotated[
     Path | None,
-    typer.Option("--sandbox", metavar="FILE", help="The sandbox tenant (env: DIAGNOSE_SANDBOX)."),
+    typer.Option(
+        "--sandbox", "--tenant", metavar="FILE", help="The sandbox tenant (env: DIAGNOSE_SANDBOX)."
+    ),
+]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile", metavar="NAME", help="The profile (env: DIAGNOSE_PROFILE)."),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Make the writes without asking.")]
 DryRunOpt = Annotated[
@@ -38,11 +44,11 @@ fix_app = typer.Typer(help="Repair what the checks found, after showing the exac
 sandbox_app = typer.Typer(help="The built-in sandbox tenant.")
 
 
-def sandbox_only(what: str) -> None:
+def sandbox_only(what: str, name: str | None = None) -> None:
     """Until live remedies land, refuse rather than quietly write to the sandbox instead."""
     from diagnose.config import load_profile
 
-    profile = load_profile()
+    profile = load_profile(name)
     if not profile.is_sandbox:
         raise UsageError(
             f"{what} works on the sandbox profile only for now, not on {profile.name!r} "
@@ -162,6 +168,7 @@ def resync_learner(
         ),
     ] = None,
     sandbox: SandboxOpt = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Re-toggle "Sync to Xero" for one or more learners, with a journal and read-backs."""
     import asyncio
@@ -170,7 +177,7 @@ def resync_learner(
     from diagnose.errors import DiagnoseError
     from diagnose.sources.sandbox import sandbox_sources
 
-    sandbox_only("resync")
+    sandbox_only("resync", profile)
     learner_ids = _learner_ids(ids or [], from_file)
     seconds = parse_duration(wait) if wait is not None else None
     box = runner.open_sandbox(sandbox)
@@ -290,6 +297,7 @@ def fix_contact_code(
     yes: YesOpt = False,
     dry_run: DryRunOpt = False,
     sandbox: SandboxOpt = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Give the learner's look-alike Xero contact the learner's Contact Code (RefInternal), when
     exactly one active contact is clearly the learner and none holds the code."""
@@ -302,7 +310,7 @@ def fix_contact_code(
 
     if kind != "learner":
         raise UsageError("say 'diagnose fix contact-code learner ID'")
-    sandbox_only("fix contact-code")
+    sandbox_only("fix contact-code", profile)
     box = runner.open_sandbox(sandbox)
     raw = runner.gather(SubjectKind.LEARNER, ref, box.tenant)
     diagnosis = runner.diagnose(raw)

@@ -55,6 +55,8 @@ class Profile:
     xero_auth: str = "custom"  # "custom": a custom connection; "pkce": sign in with `connect`
     xero_client_id: str = ""
     xero_tenant_id: str = ""
+    # what `connect xero` asks for: read-only; apps made since March 2026 need granular scopes
+    xero_scopes: str = "openid offline_access accounting.contacts.read accounting.invoices.read"
 
     @property
     def is_sandbox(self) -> bool:

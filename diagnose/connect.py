@@ -22,7 +22,6 @@ from diagnose.model import Service
 from diagnose.sources.http import CallLog, Session, revoke_token, token_request
 from diagnose.tokens import Grant, Store
 
-SCOPES = "openid offline_access accounting.contacts.read accounting.transactions.read"
 DONE_PAGE = "Signed in to Xero. You can close this window and go back to diagnose.\n"
 
 
@@ -32,7 +31,9 @@ def _pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-async def _wait_for_redirect(timeout: float) -> tuple[int, asyncio.Future[dict[str, str]], Any]:
+async def _wait_for_redirect(
+    timeout: float, port: int = 0
+) -> tuple[int, asyncio.Future[dict[str, str]], Any]:
     """A one-shot loopback listener: (port, the redirect's query, the server)."""
     arrived: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
 
@@ -58,7 +59,10 @@ async def _wait_for_redirect(timeout: float) -> tuple[int, asyncio.Future[dict[s
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{port} for the sign-in: {exc}") from None
     port = int(server.sockets[0].getsockname()[1])
     return port, arrived, server
 
@@ -75,11 +79,12 @@ async def _sign_in(
     open_browser: bool,
     timeout: float,
     log: CallLog,
+    redirect_port: int = 0,
 ) -> Mapping[str, Any]:
     """The authorization-code flow with PKCE (S256) through a loopback redirect."""
     verifier, challenge = _pkce()
     state = secrets.token_urlsafe(16)
-    port, arrived, server = await _wait_for_redirect(timeout)
+    port, arrived, server = await _wait_for_redirect(timeout, redirect_port)
     redirect = f"http://127.0.0.1:{port}/callback"
     query_params = {
         "response_type": "code",
@@ -133,6 +138,7 @@ async def connect_xero(
     choose: Callable[[list[tuple[str, str]]], str],
     open_browser: bool = True,
     timeout: float = 300.0,
+    redirect_port: int = 0,
 ) -> Grant:
     if profile.is_sandbox or profile.xero_auth != "pkce":
         raise UsageError(
@@ -147,11 +153,12 @@ async def connect_xero(
         endpoint="/connect/token",
         service=Service.XERO,
         client_id=profile.xero_client_id,
-        scopes=SCOPES,
+        scopes=profile.xero_scopes,
         announce=announce,
         open_browser=open_browser,
         timeout=timeout,
         log=log,
+        redirect_port=redirect_port,
     )
     bearer = {"Authorization": f"Bearer {answer['access_token']}"}
     async with Session(Service.XERO, profile.xero_url, log, headers=bearer) as xero:
@@ -182,6 +189,7 @@ async def connect_wisenet_oauth(
     announce: Callable[[str], None],
     open_browser: bool = True,
     timeout: float = 300.0,
+    redirect_port: int = 0,
 ) -> Grant:
     """Sign in to Wisenet's authorisation server (OAuth 2.1 with PKCE) and keep the sign-in."""
     if not profile.wisenet_client_id:
@@ -200,6 +208,7 @@ async def connect_wisenet_oauth(
         open_browser=open_browser,
         timeout=timeout,
         log=CallLog(),
+        redirect_port=redirect_port,
     )
     grant = Grant(str(answer["refresh_token"]), "", "Wisenet", str(answer.get("scope", "")))
     store = Store(profile.name, "wisenet")
