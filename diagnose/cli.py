@@ -12,11 +12,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from diagnose import __version__
+from diagnose.cli_options import ProfileOpt, SandboxOpt
 from diagnose.errors import DiagnoseError, ExitCode, UsageError, diagnosis_exit_code
 from diagnose.textsafe import json_text, one_line
 
@@ -72,20 +73,6 @@ RedactOpt = Annotated[
     bool,
     typer.Option(
         "--redact", help="In the --report document, replace names, emails, phones and streets."
-    ),
-]
-ProfileOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--profile", metavar="NAME", help="A live profile (env: DIAGNOSE_PROFILE); default sandbox."
-    ),
-]
-SandboxOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--sandbox",
-        metavar="FILE",
-        help="Serve this tenant file instead of the built-in demo (env: DIAGNOSE_SANDBOX).",
     ),
 ]
 
@@ -333,6 +320,12 @@ def checks(as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
         typer.echo(catalogue_text(catalogue, verbose))
 
 
+from diagnose.cli_live import (  # noqa: E402 — the connection commands, registered on the app
+    config_app,
+    connect,
+    disconnect,
+    status,
+)
 from diagnose.cli_remedies import (  # noqa: E402 — the write commands, registered on the app
     audit_command,
     finish_interrupted,
@@ -341,179 +334,9 @@ from diagnose.cli_remedies import (  # noqa: E402 — the write commands, regist
     sandbox_app,
 )
 
-config_app = typer.Typer(help="The profiles: which Wisenet and Xero a command talks to.")
-
-
-@config_app.command("show")
-def config_show(profile: ProfileOpt = None) -> None:
-    """Print the profile in use and where its settings come from; secrets only as set."""
-    from diagnose.config import config_path, describe, load_profile
-
-    typer.echo(f"config file: {config_path()}")
-    for key, value in describe(load_profile(profile)):
-        typer.echo(f"  {key:<46} {one_line(value)}")
-
-
-@app.command()
-def status(profile: ProfileOpt = None) -> None:
-    """Can this profile reach Wisenet and Xero? Organisation, token lifetime, headroom."""
-    import asyncio
-
-    from diagnose import runner
-    from diagnose.config import load_profile
-    from diagnose.status import live_status, sandbox_status
-
-    chosen = load_profile(profile)
-    if chosen.is_sandbox:
-        box = runner.open_sandbox(None)
-        lines = sandbox_status(box.tenant.organisation, box.copy.exists())
-    else:
-        lines = asyncio.run(live_status(chosen))
-    typer.echo(f"profile {chosen.name}")
-    for line in lines:
-        typer.echo(f"  {'✓' if line.ok else '✗'} {line.service:<8} {one_line(line.text)}")
-        if line.fix:
-            typer.echo(f"      → {line.fix}")
-    if not all(line.ok for line in lines):
-        raise typer.Exit(int(ExitCode.UNREACHABLE))
-
-
-@app.command()
-def connect(
-    service: Annotated[
-        str, typer.Argument(metavar="xero|wisenet", help="The service to connect the profile to.")
-    ],
-    profile: ProfileOpt = None,
-    tenant: Annotated[
-        str | None, typer.Option("--tenant", help="The organisation's tenant id, if several.")
-    ] = None,
-    no_browser: Annotated[
-        bool, typer.Option("--no-browser", help="Print the sign-in address; open nothing.")
-    ] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.")] = 300.0,
-    api_key_stdin: Annotated[
-        bool, typer.Option("--api-key-stdin", help="wisenet: read the API key from stdin.")
-    ] = False,
-    redirect_port: Annotated[
-        int,
-        typer.Option(
-            "--redirect-port", help="Sign-in: the loopback port your app registered (else any)."
-        ),
-    ] = 0,
-) -> None:
-    """Sign a live profile in to Xero (OAuth with PKCE in your browser), or give it the Wisenet
-    API key (asked for without echo, or read from stdin — never a command-line argument)."""
-    import asyncio
-    from dataclasses import replace
-
-    from diagnose.config import load_profile
-    from diagnose.connect import connect_xero
-
-    chosen = load_profile(profile)
-    if service == "wisenet" and chosen.wisenet_auth == "oauth":
-        from diagnose.connect import connect_wisenet_oauth
-
-        asyncio.run(
-            connect_wisenet_oauth(
-                chosen,
-                announce=lambda text: typer.echo(text, err=True),
-                open_browser=not no_browser,
-                timeout=timeout,
-                redirect_port=redirect_port,
-            )
-        )
-        typer.echo(f"✓ profile {chosen.name} is signed in to Wisenet")
-        return
-    if service == "wisenet":
-        _connect_wisenet(chosen, api_key_stdin)
-        return
-    if service != "xero":
-        raise UsageError("say 'diagnose connect xero' or 'diagnose connect wisenet'")
-    if tenant:
-        chosen = replace(chosen, xero_tenant_id=tenant)
-
-    def choose(organisations: list[tuple[str, str]]) -> str:
-        """A pick-list at a terminal; elsewhere, the list and --tenant."""
-        listing = "\n".join(
-            f"  {n}. {one_line(name)}  ({tid})" for n, (tid, name) in enumerate(organisations, 1)
-        )
-        if not sys.stdin.isatty():
-            raise UsageError(f"choose an organisation with --tenant:\n{listing}")
-        typer.echo(f"The sign-in allows several organisations:\n{listing}", err=True)
-        picked = int(typer.prompt("Which one (number)", type=int, err=True))
-        if not 1 <= picked <= len(organisations):
-            raise UsageError(f"{picked} is not one of the organisations listed; nothing was stored")
-        return organisations[picked - 1][0]
-
-    grant = asyncio.run(
-        connect_xero(
-            chosen,
-            announce=lambda text: typer.echo(text, err=True),
-            choose=choose,
-            open_browser=not no_browser,
-            timeout=timeout,
-            redirect_port=redirect_port,
-        )
-    )
-    typer.echo(f"✓ profile {chosen.name} is signed in to Xero: {one_line(grant.tenant_name)}")
-
-
-def _connect_wisenet(profile: Any, from_stdin: bool) -> None:
-    import asyncio
-
-    from diagnose.model import Service
-    from diagnose.sources.http import CallLog, Session
-    from diagnose.sources.wisenet import WisenetClient
-    from diagnose.tokens import SecretStore
-
-    if profile.is_sandbox:
-        raise UsageError("the sandbox needs no API key; name a live profile with --profile")
-    if from_stdin:
-        key = sys.stdin.readline().strip()
-    elif sys.stdin.isatty():
-        key = typer.prompt("Wisenet API key", hide_input=True, err=True).strip()
-    else:
-        raise UsageError("give the key with --api-key-stdin, or run at a terminal to be asked")
-    if not key:
-        raise UsageError("the API key is empty; nothing was stored")
-
-    async def check() -> None:
-        headers = {"x-api-key": key}
-        async with Session(Service.WISENET, profile.wisenet_url, CallLog(), headers=headers) as s:
-            await WisenetClient(s, flavour=profile.wisenet_flavour).find_learners(search="", take=1)
-
-    asyncio.run(check())  # a refused key is exit 3 here, and nothing is stored
-    SecretStore(profile.name, "wisenet-api-key").save(key)
-    typer.echo(f"✓ profile {profile.name} reaches Wisenet with the key (kept; never shown)")
-
-
-@app.command()
-def disconnect(
-    service: Annotated[
-        str, typer.Argument(metavar="xero|wisenet", help="The service to disconnect.")
-    ],
-    profile: ProfileOpt = None,
-) -> None:
-    """Revoke the profile's Xero sign-in and forget it, or forget its Wisenet API key."""
-    import asyncio
-
-    from diagnose.config import load_profile
-    from diagnose.connect import disconnect_xero
-    from diagnose.tokens import SecretStore
-
-    chosen = load_profile(profile)
-    if service == "wisenet":
-        from diagnose.tokens import Store
-
-        SecretStore(chosen.name, "wisenet-api-key").forget()
-        Store(chosen.name, "wisenet").forget()
-        typer.echo(f"profile {chosen.name} no longer keeps a Wisenet API key or sign-in")
-        return
-    if service != "xero":
-        raise UsageError("say 'diagnose disconnect xero' or 'diagnose disconnect wisenet'")
-    typer.echo(asyncio.run(disconnect_xero(chosen)))
-
-
+app.command()(status)
+app.command()(connect)
+app.command()(disconnect)
 app.add_typer(config_app, name="config")
 app.add_typer(resync_app, name="resync")
 app.add_typer(fix_app, name="fix")

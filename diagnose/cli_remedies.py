@@ -14,22 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from diagnose.cli_options import ProfileOpt, SandboxOpt
 from diagnose.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from diagnose.model import Diagnosis
     from diagnose.runner import Sandbox
 
-SandboxOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--sandbox", "--tenant", metavar="FILE", help="The sandbox tenant (env: DIAGNOSE_SANDBOX)."
-    ),
-]
-ProfileOpt = Annotated[
-    str | None,
-    typer.Option("--profile", metavar="NAME", help="The profile (env: DIAGNOSE_PROFILE)."),
-]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Make the writes without asking.")]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the exact writes and make none of them.")
