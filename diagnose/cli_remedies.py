@@ -372,6 +372,35 @@ def sandbox_serve(
     serve(app, port)
 
 
+@sandbox_app.command("generate")
+def sandbox_generate(
+    learners: Annotated[int, typer.Option("--learners", help="How many learners.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="The same seed makes the same tenant.")] = 1,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", metavar="FILE", help="The tenant file to write.")
+    ] = Path("tenant.json"),
+) -> None:
+    """Write a realistic tenant (the catalogue's failure modes at realistic rates) and, beside it,
+    its ground truth: which learner and invoice must fail or warn which check."""
+    import json
+
+    from diagnose.paths import write_atomically
+    from diagnose.sandbox.generate import generate
+
+    if not 1 <= learners <= 50_000:
+        raise UsageError("--learners is from 1 to 50000")
+    if not output.parent.is_dir():
+        raise UsageError(f"folder {output.parent} does not exist")
+    tenant, truth = generate(learners, seed)
+    truth_path = output.with_name(output.stem + ".truth.json")
+    write_atomically(output, json.dumps(tenant) + "\n")
+    write_atomically(truth_path, json.dumps(truth, indent=1) + "\n")
+    typer.echo(
+        f"wrote {output} ({learners} learners, {len(tenant['xero']['invoices'])} Xero invoices) "
+        f"and its ground truth {truth_path}"
+    )
+
+
 @sandbox_app.command("reset")
 def sandbox_reset(sandbox: SandboxOpt = None) -> None:
     """Forget every write made to the sandbox tenant: back to its source file."""
