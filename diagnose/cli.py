@@ -333,7 +333,9 @@ from diagnose.cli_remedies import (  # noqa: E402 — the write commands, regist
     resync_app,
     sandbox_app,
 )
+from diagnose.cli_scan import scan  # noqa: E402 — the tenant-wide command
 
+app.command()(scan)
 app.command()(status)
 app.command()(connect)
 app.command()(disconnect)

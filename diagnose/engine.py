@@ -191,12 +191,15 @@ def run(
     *,
     report: Iterable[str] | None = None,
     headline: str | None = None,
+    kinds: Iterable[TargetKind] | None = None,
 ) -> Diagnosis:
-    """Run every applicable check on every target. `report` limits which ids are returned."""
+    """Run every applicable check on every target. `report` limits which ids are returned;
+    `kinds` which targets are checked (the tenant's connection checks always run)."""
     shown = set(report) if report is not None else None
+    wanted = {TargetKind.TENANT, *kinds} if kinds is not None else None
     results: dict[tuple[str, str], Finding] = {}
     findings: list[Finding] = []
-    contexts = targets(evidence)
+    contexts = [c for c in targets(evidence) if wanted is None or c.target.kind in wanted]
     tenant_key = contexts[0].target.key
     learner_key = next((c.target.key for c in contexts if c.target.kind is TargetKind.LEARNER), "")
     for ctx in contexts:

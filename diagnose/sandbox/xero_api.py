@@ -96,7 +96,9 @@ class Xero:
         if not any(c.get("tenantId") == tenant_id for c in self.tenant.connections):
             raise _problem(403, "Forbidden", "AuthenticationUnsuccessful")
 
-    def envelope(self, collection: str, rows: list[Any], page: int | None, total: int) -> Any:
+    def envelope(
+        self, collection: str, rows: list[Any], page: int | None, total: int, size: int = XERO_PAGE
+    ) -> Any:
         body: dict[str, Any] = {
             "Id": str(uuid.uuid4()),
             "Status": "OK",
@@ -106,15 +108,18 @@ class Xero:
         if page is not None:
             body["pagination"] = {
                 "page": page,
-                "pageSize": XERO_PAGE,
-                "pageCount": max(1, -(-total // XERO_PAGE)),
+                "pageSize": size,
+                "pageCount": max(1, -(-total // size)),
                 "itemCount": total,
             }
         body[collection] = rows
         return body
 
-    def respond(self, collection: str, rows: list[Any], page: int | None, total: int) -> Response:
-        return json_response(self.envelope(collection, rows, page, total), headers=self.headers())
+    def respond(
+        self, collection: str, rows: list[Any], page: int | None, total: int, size: int = XERO_PAGE
+    ) -> Response:
+        body = self.envelope(collection, rows, page, total, size)
+        return json_response(body, headers=self.headers())
 
     # -- /connections ----------------------------------------------------------------------------
 
@@ -157,8 +162,9 @@ class Xero:
         if page is None:  # without paging Xero leaves MergedToContactID out
             rows = [{k: v for k, v in c.items() if k != "MergedToContactID"} for c in rows]
             return self.respond("Contacts", rows, None, len(rows))
-        start = (page - 1) * XERO_PAGE
-        return self.respond("Contacts", rows[start : start + XERO_PAGE], page, len(rows))
+        size = _page_size(query.get("pageSize"))
+        start = (page - 1) * size
+        return self.respond("Contacts", rows[start : start + size], page, len(rows), size)
 
     async def update_contact(self, request: Request) -> Response:
         """`POST /Contacts/{ContactID}`: here, the Contact Code. An `Idempotency-Key` seen before
@@ -276,9 +282,10 @@ class Xero:
                 for i in rows
             ]
             return self.respond("Invoices", shown, None, len(rows))
-        start = (page - 1) * XERO_PAGE
-        chunk = [self.summary(i, full=False) for i in rows[start : start + XERO_PAGE]]
-        return self.respond("Invoices", chunk, page, len(rows))
+        size = _page_size(query.get("pageSize"))
+        start = (page - 1) * size
+        chunk = [self.summary(i, full=False) for i in rows[start : start + size]]
+        return self.respond("Invoices", chunk, page, len(rows), size)
 
 
 def _ids(raw: str | None) -> set[str] | None:
@@ -289,6 +296,15 @@ def _ids(raw: str | None) -> set[str] | None:
     if bad:
         raise _validation(f"'{bad[0]}' is not a valid Guid")
     return ids
+
+
+def _page_size(raw: str | None) -> int:
+    """`pageSize`: 100 unless asked, at most 1000 (as Xero serves the paged endpoints)."""
+    if raw is None:
+        return XERO_PAGE
+    if not re.fullmatch(r"\d{1,4}", raw) or not 1 <= int(raw) <= 1000:
+        raise _validation("pageSize must be a whole number from 1 to 1000")
+    return int(raw)
 
 
 def _page(raw: str | None) -> int | None:

@@ -1,0 +1,123 @@
+"""The scan's integration-health page: counts per check, then the affected records, worst first;
+and the same as one JSON document or CSV rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from diagnose import __version__
+from diagnose.evidence import call_json
+from diagnose.model import ApiCall, Finding, Status
+from diagnose.textsafe import one_line
+
+SHOWN_PER_CHECK = 20
+NOTEWORTHY = (Status.FAIL, Status.ERROR, Status.WARN)
+
+
+def _worst_first(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.status in NOTEWORTHY:
+            groups.setdefault(f.check_id, []).append(f)
+
+    def rank(item: tuple[str, list[Finding]]) -> tuple[int, int]:
+        worst = min(NOTEWORTHY.index(f.status) for f in item[1])
+        return worst, -len(item[1])
+
+    return sorted(groups.items(), key=rank)
+
+
+def health_text(
+    findings: Sequence[Finding],
+    *,
+    tenant: str,
+    mode: str,
+    learners: int,
+    invoices: int,
+    calls: Sequence[ApiCall],
+) -> str:
+    where = f"SANDBOX · {tenant} · sample data" if mode == "sandbox" else tenant
+    lines = [
+        f"diagnose {__version__} · sync health of {one_line(where)}",
+        f"{learners} learners and {invoices} Xero invoices checked with {len(calls)} API calls",
+        "",
+    ]
+    groups = _worst_first(findings)
+    if not groups:
+        lines.append("✓ Nothing blocks the sync anywhere in the tenant.")
+        return "\n".join(lines)
+    for check_id, group in groups:
+        glyph = min((f.status for f in group), key=NOTEWORTHY.index).glyph
+        kind = "invoices" if group[0].target.kind.value == "invoice" else "learners"
+        lines.append(f"  {glyph} {check_id:<24} {len(group):>6} {kind}  {group[0].title}")
+    for check_id, group in groups:
+        lines += ["", f"{check_id} — {group[0].title}"]
+        if group[0].fix:
+            lines.append(f"  Fix: {one_line(group[0].fix)}")
+        for f in group[:SHOWN_PER_CHECK]:
+            lines.append(f"  {f.status.glyph} {one_line(f.target.label)}: {one_line(f.message)}")
+        if len(group) > SHOWN_PER_CHECK:
+            lines.append(f"  … and {len(group) - SHOWN_PER_CHECK} more (--csv FILE lists them all)")
+    return "\n".join(lines)
+
+
+def health_json(
+    findings: Sequence[Finding],
+    summary: dict[str, dict[str, int]],
+    *,
+    tenant: str,
+    mode: str,
+    calls: Sequence[ApiCall],
+    exit_code: int,
+) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "tool": {"name": "diagnose", "version": __version__},
+        "kind": "scan",
+        "mode": mode,
+        "tenant": tenant,
+        "exit_code": exit_code,
+        "summary": summary,
+        "findings": [
+            {
+                "id": f.check_id,
+                "status": f.status.value,
+                "title": f.title,
+                "message": f.message,
+                "fix": f.fix,
+                "subject": {
+                    "kind": f.target.kind.value,
+                    "key": f.target.key,
+                    "label": f.target.label,
+                },
+                "cause": f.cause.value if f.cause else None,
+            }
+            for f in findings
+            if f.status in NOTEWORTHY
+        ],
+        "calls": [call_json(c) for c in calls],
+    }
+
+
+def health_csv(findings: Sequence[Finding]) -> str:
+    """One row per failed, warned or undecided finding."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["check", "status", "subject", "key", "record", "message", "fix"])
+    for f in findings:
+        if f.status in NOTEWORTHY:
+            writer.writerow(
+                [
+                    f.check_id,
+                    f.status.value,
+                    f.target.kind.value,
+                    f.target.key,
+                    f.target.label,
+                    one_line(f.message),
+                    one_line(f.fix or ""),
+                ]
+            )
+    return out.getvalue()

@@ -1,0 +1,111 @@
+"""`diagnose scan`: the same verdicts as one diagnosis at a time, from a few paged calls."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Run
+
+from diagnose.sandbox.generate import generate
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
+    tenant, truth = generate(1500, seed=5)
+    path = tmp_path_factory.mktemp("scan") / "tenant.json"
+    path.write_text(json.dumps(tenant))
+    return path, truth
+
+
+def test_the_scan_finds_exactly_the_ground_truth(
+    cli: Callable[..., Run],
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    path, truth = generated
+    run = cli("scan", "--sandbox", str(path), "--json")
+    assert run.code == 1
+    document = run.json()
+    found: dict[str, dict[str, set[str]]] = {"learner": {}, "invoice": {}}
+    for f in document["findings"]:
+        kind = f["subject"]["kind"]
+        key = (
+            f["subject"]["key"]
+            if kind == "learner"
+            else f["subject"]["label"].removeprefix("invoice ")
+        )
+        found[kind].setdefault(key, {"fail": set(), "warn": set(), "error": set()})[
+            f["status"]
+        ].add(f["id"])
+    for kind, expected in (("learner", truth["learners"]), ("invoice", truth["invoices"])):
+        for key, want in expected.items():
+            got = found[kind].get(key, {"fail": set(), "warn": set(), "error": set()})
+            assert (sorted(got["fail"]), sorted(got["warn"]), got["error"]) == (
+                want["fail"],
+                want["warn"],
+                set(),
+            ), (kind, key)
+        assert set(found[kind]) <= set(expected)
+
+
+def test_the_scan_makes_no_more_calls_than_paging_needs(
+    cli: Callable[..., Run],
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    path, truth = generated
+    document = cli("scan", "--sandbox", str(path), "--json").json()
+    tenant = json.loads(path.read_text())
+    minimum = (
+        math.ceil((len(tenant["wisenet"]["learners"]) + 1) / 1000)
+        + math.ceil((len(tenant["wisenet"]["invoices"]) + 1) / 1000)
+        + math.ceil(len(tenant["xero"]["contacts"]) / 1000)
+        + math.ceil(len(tenant["xero"]["invoices"]) / 1000)
+        + 1  # /connections
+    )
+    assert len(document["calls"]) <= minimum + 5
+    assert max(c["round"] for c in document["calls"]) == 2
+    naive = 7 * len(truth["learners"])
+    assert len(document["calls"]) * 100 < naive
+
+
+def test_the_health_page_and_the_csv(
+    cli: Callable[..., Run],
+    generated: tuple[Path, dict],
+    tmp_path: Path,  # type: ignore[type-arg]
+) -> None:
+    path, _ = generated
+    out = tmp_path / "findings.csv"
+    run = cli("scan", "--sandbox", str(path), "--csv", str(out))
+    assert "1500 learners and" in run.out
+    assert "✗ learner.sync-enabled" in run.out
+    assert "more (--csv FILE lists them all)" in run.out
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["status"] for r in rows} <= {"fail", "warn", "error"}
+    assert any(r["check"] == "contact.duplicates" for r in rows)
+    assert f"findings written to {out}" in run.err
+
+
+def test_a_clean_tenant_scans_clean(
+    cli: Callable[..., Run],
+    demo_tenant: dict,
+    write_tenant: Callable[..., Path],  # type: ignore[type-arg]
+) -> None:
+    demo_tenant["wisenet"]["learners"] = [
+        x for x in demo_tenant["wisenet"]["learners"] if x["LearnerId"] in (101, 117)
+    ]
+    keep = {"STD0000101", "STD0000117"}
+    demo_tenant["xero"]["contacts"] = [
+        c for c in demo_tenant["xero"]["contacts"] if c["ContactNumber"] in keep
+    ]
+    ids = {c["ContactID"] for c in demo_tenant["xero"]["contacts"]}
+    demo_tenant["xero"]["invoices"] = [
+        i for i in demo_tenant["xero"]["invoices"] if i["Contact"]["ContactID"] in ids
+    ]
+    run = cli("scan", "--sandbox", str(write_tenant(demo_tenant)))
+    assert run.code == 0, run.out
+    assert "Nothing blocks the sync anywhere in the tenant." in run.out
