@@ -263,13 +263,21 @@ def _pick(rng: random.Random, modes: list[Any]) -> Any:
 
 def generate(learners: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, Any]]:
     """A tenant document and its ground truth."""
-    if learners > len(FIRST) * len(set(LAST)):
+    surnames = sorted(set(LAST))
+    single = len(FIRST) * len(surnames)
+    if learners > single * (len(FIRST) + 1):
         raise ValueError("more learners than unique names")
     rng = random.Random(seed)  # noqa: S311 — sample data, not security
     ns = uuid.UUID(int=seed)
     base = datetime(2026, 1, 5, tzinfo=UTC)
-    pairs = [(f, last) for f in FIRST for last in sorted(set(LAST))]
-    names = rng.sample(pairs, learners)
+
+    def name(code: int) -> tuple[str, str]:
+        """One first name and a surname; past those, two given names (Olivia Grace)."""
+        middle, rest = divmod(code, single)
+        first, last = FIRST[rest // len(surnames)], surnames[rest % len(surnames)]
+        return (f"{first} {FIRST[middle - 1]}" if middle else first), last
+
+    names = [name(code) for code in rng.sample(range(single * (len(FIRST) + 1)), learners)]
     tenant_id = str(uuid.uuid5(ns, "tenant"))
     doc: dict[str, Any] = {
         "format": FORMAT,
@@ -308,7 +316,7 @@ def generate(learners: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, An
         number = f"STD{learner_id:07d}"
         mode, _, fails, warns = _pick(rng, LEARNER_MODES)
         state_id, state, _, postcode, suburb = rng.choice(STATES)
-        email = f"{first}.{last}.{learner_id}@example.com".lower()
+        email = f"{first}.{last}.{learner_id}@example.com".lower().replace(" ", ".")
         street: dict[str, Any] = {
             "StreetNumber": str(rng.randint(1, 300)),
             "StreetName": rng.choice(("High Street", "Station Road", "Church Street", "Main Road")),
