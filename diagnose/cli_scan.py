@@ -18,6 +18,12 @@ def scan(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", metavar="FILE", help="Also write one row per finding.")
     ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only", metavar="ID", help="Report only these check ids (repeat, or commas)."
+        ),
+    ] = None,
     profile: ProfileOpt = None,
     sandbox: SandboxOpt = None,
 ) -> None:
@@ -34,6 +40,10 @@ def scan(
     from diagnose.sources.sandbox import sandbox_sources
     from diagnose.textsafe import json_text
 
+    selected = [part.strip() for item in only or [] for part in item.split(",") if part.strip()]
+    catalogue = engine.load_catalogue()
+    if selected:
+        catalogue = engine.select(catalogue, selected)
     if csv_file is not None and not csv_file.parent.is_dir():
         raise UsageError(f"cannot write {csv_file}: folder {csv_file.parent} does not exist")
     chosen = load_profile(profile)
@@ -70,8 +80,11 @@ def scan(
     bulk, calls, mode, tenant = asyncio.run(fetch())
     if live:
         typer.echo("", err=True)
-    catalogue = engine.load_catalogue()
-    findings = list(scanning.diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls))
+    findings = [
+        f
+        for f in scanning.diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls)
+        if not selected or f.check_id in selected
+    ]
     summary = scanning.counts(findings)
     as_diagnosis = Diagnosis(
         Subject(SubjectKind.LEARNER, "*"),

@@ -109,3 +109,9 @@ def test_a_clean_tenant_scans_clean(
     run = cli("scan", "--sandbox", str(write_tenant(demo_tenant)))
     assert run.code == 0, run.out
     assert "Nothing blocks the sync anywhere in the tenant." in run.out
+
+
+def test_only_limits_the_scan_to_the_named_checks(cli: Callable[..., Run]) -> None:
+    document = cli("scan", "--json", "--only", "contact.found,invoice.status").json()
+    assert {f["id"] for f in document["findings"]} == {"contact.found", "invoice.status"}
+    assert cli("scan", "--only", "nope").code == 2
