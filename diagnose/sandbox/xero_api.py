@@ -67,10 +67,17 @@ class Xero:
         self.replies: dict[str, tuple[int, Any]] = {}  # Idempotency-Key → the answer given
         self.calls_today = 0
         self.minute: tuple[int, int] = (0, 0)  # (minute number, calls in it)
+        self._by_id: dict[str, Record] = {}
+        self._indexed = -1
 
     @property
     def contacts(self) -> dict[str, Record]:
-        return {c["ContactID"]: c for c in self.tenant.contacts}
+        """Contacts by ContactID, rebuilt only when a contact was added (writes add; updates
+        change records in place)."""
+        if self._indexed != len(self.tenant.contacts):
+            self._by_id = {c["ContactID"]: c for c in self.tenant.contacts}
+            self._indexed = len(self.tenant.contacts)
+        return self._by_id
 
     def headers(self) -> dict[str, str]:
         self.calls_today += 1
