@@ -52,7 +52,17 @@ def health_text(
     for check_id, group in groups:
         glyph = min((f.status for f in group), key=NOTEWORTHY.index).glyph
         kind = "invoices" if group[0].target.kind.value == "invoice" else "learners"
-        lines.append(f"  {glyph} {check_id:<24} {len(group):>6} {kind}  {group[0].title}")
+        split = [
+            f"{sum(1 for f in group if f.status is s)} {word}"
+            for s, word in (
+                (Status.FAIL, "fail"),
+                (Status.ERROR, "undecided"),
+                (Status.WARN, "warn"),
+            )
+            if any(f.status is s for f in group)
+        ]
+        counted = f"{len(group)} {kind}" + (f" ({', '.join(split)})" if len(split) > 1 else "")
+        lines.append(f"  {glyph} {check_id:<24} {counted:<28} {group[0].title}")
     for check_id, group in groups:
         lines += ["", f"{check_id} — {group[0].title}"]
         if group[0].fix:
