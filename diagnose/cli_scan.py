@@ -18,6 +18,13 @@ def scan(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", metavar="FILE", help="Also write one row per finding.")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="Only invoices changed since (2026-11-01)."),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Fetch everything again, ignoring the cache.")
+    ] = False,
     only: Annotated[
         list[str] | None,
         typer.Option(
@@ -44,29 +51,60 @@ def scan(
     catalogue = engine.load_catalogue()
     if selected:
         catalogue = engine.select(catalogue, selected)
+    invoices_since = None
+    if since is not None:
+        from diagnose.msdate import parse_datetime
+
+        invoices_since = parse_datetime(since)
+        if invoices_since is None:
+            raise UsageError(f"--since {since!r}: give a date such as 2026-11-01")
     if csv_file is not None and not csv_file.parent.is_dir():
         raise UsageError(f"cannot write {csv_file}: folder {csv_file.parent} does not exist")
     chosen = load_profile(profile)
     pages = [0]
-    live = sys.stderr.isatty() and not as_json
+    live = sys.stderr.isatty()
+    log: list[ApiCall] = []
 
     def tick() -> None:
         pages[0] += 1
         if live:
-            typer.echo(f"\r{pages[0]} pages fetched", nl=False, err=True)
+            left = next((c.day_remaining for c in reversed(log) if c.day_remaining), None)
+            today = f", {left} Xero calls left today" if left is not None else ""
+            typer.echo(
+                f"\r{pages[0]} pages fetched, {len(log)} calls made{today}  ", nl=False, err=True
+            )
+
+    def cache_for(key: str) -> scanning.Cache:
+        import hashlib
+
+        from diagnose.paths import cache_dir
+
+        name = hashlib.sha256(key.encode()).hexdigest()[:16]
+        path = cache_dir() / "scan" / f"{name}.json"
+        if fresh:
+            path.unlink(missing_ok=True)
+        return scanning.Cache.load(path)
 
     async def fetch() -> tuple[scanning.Bulk, list[ApiCall], str, str]:
         if chosen.is_sandbox:
             box = runner.open_sandbox(sandbox)
+            cache = cache_for(f"sandbox:{box.source.resolve()}")
             async with sandbox_sources(box.tenant) as sources:
-                bulk = await scanning.fetch(sources, tick)
+                log[:] = []
+                sources.log.calls = log
+                bulk = await scanning.fetch(
+                    sources, tick, cache=cache, invoices_since=invoices_since
+                )
                 return bulk, sources.log.calls, "sandbox", box.tenant.organisation
         if sandbox is not None:
             raise UsageError(f"--sandbox goes with the sandbox profile, not {chosen.name!r}")
         from diagnose.sources.live import live_sources
 
+        cache = cache_for(f"live:{chosen.name}:{chosen.xero_tenant_id}")
         async with live_sources(chosen) as sources:
-            bulk = await scanning.fetch(sources, tick)
+            log[:] = sources.log.calls
+            sources.log.calls = log
+            bulk = await scanning.fetch(sources, tick, cache=cache, invoices_since=invoices_since)
             name = next(
                 (
                     str(c.get("tenantName"))

@@ -18,6 +18,16 @@ def data_dir() -> Path:
     return Path(user_data_dir("diagnose", appauthor=False))
 
 
+def cache_dir() -> Path:
+    """The user cache folder (`$DIAGNOSE_CACHE_DIR` when set): what can be fetched again."""
+    configured = os.environ.get("DIAGNOSE_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("diagnose", appauthor=False))
+
+
 def journal_dir() -> Path:
     return data_dir() / "journal"
 

@@ -9,9 +9,12 @@ from the bulk data. The same pure checks run on it: no per-learner call is made.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from diagnose import engine, parse
@@ -19,6 +22,8 @@ from diagnose.checking import Check
 from diagnose.evidence import Evidence, Key, RawEvidence
 from diagnose.gather import Sources
 from diagnose.model import ApiCall, Finding, Status, Subject, SubjectKind, TargetKind
+from diagnose.msdate import parse_datetime
+from diagnose.paths import write_atomically
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
@@ -35,11 +40,77 @@ class Bulk:
     alerts: list[Any] | None = None
 
 
-async def _wisenet_pages(sources: Sources, path: str, tick: Callable[[], None]) -> list[Any]:
+RESOURCES = ("learners", "wisenet_invoices", "contacts", "invoices")
+KEYS: dict[str, Callable[[Any], str]] = {
+    "learners": lambda r: parse.text(parse.unwrap(r)[0], "LearnerId"),
+    "wisenet_invoices": lambda r: (
+        parse.text(parse.unwrap(r)[0], "InvoiceId")
+        or parse.text(parse.unwrap(r)[0], "InvoiceNumber")
+    ),
+    "contacts": lambda r: parse.text(r, "ContactID"),
+    "invoices": lambda r: parse.text(r, "InvoiceID"),
+}
+OVERLAP = timedelta(minutes=2)  # changes made while a page was being read are read again
+
+
+@dataclass
+class Cache:
+    """The pages a scan fetched, a resource at a time, with when each was fetched: the next
+    scan asks only for what changed since, and an interrupted one resumes where it stopped."""
+
+    path: Path | None
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> Cache:
+        if path is None or not path.exists():
+            return cls(path)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            resources = document["resources"]
+            if document.get("format") != CACHE_FORMAT or not isinstance(resources, dict):
+                return cls(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(path)  # a damaged cache is only a slower scan
+        return cls(path, resources)
+
+    def since(self, resource: str) -> datetime | None:
+        entry = self.resources.get(resource)
+        return datetime.fromisoformat(entry["fetched_at"]) if entry else None
+
+    def merge(self, resource: str, rows: list[Any], started: datetime) -> list[Any]:
+        """The cached rows updated with those just fetched (kept by key, in first-seen order)."""
+        entry = self.resources.get(resource)
+        merged: dict[str, Any] = {}
+        key = KEYS[resource]
+        for row in [*(entry["rows"] if entry else []), *rows]:
+            merged[key(row)] = row
+        self.resources[resource] = {
+            "fetched_at": (started - OVERLAP).isoformat(),
+            "rows": list(merged.values()),
+        }
+        self.save()
+        return list(merged.values())
+
+    def save(self) -> None:
+        if self.path is not None:
+            document = {"format": CACHE_FORMAT, "resources": self.resources}
+            write_atomically(self.path, json.dumps(document))
+
+
+CACHE_FORMAT = "diagnose-scan-cache/1"
+
+
+async def _wisenet_pages(
+    sources: Sources, path: str, tick: Callable[[], None], since: datetime | None
+) -> list[Any]:
     rows: list[Any] = []
     skip = 0
+    extra = {"lastModifiedTimeStampFilter": f"gt:{since.isoformat()}"} if since else {}
     while True:
-        page = await sources.wisenet.session.get(path, params={"skip": skip, "take": WISENET_PAGE})
+        page = await sources.wisenet.session.get(
+            path, params={"skip": skip, "take": WISENET_PAGE, **extra}
+        )
         tick()
         rows.extend(page if isinstance(page, list) else [])
         if not isinstance(page, list) or len(page) < WISENET_PAGE:
@@ -48,17 +119,20 @@ async def _wisenet_pages(sources: Sources, path: str, tick: Callable[[], None]) 
 
 
 async def _xero_pages(
-    sources: Sources, path: str, tick: Callable[[], None], **params: Any
+    sources: Sources, path: str, tick: Callable[[], None], since: datetime | None, **params: Any
 ) -> list[Any]:
     rows: list[Any] = []
     page = 1
     collection = path.rsplit("/", 1)[-1]
     xero = sources.xero
+    headers = {"xero-tenant-id": xero.tenant_id or ""}
+    if since is not None:
+        headers["If-Modified-Since"] = since.isoformat()
     while True:
         body = await xero.session.get(
             f"/api.xro/2.0{path}",
             params={**params, "page": page, "pageSize": XERO_PAGE},
-            headers={"xero-tenant-id": xero.tenant_id or ""},
+            headers=headers,
         )
         tick()
         found = body.get(collection, []) if isinstance(body, Mapping) else []
@@ -70,26 +144,51 @@ async def _xero_pages(
         page += 1
 
 
-async def fetch(sources: Sources, tick: Callable[[], None] = lambda: None) -> Bulk:
-    """Everything, in two rounds: the organisation and Wisenet; then Xero's pages."""
+async def fetch(
+    sources: Sources,
+    tick: Callable[[], None] = lambda: None,
+    *,
+    cache: Cache | None = None,
+    invoices_since: datetime | None = None,
+) -> Bulk:
+    """Everything, in two rounds: the organisation and Wisenet; then Xero's pages. With a cache,
+    only what changed since each resource was last fetched."""
+    cache = cache or Cache(None)
+    started = datetime.now(UTC)
     bulk = Bulk(alerts=sources.alerts)
     sources.log.round = 1
     flavour = sources.wisenet.learners_path
-    bulk.learners, bulk.wisenet_invoices, bulk.connections = await asyncio.gather(
-        _wisenet_pages(sources, flavour, tick),
-        _wisenet_pages(sources, "/invoices", tick),
+    learners, tab, bulk.connections = await asyncio.gather(
+        _wisenet_pages(sources, flavour, tick, cache.since("learners")),
+        _wisenet_pages(sources, "/invoices", tick, cache.since("wisenet_invoices")),
         sources.xero.connections(),
     )
+    bulk.learners = cache.merge("learners", learners, started)
+    bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
     if not sources.xero.tenant_id:
         chosen = next(
             (c for c in bulk.connections if parse.text(c, "tenantType") == "ORGANISATION"), None
         )
         sources.xero.tenant_id = parse.text(chosen, "tenantId") if chosen else None
     sources.log.round = 2
-    bulk.contacts, bulk.invoices = await asyncio.gather(
-        _xero_pages(sources, "/Contacts", tick, includeArchived="true"),
-        _xero_pages(sources, "/Invoices", tick),
+    # --since checks only the invoices changed since then. Without cached invoices those few are
+    # fetched and not kept (the cache must never believe it holds what it was not given).
+    cached_since = cache.since("invoices")
+    partial = invoices_since is not None and cached_since is None
+    since = invoices_since if partial else cached_since
+    contacts, invoices = await asyncio.gather(
+        _xero_pages(sources, "/Contacts", tick, cache.since("contacts"), includeArchived="true"),
+        _xero_pages(sources, "/Invoices", tick, since),
     )
+    bulk.contacts = cache.merge("contacts", contacts, started)
+    bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
+    if invoices_since is not None:
+        bulk.invoices = [
+            i
+            for i in bulk.invoices
+            if (updated := parse_datetime(i.get("UpdatedDateUTC"))) is None
+            or updated > invoices_since
+        ]
     return bulk
 
 

@@ -34,6 +34,7 @@ def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["DIAGNOSE_DATA_DIR"] = str(tmp_path_factory.mktemp("session-data"))
+    os.environ["DIAGNOSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("session-cache"))
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +56,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     """Every test gets its own user data folder: journal, audit log, sandbox working copies."""
     folder = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("DIAGNOSE_DATA_DIR", str(folder))
+    monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(folder / "cache"))
     return folder
 
 

@@ -115,3 +115,66 @@ def test_only_limits_the_scan_to_the_named_checks(cli: Callable[..., Run]) -> No
     document = cli("scan", "--json", "--only", "contact.found,invoice.status").json()
     assert {f["id"] for f in document["findings"]} == {"contact.found", "invoice.status"}
     assert cli("scan", "--only", "nope").code == 2
+
+
+def _calls(run: Run) -> list[dict]:  # type: ignore[type-arg]
+    return run.json()["calls"]  # type: ignore[no-any-return]
+
+
+def _verdicts(run: Run) -> list[tuple[str, str, str]]:
+    return sorted((f["id"], f["status"], f["subject"]["label"]) for f in run.json()["findings"])
+
+
+def test_a_rescan_with_nothing_changed_asks_once_per_resource(
+    cli: Callable[..., Run],
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    path, _ = generated
+    first = cli("scan", "--sandbox", str(path), "--json")
+    again = cli("scan", "--sandbox", str(path), "--json")
+    assert len(_calls(again)) <= 5  # learners, Wisenet invoices, connections, contacts, invoices
+    assert len(_calls(first)) > len(_calls(again))
+    assert _verdicts(again) == _verdicts(first)
+    fresh = cli("scan", "--sandbox", str(path), "--json", "--fresh")
+    assert len(_calls(fresh)) == len(_calls(first))
+
+
+def test_a_rescan_sees_what_changed(cli: Callable[..., Run]) -> None:
+    before = cli("scan", "--json")
+    assert ("learner.sync-enabled", "fail", "learner 103 · Mia Patel · STD0000103") in _verdicts(
+        before
+    )
+    assert cli("resync", "learner", "103", "--yes").code == 0
+    after = cli("scan", "--json")
+    assert len(_calls(after)) <= 5
+    assert (
+        "learner.sync-enabled",
+        "fail",
+        "learner 103 · Mia Patel · STD0000103",
+    ) not in _verdicts(after)
+
+
+def test_an_interrupted_scan_resumes_without_refetching_what_it_has(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fault = [{"method": "GET", "path": "/api.xro/2.0/Contacts", "status": 503}]
+    monkeypatch.setenv("DIAGNOSE_SANDBOX_FAULTS", json.dumps(fault))
+    broken = cli("scan")
+    assert broken.code == 3
+    monkeypatch.delenv("DIAGNOSE_SANDBOX_FAULTS")
+    resumed = cli("scan", "--json")
+    wisenet = [c for c in _calls(resumed) if c["service"] == "wisenet"]
+    assert all("lastModifiedTimeStampFilter" in c["path"] for c in wisenet)  # only what changed
+    assert resumed.code == 1
+
+
+def test_since_checks_only_the_invoices_changed_since(cli: Callable[..., Run]) -> None:
+    recent = cli("scan", "--json", "--since", "2026-10-25")
+    invoices = {
+        f["subject"]["label"]
+        for f in recent.json()["findings"]
+        if f["subject"]["kind"] == "invoice"
+    }
+    assert "invoice INV-0110" in invoices  # updated 2026-11-10
+    assert "invoice INV-0050" not in invoices  # updated 2026-10-21
+    assert cli("scan", "--since", "last tuesday").code == 2

@@ -356,7 +356,10 @@ def generate(learners: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, An
             "PhoneNumbers": {"Mobile": f"+614{rng.randint(10000000, 99999999)}"},
             "StreetAddress": street,
         }
-        doc["wisenet"]["learners"].append({"LearnerId": learner_id, "Personal": personal})
+        modified = (base + timedelta(minutes=index)).strftime("%Y-%m-%dT%H:%M:%S.000")
+        doc["wisenet"]["learners"].append(
+            {"LearnerId": learner_id, "Personal": personal, "LastModifiedTimeStamp": modified}
+        )
         truth["learners"][str(learner_id)] = {"fail": sorted(fails), "warn": sorted(warns)}
         if mode in NO_CONTACT:
             continue
@@ -440,6 +443,7 @@ def generate(learners: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, An
                         "InvoiceNumber": number_text,
                         "Status": status,
                         "AmountTotal": total,
+                        "UpdateDateUtc": (when + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     }
                 )
             truth["invoices"][number_text] = {"fail": sorted(set(inv_fails)), "warn": []}

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from diagnose.msdate import parse_datetime
 from diagnose.sandbox.identity import Identity
 from diagnose.sandbox.integration import sync_learner
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_TOKEN, Refused, json_response
@@ -95,7 +97,9 @@ class Wisenet:
 
     def learners(self, request: Request) -> Response:
         self.auth(request)
-        rows = self.tenant.learners
+        rows = _changed(
+            request, self.tenant.learners, lambda r: self.data(r).get("LastModifiedTimeStamp")
+        )
         number = request.query_params.get("learnerNumberFilter")
         if number:
             rows = [
@@ -145,6 +149,7 @@ class Wisenet:
                     raise _wisenet_error(400, "SyncToXero must be true or false.")
                 ticked = ticked or (op["value"] and not personal.get("SyncToXero"))
             personal[path[1]] = op.get("value")
+        data["LastModifiedTimeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         if ticked:
             sync_learner(self.tenant, data)
         self.wrote()
@@ -152,7 +157,7 @@ class Wisenet:
 
     def invoices(self, request: Request) -> Response:
         self.auth(request)
-        rows = self.tenant.wisenet_invoices
+        rows = _changed(request, self.tenant.wisenet_invoices, lambda r: r.get("UpdateDateUtc"))
         learner_id = _int_param(request, "learnerIdFilter")
         if learner_id is not None:
             rows = [r for r in rows if r.get("LearnerId") == learner_id]
@@ -164,6 +169,19 @@ class Wisenet:
             return json_response([{"Data": r, "Relationships": {}} for r in records()])
 
         return endpoint
+
+
+def _changed(request: Request, rows: list[Record], stamp: Callable[[Record], Any]) -> list[Record]:
+    """`lastModifiedTimeStampFilter=gt:<date-time>`: only records modified after it."""
+    raw = request.query_params.get("lastModifiedTimeStampFilter")
+    if not raw:
+        return rows
+    since = parse_datetime(raw.removeprefix("gt:")) if raw.startswith("gt:") else None
+    if since is None:
+        raise _wisenet_error(
+            400, f"The value '{raw}' is not valid for lastModifiedTimeStampFilter."
+        )
+    return [r for r in rows if (when := parse_datetime(stamp(r))) is None or when > since]
 
 
 def _name(data: Record) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from diagnose.msdate import to_ms_date
+from diagnose.msdate import parse_datetime, to_ms_date
 from diagnose.sandbox.identity import Identity
 from diagnose.sandbox.integration import ARCHIVED
 from diagnose.sandbox.responses import SANDBOX_TOKEN, Refused, json_response
@@ -150,7 +150,7 @@ class Xero:
     def contact_list(self, request: Request) -> Response:
         self.authorise(request)
         query = request.query_params
-        rows = list(self.tenant.contacts)
+        rows = _modified_since(request, self.tenant.contacts)
         if query.get("includeArchived", "").lower() != "true":
             rows = [c for c in rows if c.get("ContactStatus") != "ARCHIVED"]
         ids = _ids(query.get("IDs"))
@@ -257,7 +257,7 @@ class Xero:
     def invoice_list(self, request: Request) -> Response:
         self.authorise(request)
         query = request.query_params
-        rows = list(self.tenant.invoices)
+        rows = _modified_since(request, self.tenant.invoices)
         ids = _ids(query.get("IDs"))
         if ids is not None:
             rows = [i for i in rows if str(i["InvoiceID"]).lower() in ids]
@@ -303,6 +303,21 @@ def _ids(raw: str | None) -> set[str] | None:
     if bad:
         raise _validation(f"'{bad[0]}' is not a valid Guid")
     return ids
+
+
+def _modified_since(request: Request, records: list[Record]) -> list[Record]:
+    """`If-Modified-Since`: only records whose UpdatedDateUTC is later (to the second)."""
+    header = request.headers.get("if-modified-since")
+    if not header:
+        return list(records)
+    since = parse_datetime(header)
+    if since is None:
+        raise _validation("If-Modified-Since is not a date-time")
+    return [
+        r
+        for r in records
+        if (updated := parse_datetime(r.get("UpdatedDateUTC"))) is None or updated > since
+    ]
 
 
 def _page_size(raw: str | None) -> int:
