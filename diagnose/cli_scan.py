@@ -18,6 +18,10 @@ def scan(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", metavar="FILE", help="Also write one row per finding.")
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", metavar="FILE.docx", help="Also write a Word summary."),
+    ] = None,
     since: Annotated[
         str | None,
         typer.Option("--since", metavar="DATE", help="Only invoices changed since (2026-11-01)."),
@@ -58,6 +62,8 @@ def scan(
         invoices_since = parse_datetime(since)
         if invoices_since is None:
             raise UsageError(f"--since {since!r}: give a date such as 2026-11-01")
+    if report is not None and not report.parent.is_dir():
+        raise UsageError(f"cannot write {report}: folder {report.parent} does not exist")
     if csv_file is not None and not csv_file.parent.is_dir():
         raise UsageError(f"cannot write {csv_file}: folder {csv_file.parent} does not exist")
     chosen = load_profile(profile)
@@ -124,7 +130,7 @@ def scan(
         if not selected or f.check_id in selected
     ]
     summary = scanning.counts(findings)
-    as_diagnosis = Diagnosis(
+    whole = Diagnosis(
         Subject(SubjectKind.LEARNER, "*"),
         "scan",
         mode,
@@ -133,10 +139,24 @@ def scan(
         tuple(findings),
         tuple(calls),
     )
-    code = diagnosis_exit_code(as_diagnosis)
+    code = diagnosis_exit_code(whole)
     if csv_file is not None:
         write_atomically(csv_file, health_csv(findings))
         typer.echo(f"findings written to {csv_file}", err=True)
+    if report is not None:
+        from diagnose.render.word import write_report
+        from diagnose.report.scan import scan_report
+
+        summary_doc = scan_report(
+            findings,
+            tenant=tenant,
+            mode=mode,
+            learners=len(bulk.learners),
+            invoices=len(bulk.invoices),
+            calls=calls,
+            taken_at=whole.taken_at,
+        )
+        typer.echo(f"sync health written to {write_report(summary_doc, report)}", err=True)
     if as_json:
         typer.echo(
             json_text(

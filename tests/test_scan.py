@@ -178,3 +178,18 @@ def test_since_checks_only_the_invoices_changed_since(cli: Callable[..., Run]) -
     assert "invoice INV-0110" in invoices  # updated 2026-11-10
     assert "invoice INV-0050" not in invoices  # updated 2026-10-21
     assert cli("scan", "--since", "last tuesday").code == 2
+
+
+def test_the_scan_writes_a_word_summary(cli: Callable[..., Run], tmp_path: Path) -> None:
+    from docx import Document
+
+    out = tmp_path / "health.docx"
+    run = cli("scan", "--report", str(out))
+    assert run.code == 1
+    assert f"sync health written to {out}" in run.err
+    document = Document(str(out))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert text.startswith("Sync health: Demo RTO Pty Ltd")
+    assert "contact.found — A Xero contact carries the learner's Contact Code (5)" in text
+    cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
+    assert "learner 104 · Noah · STD0000104" in cells

@@ -1,0 +1,89 @@
+"""The scan's Word summary: the tenant's health on the first page, then a section a check with the
+records it affects and the fix — the same template and renderer as a single diagnosis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from diagnose import __version__
+from diagnose.model import ApiCall, Finding, Status
+from diagnose.report.model import Block, Report, Table, when_text
+from diagnose.textsafe import xml_safe
+
+ROWS_PER_CHECK = 1000  # beyond that the CSV is the place: a Word table of thousands helps nobody
+
+
+def scan_report(
+    findings: Sequence[Finding],
+    *,
+    tenant: str,
+    mode: str,
+    learners: int,
+    invoices: int,
+    calls: Sequence[ApiCall],
+    taken_at: datetime,
+) -> Report:
+    noteworthy = [f for f in findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR)]
+    groups: dict[str, list[Finding]] = {}
+    for f in noteworthy:
+        groups.setdefault(f.check_id, []).append(f)
+    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
+    failing = [
+        {
+            "id": check_id,
+            "status": min(
+                (f.status for f in group), key=[Status.ERROR, Status.FAIL, Status.WARN].index
+            ).glyph,
+            "message": xml_safe(f"{len(group)} record(s): {group[0].title}"),
+            "tried": "—",
+        }
+        for check_id, group in ordered
+    ]
+    blocks = [
+        Block("What is wrong", 1).add(
+            xml_safe(
+                f"{learners} learners and {invoices} Xero invoices were checked with "
+                f"{len(calls)} API calls."
+            )
+        )
+    ]
+    for check_id, group in ordered:
+        block = Block(xml_safe(f"{check_id} — {group[0].title} ({len(group)})"), 2)
+        if group[0].fix:
+            block.add(xml_safe(f"How to fix it: {' '.join(group[0].fix.split())}"))
+        rows = [[f.status.glyph, f.target.label, f.message] for f in group[:ROWS_PER_CHECK]]
+        block.add(
+            Table(
+                ["", "Record", "What is wrong"],
+                [[xml_safe(cell) for cell in row] for row in rows],
+                widths=(0.8, 6, 10.2),
+            )
+        )
+        if len(group) > ROWS_PER_CHECK:
+            block.add(f"… and {len(group) - ROWS_PER_CHECK} more: see the CSV (--csv FILE).")
+        blocks.append(block)
+    verdict = (
+        "Nothing blocks the sync anywhere in the tenant."
+        if not noteworthy
+        else f"{len(groups)} check(s) fail or warn for {len(noteworthy)} record(s)."
+    )
+    label = (
+        "Sandbox (built-in sample data, not a real organisation)" if mode == "sandbox" else "Live"
+    )
+    return Report(
+        title=xml_safe(f"Sync health: {tenant}"),
+        headline=xml_safe(f"the whole tenant ({learners} learners, {invoices} invoices)"),
+        organisation=xml_safe(tenant),
+        subject="the whole tenant",
+        checked_at=when_text(taken_at),
+        version=__version__,
+        mode=label,
+        verdict=verdict,
+        failing=failing,
+        redaction="",
+        blocks=blocks,
+        chain=[],
+        file_stem=f"sync-health-{taken_at:%Y-%m-%d}",
+        core_subject=xml_safe(f"Wisenet ↔ Xero sync health of {tenant}"),
+    )
