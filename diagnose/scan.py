@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,6 @@ from diagnose.evidence import Evidence, Key, RawEvidence
 from diagnose.gather import Sources
 from diagnose.model import ApiCall, Finding, Status, Subject, SubjectKind, TargetKind
 from diagnose.msdate import parse_datetime
-from diagnose.paths import write_atomically
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
@@ -89,13 +89,17 @@ class Cache:
             "fetched_at": (started - OVERLAP).isoformat(),
             "rows": list(merged.values()),
         }
-        self.save()
         return list(merged.values())
 
     def save(self) -> None:
-        if self.path is not None:
-            document = {"format": CACHE_FORMAT, "resources": self.resources}
-            write_atomically(self.path, json.dumps(document))
+        """Streamed to disk (no copy of the tenant as one string), then renamed into place."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
+        with open(partial, "w", encoding="utf-8") as handle:
+            json.dump({"format": CACHE_FORMAT, "resources": self.resources}, handle)
+        partial.replace(self.path)
 
 
 CACHE_FORMAT = "diagnose-scan-cache/1"
@@ -165,6 +169,7 @@ async def fetch(
     )
     bulk.learners = cache.merge("learners", learners, started)
     bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
+    cache.save()  # what round 1 brought is kept even if round 2 is interrupted
     if not sources.xero.tenant_id:
         chosen = next(
             (c for c in bulk.connections if parse.text(c, "tenantType") == "ORGANISATION"), None
@@ -182,6 +187,7 @@ async def fetch(
     )
     bulk.contacts = cache.merge("contacts", contacts, started)
     bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
+    cache.save()
     if invoices_since is not None:
         bulk.invoices = [
             i

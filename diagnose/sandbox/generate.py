@@ -383,7 +383,7 @@ def generate(learners: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, An
                 }
             ],
             "Phones": [],
-            "UpdatedDateUTC": to_ms_date(base + timedelta(hours=index)),
+            "UpdatedDateUTC": to_ms_date(base + timedelta(minutes=index)),
         }
         if mode == "wrong-postcode":
             contact["Addresses"][0]["PostalCode"] = street["Postcode"]
