@@ -209,6 +209,7 @@ class _Index:
     by_email: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     invoices_of: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     tab_of: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    alerts_for: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
         for item in self.bulk.learners:
@@ -231,17 +232,24 @@ class _Index:
                 self.by_email[email].append(contact)
         for invoice in self.bulk.invoices:
             self.invoices_of[parse.text(parse.obj(invoice, "Contact"), "ContactID")].append(invoice)
+        for alert in self.bulk.alerts or []:
+            if isinstance(alert, Mapping):
+                record = parse.text(alert, "RelatedRecord").strip().casefold()
+                self.alerts_for[record].append(alert)
         for row in self.bulk.wisenet_invoices:
             data, _ = parse.unwrap(row)
             learner_id = parse.integer(data, "LearnerId")
             if learner_id is not None:
                 self.tab_of[learner_id].append(row)
 
-    def common(self, raw: RawEvidence) -> RawEvidence:
+    def common(self, raw: RawEvidence, *records: str) -> RawEvidence:
+        """What every subject shares; of the Event Alerts, only those naming `records` (parsing
+        every alert for every subject would cost more than all the checks)."""
         raw.calls = self.calls  # the bulk calls answered: the services are reachable
         raw.payloads[Key.XERO_CONNECTIONS] = self.bulk.connections
         if self.bulk.alerts is not None:
-            raw.payloads[Key.EVENT_ALERTS] = self.bulk.alerts
+            keys = {r.strip().casefold() for r in records} - {""}
+            raw.payloads[Key.EVENT_ALERTS] = [a for k in keys for a in self.alerts_for.get(k, [])]
         return raw
 
     def learner_payloads(self, raw: RawEvidence, item: Any) -> None:
@@ -263,13 +271,18 @@ class _Index:
     def for_learner(self, item: Any, mode: str, tenant: str) -> RawEvidence:
         data, _ = parse.unwrap(item)
         raw = RawEvidence(Subject(SubjectKind.LEARNER, parse.text(data, "LearnerId")), mode, tenant)
-        self.learner_payloads(self.common(raw), item)
+        learner = parse.learner(item)
+        names = (learner.learner_number, learner.full_name) if learner else ()
+        self.learner_payloads(self.common(raw, *names), item)
         raw.payloads[Key.XERO_INVOICES] = {"Invoices": []}  # its invoices are checked one by one
         return raw
 
     def for_invoice(self, invoice: Any, mode: str, tenant: str) -> RawEvidence:
         number = parse.text(invoice, "InvoiceNumber") or parse.text(invoice, "InvoiceID")
-        raw = self.common(RawEvidence(Subject(SubjectKind.INVOICE, number), mode, tenant))
+        raw = self.common(
+            RawEvidence(Subject(SubjectKind.INVOICE, number), mode, tenant),
+            parse.text(invoice, "InvoiceNumber"),
+        )
         raw.payloads[Key.XERO_INVOICES] = {"Invoices": [invoice]}
         contact = self.by_id.get(parse.text(parse.obj(invoice, "Contact"), "ContactID"))
         raw.payloads[Key.XERO_INVOICE_CONTACTS] = {"Contacts": [contact] if contact else []}
