@@ -83,7 +83,7 @@ def measure(size: int, seed: int, folder: Path) -> None:
             xero_client_id=SANDBOX_CLIENT_ID,
         )
 
-        cache_path = folder / f"cache-{size}.json"
+        cache_path = folder / f"cache-{size}"
 
         async def fetch() -> tuple[scan.Bulk, list]:  # type: ignore[type-arg]
             async with live_sources(profile) as sources:

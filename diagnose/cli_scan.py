@@ -86,10 +86,11 @@ def scan(
         from diagnose.paths import cache_dir
 
         name = hashlib.sha256(key.encode()).hexdigest()[:16]
-        path = cache_dir() / "scan" / f"{name}.json"
+        folder = cache_dir() / "scan" / name
         if fresh:
-            path.unlink(missing_ok=True)
-        return scanning.Cache.load(path)
+            for old in folder.glob("*.json"):
+                old.unlink()
+        return scanning.Cache.load(folder)
 
     async def fetch() -> tuple[scanning.Bulk, list[ApiCall], str, str]:
         if chosen.is_sandbox:

@@ -8,13 +8,13 @@ see `Evidence`, a saved snapshot replays to the same findings offline.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from diagnose import __version__, parse
 from diagnose.errors import SnapshotError
@@ -35,6 +35,7 @@ from diagnose.model import (
 from diagnose.textsafe import json_text
 
 SNAPSHOT_FORMAT = "diagnose-snapshot/1"
+T = TypeVar("T")
 
 
 class Key(StrEnum):
@@ -171,10 +172,21 @@ def call_json(call: ApiCall) -> dict[str, Any]:
 
 
 class Evidence:
-    """The parsed, read-only view of `RawEvidence` that checks are given."""
+    """The parsed, read-only view of `RawEvidence` that checks are given.
 
-    def __init__(self, raw: RawEvidence) -> None:
+    `memo` lets many evidences share their parsing of the same records (a scan gives every
+    learner and invoice its own evidence cut from one bulk fetch): each record is parsed once.
+    """
+
+    def __init__(self, raw: RawEvidence, memo: dict[tuple[str, int], Any] | None = None) -> None:
         self.raw = raw
+        self._memo = memo if memo is not None else {}
+
+    def _parse(self, parser: Callable[[Any], T], record: Any) -> T:
+        key = (parser.__name__, id(record))
+        if key not in self._memo:
+            self._memo[key] = parser(record)
+        return self._memo[key]  # type: ignore[no-any-return]
 
     @property
     def subject(self) -> Subject:
@@ -212,21 +224,26 @@ class Evidence:
 
     @cached_property
     def connections(self) -> tuple[XeroConnection, ...]:
-        return tuple(parse.connection(c) for c in _records(self.payload(Key.XERO_CONNECTIONS)))
+        return tuple(
+            self._parse(parse.connection, c) for c in _records(self.payload(Key.XERO_CONNECTIONS))
+        )
 
     @cached_property
     def learner(self) -> Learner | None:
         item = self.payload(Key.WISENET_LEARNER)
-        return parse.learner(item) if isinstance(item, Mapping) else None
+        return self._parse(parse.learner, item) if isinstance(item, Mapping) else None
 
     @cached_property
     def wisenet_invoices(self) -> tuple[WisenetInvoice, ...]:
-        return tuple(parse.wisenet_invoice(i) for i in _records(self.payload(Key.WISENET_INVOICES)))
+        return tuple(
+            self._parse(parse.wisenet_invoice, i)
+            for i in _records(self.payload(Key.WISENET_INVOICES))
+        )
 
     @cached_property
     def contact(self) -> XeroContact | None:
         contacts = _envelope(self.payload(Key.XERO_CONTACT), "Contacts")
-        return parse.contact(contacts[0]) if contacts else None
+        return self._parse(parse.contact, contacts[0]) if contacts else None
 
     @cached_property
     def candidates(self) -> tuple[XeroContact, ...]:
@@ -236,14 +253,15 @@ class Evidence:
             if key is Key.XERO_SEARCH_EMAIL and not self.has(key):
                 continue  # a learner without an email is not searched by email
             for record in _envelope(self.payload(key), "Contacts"):
-                parsed = parse.contact(record)
+                parsed = self._parse(parse.contact, record)
                 found.setdefault(parsed.contact_id, parsed)
         return tuple(found.values())
 
     @cached_property
     def xero_invoices(self) -> tuple[XeroInvoice, ...]:
         return tuple(
-            parse.invoice(i) for i in _envelope(self.payload(Key.XERO_INVOICES), "Invoices")
+            self._parse(parse.invoice, i)
+            for i in _envelope(self.payload(Key.XERO_INVOICES), "Invoices")
         )
 
     def invoice_contact(self, invoice: XeroInvoice) -> XeroContact | None:
@@ -251,7 +269,7 @@ class Evidence:
         if self.has(Key.XERO_INVOICE_CONTACTS):
             for record in _envelope(self.payload(Key.XERO_INVOICE_CONTACTS), "Contacts"):
                 if parse.text(record, "ContactID") == invoice.contact_id:
-                    return parse.contact(record)
+                    return self._parse(parse.contact, record)
             return None
         learner_contact = self.contact
         if learner_contact and learner_contact.contact_id == invoice.contact_id:
@@ -263,7 +281,9 @@ class Evidence:
         """Event Alerts rows, or None when no export (and no sandbox alerts) was given."""
         if not self.has(Key.EVENT_ALERTS):
             return None
-        return tuple(parse.event_alert(a) for a in _records(self.payload(Key.EVENT_ALERTS)))
+        return tuple(
+            self._parse(parse.event_alert, a) for a in _records(self.payload(Key.EVENT_ALERTS))
+        )
 
 
 def _records(payload: Any) -> list[Mapping[str, Any]]:

@@ -56,23 +56,25 @@ OVERLAP = timedelta(minutes=2)  # changes made while a page was being read are r
 @dataclass
 class Cache:
     """The pages a scan fetched, a resource at a time, with when each was fetched: the next
-    scan asks only for what changed since, and an interrupted one resumes where it stopped."""
+    scan asks only for what changed since, and an interrupted one resumes where it stopped.
+    One file a resource in `folder`, so saving what a round brought rewrites only that."""
 
-    path: Path | None
+    folder: Path | None
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path | None) -> Cache:
-        if path is None or not path.exists():
-            return cls(path)
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            resources = document["resources"]
-            if document.get("format") != CACHE_FORMAT or not isinstance(resources, dict):
-                return cls(path)
-        except (OSError, ValueError, KeyError, TypeError):
-            return cls(path)  # a damaged cache is only a slower scan
-        return cls(path, resources)
+    def load(cls, folder: Path | None) -> Cache:
+        cache = cls(folder)
+        if folder is None:
+            return cache
+        for resource in RESOURCES:
+            try:
+                document = json.loads((folder / f"{resource}.json").read_text(encoding="utf-8"))
+                if document.get("format") == CACHE_FORMAT and isinstance(document["rows"], list):
+                    cache.resources[resource] = document
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # missing or damaged: that resource is fetched in full
+        return cache
 
     def since(self, resource: str) -> datetime | None:
         entry = self.resources.get(resource)
@@ -86,20 +88,25 @@ class Cache:
         for row in [*(entry["rows"] if entry else []), *rows]:
             merged[key(row)] = row
         self.resources[resource] = {
+            "format": CACHE_FORMAT,
             "fetched_at": (started - OVERLAP).isoformat(),
             "rows": list(merged.values()),
         }
         return list(merged.values())
 
-    def save(self) -> None:
+    def save(self, *resources: str) -> None:
         """Streamed to disk (no copy of the tenant as one string), then renamed into place."""
-        if self.path is None:
+        if self.folder is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
-        with open(partial, "w", encoding="utf-8") as handle:
-            json.dump({"format": CACHE_FORMAT, "resources": self.resources}, handle)
-        partial.replace(self.path)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for resource in resources:
+            if resource not in self.resources:
+                continue
+            path = self.folder / f"{resource}.json"
+            partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+            with open(partial, "w", encoding="utf-8") as handle:
+                json.dump(self.resources[resource], handle)
+            partial.replace(path)
 
 
 CACHE_FORMAT = "diagnose-scan-cache/1"
@@ -169,7 +176,7 @@ async def fetch(
     )
     bulk.learners = cache.merge("learners", learners, started)
     bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
-    cache.save()  # what round 1 brought is kept even if round 2 is interrupted
+    cache.save("learners", "wisenet_invoices")  # kept even if round 2 is interrupted
     if not sources.xero.tenant_id:
         chosen = next(
             (c for c in bulk.connections if parse.text(c, "tenantType") == "ORGANISATION"), None
@@ -187,7 +194,7 @@ async def fetch(
     )
     bulk.contacts = cache.merge("contacts", contacts, started)
     bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
-    cache.save()
+    cache.save("contacts", *(() if partial else ("invoices",)))
     if invoices_since is not None:
         bulk.invoices = [
             i
@@ -304,19 +311,23 @@ def diagnose_all(
     tenant: str,
     calls: Sequence[ApiCall] = (),
 ) -> Iterator[Finding]:
-    """Every learner's and every invoice's findings (the connection checks once, first)."""
+    """Every learner's and every invoice's failures, warnings and undecided checks (what passed
+    or did not apply is not kept: at 40,000 subjects it would be most of the memory)."""
     index = _Index(bulk, list(calls))
+    memo: dict[tuple[str, int], Any] = {}  # every record parsed once, for all the subjects
     first = True
     for item in bulk.learners:
-        evidence = Evidence(index.for_learner(item, mode, tenant))
+        evidence = Evidence(index.for_learner(item, mode, tenant), memo)
         for finding in engine.run(evidence, catalogue, kinds=[TargetKind.LEARNER]).findings:
-            if finding.target.kind is not TargetKind.TENANT or first:
+            noteworthy = finding.status in (Status.FAIL, Status.WARN, Status.ERROR)
+            if noteworthy and (finding.target.kind is not TargetKind.TENANT or first):
                 yield finding
         first = False
     for invoice in bulk.invoices:
-        evidence = Evidence(index.for_invoice(invoice, mode, tenant))
+        evidence = Evidence(index.for_invoice(invoice, mode, tenant), memo)
         for finding in engine.run(evidence, catalogue, kinds=[TargetKind.INVOICE]).findings:
-            if finding.target.kind is TargetKind.INVOICE:
+            noteworthy = finding.status in (Status.FAIL, Status.WARN, Status.ERROR)
+            if noteworthy and finding.target.kind is TargetKind.INVOICE:
                 yield finding
 
 

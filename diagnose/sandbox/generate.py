@@ -392,7 +392,7 @@ def generate(learners: int, seed: int = 1) -> tuple[dict[str, Any], dict[str, An
             doc["xero"]["contacts"].append(
                 {**contact, "ContactID": str(uuid.uuid5(ns, f"d{learner_id}")), "ContactNumber": ""}
             )
-        for _ in range(rng.choice((0, 1, 2, 3, 3, 4, 5))):
+        for _ in range(rng.choice((0, 1, 2, 3, 3, 4, 4, 5, 5, 5))):
             invoice_number += 1
             inv_mode, _, inv_fails = _pick(rng, INVOICE_MODES)
             inv_fails = list(inv_fails)
