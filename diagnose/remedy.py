@@ -284,23 +284,20 @@ async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, tenant: st
     subject = f"learner {fix.learner.learner_id}" if fix.learner else "learner"
     try:
         await xero.set_contact_code(fix.contact_id, fix.code, key)
-    except SourceError as exc:
-        if exc.problem.kind.value in ("timeout", "unreachable"):  # the answer may be lost:
-            await xero.set_contact_code(fix.contact_id, fix.code, key)  # same key, no double write
-        else:
-            status, correlation = _last_call(xero)
-            audit.record(
-                action="fix-contact-code",
-                subject=subject,
-                outcome="failed",
-                tenant=tenant,
-                before="",
-                after=fix.code,
-                api_status=status,
-                correlation_id=correlation,
-                detail=str(exc),
-            )
-            raise
+    except SourceError as exc:  # the session already retried it under the same key
+        status, correlation = _last_call(xero)
+        audit.record(
+            action="fix-contact-code",
+            subject=subject,
+            outcome="failed",
+            tenant=tenant,
+            before="",
+            after=fix.code,
+            api_status=status,
+            correlation_id=correlation,
+            detail=str(exc),
+        )
+        raise
     status, correlation = _last_call(xero)
     body = await xero.contact_by_number(fix.code)
     contacts = (body or {}).get("Contacts") or []

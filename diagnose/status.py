@@ -7,10 +7,14 @@ token), the rate-limit headroom Xero last reported — and, for a problem, the l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from diagnose.config import Profile
 from diagnose.errors import SourceError
 from diagnose.model import ProblemKind
+
+if TYPE_CHECKING:
+    from diagnose.gather import Sources
 
 
 @dataclass(frozen=True)
@@ -29,52 +33,47 @@ XERO_FIX = (
 
 
 async def live_status(profile: Profile) -> list[Line]:
-    from diagnose import parse
     from diagnose.sources.live import live_sources
 
     try:
-        sources_context = live_sources(profile)
-        sources = await sources_context.__aenter__()
-    except SourceError as exc:
+        async with live_sources(profile) as sources:
+            return [await _wisenet_line(sources, profile), await _xero_line(sources)]
+    except SourceError as exc:  # signing in failed before either service was asked
         return [Line(False, "Xero", exc.problem.message, XERO_FIX)]
-    lines: list[Line] = []
+
+
+async def _wisenet_line(sources: Sources, profile: Profile) -> Line:
     try:
-        try:
-            await sources.wisenet.find_learners(search="", take=1)
-            lines.append(
-                Line(True, "Wisenet", f"answers at {profile.wisenet_url}; the API key is accepted")
-            )
-        except SourceError as exc:
-            lines.append(Line(False, "Wisenet", exc.problem.message, WISENET_FIX))
-        token = sources.token
-        try:
-            connections = await sources.xero.connections()
-            names = [parse.text(c, "tenantName") for c in connections if isinstance(c, dict)]
-            if not names:
-                lines.append(
-                    Line(False, "Xero", "no organisation is connected to this app", XERO_FIX)
-                )
-                return lines
-            if not sources.xero.tenant_id:
-                sources.xero.tenant_id = parse.text(connections[0], "tenantId")
-            await sources.xero.contacts(page=1)
-            call = sources.log.calls[-1]
-            headroom = (
-                f"{call.day_remaining} calls left today, {call.minute_remaining} this minute"
-                if call.day_remaining is not None
-                else "no headroom reported"
-            )
-            lifetime = f"token valid {token.expires_in // 60} min" if token else "token valid"
-            scopes = f"scopes {token.scope}" if token and token.scope else "scopes not reported"
-            lines.append(
-                Line(True, "Xero", f"organisation {names[0]} · {lifetime} · {scopes} · {headroom}")
-            )
-        except SourceError as exc:
-            fix = XERO_FIX if exc.problem.kind is ProblemKind.AUTH else "try again in a minute"
-            lines.append(Line(False, "Xero", exc.problem.message, fix))
-    finally:
-        await sources_context.__aexit__(None, None, None)
-    return lines
+        await sources.wisenet.find_learners(search="", take=1)
+    except SourceError as exc:
+        return Line(False, "Wisenet", exc.problem.message, WISENET_FIX)
+    return Line(True, "Wisenet", f"answers at {profile.wisenet_url}; the API key is accepted")
+
+
+async def _xero_line(sources: Sources) -> Line:
+    from diagnose import parse
+
+    token = sources.token
+    try:
+        connections = await sources.xero.connections()
+        names = [parse.text(c, "tenantName") for c in connections if isinstance(c, dict)]
+        if not names:
+            return Line(False, "Xero", "no organisation is connected to this app", XERO_FIX)
+        if not sources.xero.tenant_id:
+            sources.xero.tenant_id = parse.text(connections[0], "tenantId")
+        await sources.xero.contacts(page=1)
+    except SourceError as exc:
+        fix = XERO_FIX if exc.problem.kind is ProblemKind.AUTH else "try again in a minute"
+        return Line(False, "Xero", exc.problem.message, fix)
+    call = sources.log.calls[-1]
+    headroom = (
+        f"{call.day_remaining} calls left today, {call.minute_remaining} this minute"
+        if call.day_remaining is not None
+        else "no headroom reported"
+    )
+    lifetime = f"token valid {token.expires_in // 60} min" if token else "token valid"
+    scopes = f"scopes {token.scope}" if token and token.scope else "scopes not reported"
+    return Line(True, "Xero", f"organisation {names[0]} · {lifetime} · {scopes} · {headroom}")
 
 
 def sandbox_status(organisation: str, changed: bool) -> list[Line]:
