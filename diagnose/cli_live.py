@@ -151,7 +151,9 @@ def _connect_wisenet(profile: Any, from_stdin: bool) -> None:
 
     async def check() -> None:
         headers = {"x-api-key": key}
-        async with Session(Service.WISENET, profile.wisenet_url, CallLog(), headers=headers) as s:
+        async with Session(
+            Service.WISENET, profile.wisenet_url, CallLog(), headers=headers, options=profile.http
+        ) as s:
             await WisenetClient(s, flavour=profile.wisenet_flavour).find_learners(search="", take=1)
 
     asyncio.run(check())  # a refused key is exit 3 here, and nothing is stored

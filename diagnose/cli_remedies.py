@@ -330,16 +330,27 @@ def fix_contact_code(
     typer.echo(f"✓ {asyncio.run(write())}")
 
 
+def _share(help_text: str, flag: str) -> Any:
+    return typer.Option(flag, help=f"Share of requests {help_text} (0 to 1).")
+
+
 @sandbox_app.command("serve")
 def sandbox_serve(
     port: Annotated[int, typer.Option("--port", help="Loopback port.")] = 8765,
     latency_ms: Annotated[int, typer.Option("--latency-ms", help="Added to every answer.")] = 0,
-    fail_rate: Annotated[
-        float, typer.Option("--fail-rate", help="Share of requests answered 503 (0 to 1).")
+    fail_rate: Annotated[float, _share("answered 503", "--fail-rate")] = 0.0,
+    drop_rate: Annotated[float, _share("dropped mid-answer", "--drop-rate")] = 0.0,
+    throttle_rate: Annotated[
+        float, _share("answered 429 with a Retry-After", "--throttle-rate")
     ] = 0.0,
-    drop_rate: Annotated[
-        float, typer.Option("--drop-rate", help="Share of connections dropped mid-answer.")
+    slow_rate: Annotated[float, _share("held --slow-ms before the answer", "--slow-rate")] = 0.0,
+    slow_ms: Annotated[int, typer.Option("--slow-ms", help="How long a slow answer waits.")] = 2000,
+    garble_rate: Annotated[
+        float, _share("with a truncated, invalid or wrong-shaped JSON body", "--garble-rate")
     ] = 0.0,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Repeat the same faults in the same order.")
+    ] = None,
     rate_limit: Annotated[
         str, typer.Option("--rate-limit", help="Xero's calls a minute, as xero=60/min.")
     ] = "xero=60/min",
@@ -349,20 +360,24 @@ def sandbox_serve(
     """Serve the sandbox tenant on http://127.0.0.1:PORT, with Xero's limits (Ctrl-C stops)."""
     from diagnose import runner
     from diagnose.sandbox.app import create_app
-    from diagnose.sandbox.serve import Limits, parse_rate_limit, serve, with_behaviour
+    from diagnose.sandbox.serve import Limits, Mix, parse_rate_limit, serve, with_behaviour
 
-    if not (0 <= fail_rate <= 1 and 0 <= drop_rate <= 1):
-        raise UsageError("--fail-rate and --drop-rate are shares from 0 to 1")
+    shares = (fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate)
+    if not all(0 <= share <= 1 for share in shares) or sum(shares) > 1:
+        raise UsageError("the --…-rate options are shares from 0 to 1, together at most 1")
     if not 0 < port < 65536:
         raise UsageError("--port must be from 1 to 65535")
+    if latency_ms < 0 or slow_ms < 0:
+        raise UsageError("--latency-ms and --slow-ms cannot be negative")
     limits = Limits(per_minute=parse_rate_limit(rate_limit), concurrent=concurrent)
     box = runner.open_sandbox(sandbox)
+    mix = Mix(fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate, slow_ms)
     app = with_behaviour(
         create_app(box.tenant, on_write=box.save),
         limits=limits,
         latency_ms=latency_ms,
-        fail_rate=fail_rate,
-        drop_rate=drop_rate,
+        mix=mix,
+        seed=seed,
     )
     typer.echo(
         f"serving the {box.label} sandbox tenant on http://127.0.0.1:{port} "

@@ -17,7 +17,10 @@ The profile is `--profile`, else `$DIAGNOSE_PROFILE`, else `default_profile`, el
 Environment variables override the file (`DIAGNOSE_WISENET_URL`, `DIAGNOSE_XERO_URL`,
 `DIAGNOSE_XERO_IDENTITY_URL`, `DIAGNOSE_XERO_CLIENT_ID`, `DIAGNOSE_XERO_TENANT_ID`). Secrets are
 never kept in the file: `DIAGNOSE_WISENET_API_KEY` and `DIAGNOSE_XERO_CLIENT_SECRET`.
-Plain http is accepted only for loopback addresses (`diagnose sandbox serve`).
+Plain http is accepted only for loopback addresses (`diagnose sandbox serve`). Certificates are
+always verified; behind a TLS-inspecting proxy, `ca_bundle = "/path/to/cas.pem"` names the CAs to
+trust. `timeout` (seconds for one answer, 15) and `max_wait` (the longest wait for a rate limit
+before giving up with exit 4, 60) tune patience.
 """
 
 from __future__ import annotations
@@ -41,6 +44,15 @@ SECRETS = {
 
 
 @dataclass(frozen=True)
+class HttpOptions:
+    """A profile's say in how we reach its services."""
+
+    timeout: float = 15.0  # seconds for one answer to arrive
+    max_wait: float = 60.0  # the longest we wait out a rate limit before giving up (exit 4)
+    ca_bundle: str = ""  # a PEM file of the CAs to trust instead of the system's; never "none"
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     wisenet_url: str = "https://api.wisenet.co/v1"
@@ -57,10 +69,17 @@ class Profile:
     xero_tenant_id: str = ""
     # what `connect xero` asks for: read-only; apps made since March 2026 need granular scopes
     xero_scopes: str = "openid offline_access accounting.contacts.read accounting.invoices.read"
+    timeout: str = "15"  # seconds for one answer
+    max_wait: str = "60"  # seconds we may wait out a rate limit before exit 4
+    ca_bundle: str = ""  # a PEM file of CAs to trust (a TLS-inspecting proxy); never "off"
 
     @property
     def is_sandbox(self) -> bool:
         return self.name == SANDBOX
+
+    @property
+    def http(self) -> HttpOptions:
+        return HttpOptions(float(self.timeout), float(self.max_wait), self.ca_bundle)
 
     def secret(self, name: str) -> str:
         """A credential from the environment, else (the Wisenet API key) the one `diagnose
@@ -103,6 +122,18 @@ def _check_url(name: str, value: str, profile: str) -> str:
     )
 
 
+def _seconds(name: str, value: str, low: float, high: float, profile: str) -> str:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not low <= seconds <= high:
+        raise UsageError(
+            f"profile {profile!r}: {name} {value!r} must be seconds from {low:g} to {high:g}"
+        )
+    return f"{seconds:g}"
+
+
 def load_profile(name: str | None = None) -> Profile:
     path = config_path()
     document = _read(path)
@@ -133,6 +164,14 @@ def load_profile(name: str | None = None) -> Profile:
     ):
         if key in values:
             values[key] = _check_url(key, values[key], chosen)
+    for key, low, high in (("timeout", 0.1, 600.0), ("max_wait", 0.0, 3600.0)):
+        if key in values:
+            values[key] = _seconds(key, values[key], low, high, chosen)
+    if values.get("ca_bundle"):
+        path_ = Path(values["ca_bundle"]).expanduser()
+        if not path_.is_file():
+            raise UsageError(f"profile {chosen!r}: ca_bundle {str(path_)!r} is not a file")
+        values["ca_bundle"] = str(path_)
     if values.get("xero_auth", "custom") not in ("custom", "pkce"):
         raise UsageError(f"profile {chosen!r}: xero_auth is 'custom' or 'pkce'")
     if values.get("wisenet_auth", "api-key") not in ("api-key", "oauth"):

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from diagnose import parse
-from diagnose.config import Profile
+from diagnose.config import HttpOptions, Profile
 from diagnose.errors import UsageError
 from diagnose.model import Service
 from diagnose.sources.http import CallLog, Session, revoke_token, token_request
@@ -79,6 +79,7 @@ async def _sign_in(
     open_browser: bool,
     timeout: float,
     log: CallLog,
+    options: HttpOptions,
     redirect_port: int = 0,
 ) -> Mapping[str, Any]:
     """The authorization-code flow with PKCE (S256) through a loopback redirect."""
@@ -125,6 +126,7 @@ async def _sign_in(
         log,
         service=service,
         path=endpoint,
+        options=options,
     )
     if not isinstance(answer.get("refresh_token"), str) or not answer["refresh_token"]:
         raise UsageError(f"{name} gave no refresh token: the app needs offline access")
@@ -158,10 +160,13 @@ async def connect_xero(
         open_browser=open_browser,
         timeout=timeout,
         log=log,
+        options=profile.http,
         redirect_port=redirect_port,
     )
     bearer = {"Authorization": f"Bearer {answer['access_token']}"}
-    async with Session(Service.XERO, profile.xero_url, log, headers=bearer) as xero:
+    async with Session(
+        Service.XERO, profile.xero_url, log, headers=bearer, options=profile.http
+    ) as xero:
         connections = await xero.get("/connections")
     organisations = [
         (parse.text(c, "tenantId"), parse.text(c, "tenantName"))
@@ -208,6 +213,7 @@ async def connect_wisenet_oauth(
         open_browser=open_browser,
         timeout=timeout,
         log=CallLog(),
+        options=profile.http,
         redirect_port=redirect_port,
     )
     grant = Grant(str(answer["refresh_token"]), "", "Wisenet", str(answer.get("scope", "")))
@@ -224,7 +230,11 @@ async def disconnect_xero(profile: Profile) -> str:
         if grant is None:
             return f"profile {profile.name!r} was not signed in to Xero"
         await revoke_token(
-            profile.xero_identity_url, grant.refresh_token, profile.xero_client_id, CallLog()
+            profile.xero_identity_url,
+            grant.refresh_token,
+            profile.xero_client_id,
+            CallLog(),
+            profile.http,
         )
         store.forget()
     return f"signed out of {grant.tenant_name}: Xero revoked the sign-in and diagnose forgot it"

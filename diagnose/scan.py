@@ -24,6 +24,7 @@ from diagnose.evidence import Evidence, Key, RawEvidence
 from diagnose.gather import Sources
 from diagnose.model import ApiCall, Finding, Status, Subject, SubjectKind, TargetKind
 from diagnose.msdate import parse_datetime
+from diagnose.sources.http import a_list, envelope
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
@@ -120,11 +121,11 @@ async def _wisenet_pages(
     extra = {"lastModifiedTimeStampFilter": f"gt:{since.isoformat()}"} if since else {}
     while True:
         page = await sources.wisenet.session.get(
-            path, params={"skip": skip, "take": WISENET_PAGE, **extra}
+            path, params={"skip": skip, "take": WISENET_PAGE, **extra}, shape=a_list
         )
         tick()
-        rows.extend(page if isinstance(page, list) else [])
-        if not isinstance(page, list) or len(page) < WISENET_PAGE:
+        rows.extend(page or [])
+        if not page or len(page) < WISENET_PAGE:
             return rows
         skip += WISENET_PAGE
 
@@ -144,6 +145,7 @@ async def _xero_pages(
             f"/api.xro/2.0{path}",
             params={**params, "page": page, "pageSize": XERO_PAGE},
             headers=headers,
+            shape=envelope(collection),
         )
         tick()
         found = body.get(collection, []) if isinstance(body, Mapping) else []

@@ -1,6 +1,7 @@
 """`diagnose sandbox serve`: the sandbox on a real loopback socket, behaving like the services
 under load — Xero's per-organisation limits (calls a minute, calls at once, calls a day) with
-its headers and 429s, added latency, and rates of injected 5xx answers and dropped connections.
+its headers and 429s, added latency, and a seeded mix of injected faults: 503s, 429s, answers
+slower than a client waits, dropped connections and spoiled JSON bodies.
 
 Only loopback addresses are served: this is a test double, never a public server.
 """
@@ -44,16 +45,47 @@ class _Window:
     in_flight: int = 0
 
 
+@dataclass(frozen=True)
+class Mix:
+    """Shares of requests (0 to 1, together at most 1) that meet each injected fault."""
+
+    fail: float = 0.0  # answered 503
+    drop: float = 0.0  # connection dropped mid-answer
+    throttle: float = 0.0  # answered 429 with a Retry-After of 0 or 1 s
+    slow: float = 0.0  # held `slow_ms` before the answer (beyond a client's timeout)
+    garble: float = 0.0  # a 2xx body truncated, made invalid, or valid JSON of the wrong shape
+    slow_ms: int = 2000
+
+    def pick(self, roll: float) -> str | None:
+        edge = 0.0
+        for name in ("fail", "drop", "throttle", "slow", "garble"):
+            edge += getattr(self, name)
+            if roll < edge:
+                return name
+        return None
+
+
+def garbled(body: bytes, how: int) -> tuple[bytes, str]:
+    """A JSON body spoiled one of three ways, and which."""
+    if how == 0:
+        return body[: len(body) // 2], "truncated"
+    if how == 1:
+        return body + b"\n}{", "malformed"
+    document = json.loads(body)
+    flipped = [document] if isinstance(document, dict) else {"Data": document}
+    return json.dumps(flipped).encode(), "shape"
+
+
 def with_behaviour(
     app: Any,
     *,
     limits: Limits,
     latency_ms: int = 0,
-    fail_rate: float = 0.0,
-    drop_rate: float = 0.0,
+    mix: Mix = Mix(),
     seed: int | None = None,
 ) -> Any:
-    """Xero's limits by the server's own clock, latency and injected failures, around `app`."""
+    """Xero's limits by the server's own clock, latency and injected faults, around `app`. Every
+    request is logged with the fault it met, for tests (`GET /_sandbox/requests`)."""
     chance = random.Random(seed)  # noqa: S311 — a test double's dice
     windows: dict[str, _Window] = {}
     arrivals: list[dict[str, Any]] = []  # every request, by the server's own clock
@@ -64,6 +96,34 @@ def with_behaviour(
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
+    async def spoiled(scope: Any, receive: Any, send: Any, arrival: dict[str, Any]) -> None:
+        """The real answer, its body spoiled when it is a 2xx JSON body."""
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await app(scope, receive, keep)
+        body = b"".join(chunks)
+        if 200 <= start["status"] < 300 and body.strip():
+            body, arrival["fault"] = garbled(body, chance.randrange(3))
+        else:
+            arrival["fault"] = None  # nothing to spoil: the answer goes out as it was
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def answer(scope: Any, receive: Any, send: Any, arrival: dict[str, Any]) -> None:
+        if arrival["fault"] == "garble":
+            await spoiled(scope, receive, send, arrival)
+        else:
+            await app(scope, receive, send)
+
     async def served(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
@@ -71,21 +131,35 @@ def with_behaviour(
         if scope["path"] == "/_sandbox/requests":  # the test double's own log, for tests
             await send_json(send, 200, arrivals, {})
             return
-        arrivals.append({"method": scope["method"], "path": scope["path"], "at": time.monotonic()})
+        fault = mix.pick(chance.random())
+        arrival = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "at": time.monotonic(),
+            "fault": fault,
+        }
+        arrivals.append(arrival)
         xero = scope["path"].startswith("/api.xro/")
         if latency_ms and not xero:
             await asyncio.sleep(latency_ms / 1000)
-        if fail_rate and chance.random() < fail_rate:
+        if fault == "slow":
+            await asyncio.sleep(mix.slow_ms / 1000)
+        if fault == "fail":
             await send_json(send, 503, {"Message": "injected failure"}, {})
             return
-        if drop_rate and chance.random() < drop_rate:
+        if fault == "throttle":
+            retry = str(chance.randrange(2))
+            body = {"Title": "Too Many Requests", "Status": 429, "Detail": "injected"}
+            await send_json(send, 429, body, {"Retry-After": retry})
+            return
+        if fault == "drop":
             # promise a body, then hang up: the client sees the connection dropped mid-answer
             promised = [(b"content-type", b"application/json"), (b"content-length", b"100")]
             await send({"type": "http.response.start", "status": 200, "headers": promised})
             await send({"type": "http.response.body", "body": b'{"Data": ', "more_body": True})
             raise ConnectionAbortedError("connection dropped by the sandbox, as asked")
         if not xero:
-            await app(scope, receive, send)
+            await answer(scope, receive, send, arrival)
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         window = windows.setdefault(headers.get("xero-tenant-id", ""), _Window(limits))
@@ -94,17 +168,18 @@ def with_behaviour(
             window.minute_start, window.minute_count = now, 0
         problem = None
         if window.day_count >= limits.per_day:
-            problem, retry = "day", 86400
+            problem, retry_after = "day", 86400
         elif window.minute_count >= limits.per_minute:
-            problem, retry = "minute", max(1, int(60 - (now - window.minute_start)) + 1)
+            problem, retry_after = "minute", max(1, int(60 - (now - window.minute_start)) + 1)
         elif window.in_flight >= limits.concurrent:
-            problem, retry = "concurrent", 1
+            problem, retry_after = "concurrent", 1
         if problem is not None:
+            arrival["limited"] = problem
             await send_json(
                 send,
                 429,
                 {"Title": "Too Many Requests", "Status": 429, "Detail": f"{problem} limit"},
-                {"Retry-After": str(retry), "X-Rate-Limit-Problem": problem},
+                {"Retry-After": str(retry_after), "X-Rate-Limit-Problem": problem},
             )
             return
         window.minute_count += 1
@@ -113,7 +188,7 @@ def with_behaviour(
         try:  # a slow answer holds its place among the calls in flight
             if latency_ms:
                 await asyncio.sleep(latency_ms / 1000)
-            await app(scope, receive, send)
+            await answer(scope, receive, send, arrival)
         finally:
             window.in_flight -= 1
 

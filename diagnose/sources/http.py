@@ -9,19 +9,34 @@ turns every failure of the network, the service or its body into a `SourceError`
 from __future__ import annotations
 
 import json
+import ssl
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
 
-from diagnose.errors import SourceError
+from diagnose.config import HttpOptions
+from diagnose.errors import SourceError, UsageError
 from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.sources import policy as policies
 from diagnose.sources.policy import Limiter, Policy
 
-DEFAULT_TIMEOUT = 15.0
+Shape = Callable[[Any], bool]  # what a usable answer looks like
+
+
+def a_list(body: Any) -> bool:
+    return isinstance(body, list)
+
+
+def envelope(name: str) -> Shape:
+    """Xero's `{"Contacts": [...]}`, Wisenet's `{"Data": {...}}`: an object holding `name`."""
+
+    def holds(body: Any) -> bool:
+        return isinstance(body, Mapping) and isinstance(body.get(name), list | Mapping)
+
+    return holds
 
 
 @dataclass
@@ -41,18 +56,20 @@ class Session:
         *,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        options: HttpOptions | None = None,
         policy: Policy | None = None,
     ) -> None:
+        options = options or HttpOptions()
         self.service = service
         self.log = log
-        self.policy = policy or policies.POLICIES[service]
+        self.policy = policy or replace(policies.POLICIES[service], max_wait=options.max_wait)
         self.limiter = Limiter(self.policy)
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Accept": "application/json", **(headers or {})},
             transport=transport,
-            timeout=timeout,
+            timeout=options.timeout,
+            verify=trust(options.ca_bundle),
         )
 
     async def __aenter__(self) -> Session:
@@ -66,9 +83,14 @@ class Session:
         path: str,
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        shape: Shape | None = None,
     ) -> Any:
-        """The decoded JSON body, or None when the service says the record does not exist."""
-        return await self.send("GET", path, params=params, headers=headers)
+        """The decoded JSON body, or None when the service says the record does not exist.
+
+        With `shape`, a body that fails it is a bad answer (retried like a garbled one), never
+        read as "nothing there": that could pass or fail a check on an answer never given."""
+        return await self.send("GET", path, params=params, headers=headers, shape=shape)
 
     async def write(
         self, method: str, path: str, body: Any, headers: Mapping[str, str] | None = None
@@ -94,6 +116,7 @@ class Session:
         body: Any = None,
         form: Mapping[str, str] | None = None,
         basic_auth: tuple[str, str] | None = None,
+        shape: Shape | None = None,
     ) -> Any:
         """One call, retried as the policy allows: reads, and writes with an Idempotency-Key."""
         keyed = any(k.lower() == "idempotency-key" for k in (headers or {}))
@@ -102,7 +125,16 @@ class Session:
         for attempt in range(attempts):
             try:
                 async with self.limiter:
-                    return await self._once(method, path, params, headers, body, form, basic_auth)
+                    answer = await self._once(method, path, params, headers, body, form, basic_auth)
+                    if shape is not None and answer is not None and not shape(answer):
+                        raise _Retryable(
+                            self._error(
+                                ProblemKind.BAD_RESPONSE,
+                                f"sent an answer of an unexpected shape for {path}",
+                            ),
+                            status=200,
+                        )
+                    return answer
             except _Retryable as failure:
                 delay = self.policy.delay(
                     failure.error.problem.kind, failure.status, failure.retry_after, attempt
@@ -255,6 +287,18 @@ def _reason(response: httpx.Response) -> str:
     return ""
 
 
+def trust(ca_bundle: str) -> ssl.SSLContext | bool:
+    """Certificates are always verified: against the system's CAs, or those of `ca_bundle`."""
+    if not ca_bundle:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(
+            f"ca_bundle {ca_bundle!r} is not a readable PEM file of CAs: {exc}"
+        ) from None
+
+
 def asgi_transport(app: Any) -> httpx.AsyncBaseTransport:
     """A transport that hands requests to an in-process ASGI app (the sandbox): no socket."""
     return httpx.ASGITransport(app=app)
@@ -277,12 +321,13 @@ async def token_request(
     basic_auth: tuple[str, str] | None = None,
     service: Service = Service.XERO,
     path: str = "/connect/token",
+    options: HttpOptions | None = None,
 ) -> Mapping[str, Any]:
     """A token endpoint (Xero's `/connect/token` by default). A refusal (`invalid_grant`,
     `invalid_client`) is an AUTH problem; the form and the answer hold secrets and are never
     recorded."""
     name = "Xero" if service is Service.XERO else "Wisenet"
-    async with Session(service, identity_url, log) as identity:
+    async with Session(service, identity_url, log, options=options) as identity:
         try:
             answer = await identity.send("POST", path, form=form, basic_auth=basic_auth)
         except SourceError as exc:
@@ -312,7 +357,11 @@ def as_token(answer: Mapping[str, Any]) -> Token:
 
 
 async def client_credentials_token(
-    identity_url: str, client_id: str, client_secret: str, log: CallLog
+    identity_url: str,
+    client_id: str,
+    client_secret: str,
+    log: CallLog,
+    options: HttpOptions | None = None,
 ) -> Token:
     """An access token for a Xero custom connection (`grant_type=client_credentials`)."""
     answer = await token_request(
@@ -320,13 +369,20 @@ async def client_credentials_token(
         {"grant_type": "client_credentials"},
         log,
         basic_auth=(client_id, client_secret),
+        options=options,
     )
     return as_token(answer)
 
 
-async def revoke_token(identity_url: str, token: str, client_id: str, log: CallLog) -> None:
+async def revoke_token(
+    identity_url: str,
+    token: str,
+    client_id: str,
+    log: CallLog,
+    options: HttpOptions | None = None,
+) -> None:
     """`POST /connect/revocation`: Xero forgets the sign-in (the refresh token's whole family)."""
-    async with Session(Service.XERO, identity_url, log) as identity:
+    async with Session(Service.XERO, identity_url, log, options=options) as identity:
         await identity.send(
             "POST", "/connect/revocation", form={"token": token, "client_id": client_id}
         )

@@ -63,6 +63,7 @@ async def refreshed_token(
                 log,
                 service=service,
                 path="/connect/token" if xero else "/api/oauth/token",
+                options=profile.http,
             )
         except SourceError as exc:
             if exc.problem.kind is ProblemKind.AUTH:
@@ -90,7 +91,7 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
         tenant_id = tenant_id or signed_in_tenant
     else:
         token = await client_credentials_token(
-            profile.xero_identity_url, profile.xero_client_id, secret, log
+            profile.xero_identity_url, profile.xero_client_id, secret, log, profile.http
         )
     if profile.wisenet_auth == "oauth":
         wisenet_token, _ = await refreshed_token(profile, log, Service.WISENET)
@@ -98,9 +99,19 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
     else:
         wisenet_headers = {"x-api-key": api_key}
     async with (
-        Session(Service.WISENET, profile.wisenet_url, log, headers=wisenet_headers) as wisenet,
         Session(
-            Service.XERO, profile.xero_url, log, headers={"Authorization": f"Bearer {token.value}"}
+            Service.WISENET,
+            profile.wisenet_url,
+            log,
+            headers=wisenet_headers,
+            options=profile.http,
+        ) as wisenet,
+        Session(
+            Service.XERO,
+            profile.xero_url,
+            log,
+            headers={"Authorization": f"Bearer {token.value}"},
+            options=profile.http,
         ) as xero,
     ):
         yield Sources(

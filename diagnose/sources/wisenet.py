@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.sources.http import Session
+from diagnose.sources.http import Session, a_list, envelope
 from diagnose.textsafe import one_line
 
 PAGE = 1000  # Wisenet's largest page
@@ -17,7 +17,7 @@ class WisenetClient:
 
     async def learner(self, learner_id: int) -> Any:
         """`GET /learnersAU/{id}`: a `{Data, Relationships}` item, or None if there is none."""
-        return await self.session.get(f"{self.learners_path}/{learner_id}")
+        return await self.session.get(f"{self.learners_path}/{learner_id}", shape=envelope("Data"))
 
     async def find_learners(
         self, *, number: str | None = None, search: str | None = None, take: int = 50
@@ -28,7 +28,7 @@ class WisenetClient:
             params["learnerNumberFilter"] = one_line(number)
         if search is not None:
             params["search"] = one_line(search)
-        body = await self.session.get(self.learners_path, params=params)
+        body = await self.session.get(self.learners_path, params=params, shape=a_list)
         return body if isinstance(body, list) else []
 
     async def set_sync_to_xero(self, learner_id: int, ticked: bool) -> Any:
@@ -46,7 +46,7 @@ class WisenetClient:
                 "skip": skip,
                 "take": PAGE,
             }
-            page = await self.session.get("/invoices", params=params)
+            page = await self.session.get("/invoices", params=params, shape=a_list)
             if not isinstance(page, list):
                 return rows
             rows.extend(page)
@@ -55,9 +55,9 @@ class WisenetClient:
             skip += PAGE
 
     async def states(self) -> list[Any]:
-        body = await self.session.get("/combos/states")
+        body = await self.session.get("/combos/states", shape=a_list)
         return body if isinstance(body, list) else []
 
     async def countries(self) -> list[Any]:
-        body = await self.session.get("/combos/countries")
+        body = await self.session.get("/combos/countries", shape=a_list)
         return body if isinstance(body, list) else []

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from diagnose.sources.http import Session
+from diagnose.sources.http import Session, a_list, envelope
 from diagnose.textsafe import one_line
 
 ACCOUNTING = "/api.xro/2.0"
@@ -35,19 +35,24 @@ class XeroClient:
     def _headers(self) -> dict[str, str]:
         return {"xero-tenant-id": self.tenant_id} if self.tenant_id else {}
 
-    async def _get(self, path: str, params: dict[str, str | int] | None = None) -> Any:
-        return await self.session.get(ACCOUNTING + path, params=params, headers=self._headers())
+    async def _get(
+        self, path: str, collection: str, params: dict[str, str | int] | None = None
+    ) -> Any:
+        """A body holding `collection` (`{"Invoices": [...]}`), or None for a 404."""
+        return await self.session.get(
+            ACCOUNTING + path, params=params, headers=self._headers(), shape=envelope(collection)
+        )
 
     async def connections(self) -> list[Any]:
         """`GET /connections`: the organisations our token may use (no tenant header)."""
-        body = await self.session.get("/connections")
+        body = await self.session.get("/connections", shape=a_list)
         return body if isinstance(body, list) else []
 
     async def contact_by_number(self, code: str) -> Any:
         """`GET /Contacts/{ContactNumber}`; archived contacts included; None when there is none."""
         if not is_safe_code(code):
             raise ValueError(f"{code!r} is not a Contact Code that can be looked up by path")
-        return await self._get(f"/Contacts/{quote(code, safe='')}")
+        return await self._get(f"/Contacts/{quote(code, safe='')}", "Contacts")
 
     async def contacts(
         self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
@@ -59,7 +64,7 @@ class XeroClient:
             params["searchTerm"] = one_line(search_term)  # what a URL can carry
         if ids:
             params["IDs"] = ",".join(ids)
-        return await self._get("/Contacts", params)
+        return await self._get("/Contacts", "Contacts", params)
 
     async def contacts_by_ids(self, ids: Iterable[str]) -> dict[str, list[Any]]:
         """Full contacts for a set of ContactIDs, batched; as one `{"Contacts": [...]}`."""
@@ -95,7 +100,7 @@ class XeroClient:
             params["where"] = f'Contact.ContactNumber=="{contact_code}"'
         found: list[Any] = []
         for page in range(1, MAX_PAGES + 1):
-            body = await self._get("/Invoices", {**params, "page": page})
+            body = await self._get("/Invoices", "Invoices", {**params, "page": page})
             rows = _collection(body, "Invoices")
             found.extend(rows)
             pagination = body.get("pagination") if isinstance(body, dict) else None
@@ -119,7 +124,7 @@ class XeroClient:
         """`GET /Invoices/{InvoiceID}`: an envelope, or None when there is none."""
         if not GUID.fullmatch(invoice_id):
             raise ValueError(f"{invoice_id!r} is not an InvoiceID")
-        return await self._get(f"/Invoices/{invoice_id}")
+        return await self._get(f"/Invoices/{invoice_id}", "Invoices")
 
 
 def _collection(body: Any, name: str) -> list[Any]:
