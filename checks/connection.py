@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from diagnose.checking import Outcome, check, failed, passed
 from diagnose.evidence import Evidence, Unavailable
-from diagnose.model import Service, Status
+from diagnose.model import Problem, Service, Status
 
 
 @check(
@@ -22,6 +22,11 @@ def connection_wisenet(evidence: Evidence) -> Outcome:
     if problem is not None:
         raise Unavailable(problem)
     if not evidence.service_answered(Service.WISENET):
+        earlier = next(iter(evidence.raw.problems.values()), None)
+        if earlier is not None:  # not asked because Xero failed first: undecided, not skipped
+            raise Unavailable(
+                Problem(Service.WISENET, earlier.kind, f"Wisenet was not asked: {earlier.message}")
+            )
         return Outcome(Status.SKIP, "Wisenet was not asked anything for this subject")
     return passed("Wisenet answered and accepted our credentials")
 

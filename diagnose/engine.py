@@ -23,6 +23,7 @@ from diagnose.model import (
     Diagnosis,
     Finding,
     Learner,
+    Problem,
     ProblemKind,
     Status,
     SubjectKind,
@@ -115,6 +116,7 @@ class Context:
     evidence: Evidence
     target: Target
     invoice: XeroInvoice | None = None
+    unread: Problem | None = None  # the target's records could not be read: every check errs
 
 
 def _invoice_contact(ctx: Context) -> Any:
@@ -165,7 +167,15 @@ def targets(evidence: Evidence) -> list[Context]:
         key = str(learner.learner_id) if learner else subject.ref
         label = learner.label if learner else f"learner {subject.ref}"
         contexts.append(Context(evidence, Target(TargetKind.LEARNER, key, label)))
-    invoices = _safe(lambda: evidence.xero_invoices)
+    try:
+        invoices: tuple[XeroInvoice, ...] = evidence.xero_invoices
+    except Unavailable as exc:  # unread: every invoice check errs with the cause, none is left out
+        if subject.kind is SubjectKind.LEARNER:
+            target = Target(TargetKind.INVOICE, "xero-invoices", "the learner's Xero invoices")
+        else:
+            target = Target(TargetKind.INVOICE, subject.ref, f"invoice {subject.ref}")
+        contexts.append(Context(evidence, target, unread=exc.problem))
+        return contexts
     if invoices:
         for inv in invoices:
             label = f"invoice {inv.number or inv.invoice_id}"
@@ -253,6 +263,8 @@ def _run_one(c: Check, ctx: Context, lookup: Callable[[str], Finding | None]) ->
             explanation=c.explanation,
         )
 
+    if ctx.unread is not None:
+        return make(Outcome(Status.ERROR, ctx.unread.message), ctx.unread.kind)
     for req in c.requires:
         prior = lookup(req)
         if prior is None:

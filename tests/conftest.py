@@ -18,6 +18,16 @@ from diagnose.sandbox import demo_tenant_path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+FIGURES: dict[str, str] = {}  # what the reliability tests measured, printed after the run
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, line in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {line}")
+
+
 @dataclass
 class Run:
     code: int

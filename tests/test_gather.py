@@ -209,6 +209,36 @@ def test_a_truncated_body_is_a_bad_response_for_the_checks_that_need_it() -> Non
     assert statuses(d)["contact.found"] is Status.PASS
 
 
+@pytest.mark.parametrize(
+    ("kind", "typed", "spoiled", "body", "errors"),
+    [
+        ("learner", "123", "/v1/learnersAU/123", b"[]", "learner.found"),
+        ("learner", "123", "/v1/invoices", b'{"Data": []}', None),
+        ("learner", "101", "/api.xro/2.0/Contacts", b"[]", "contact.duplicates"),
+        ("learner", "123", "/api.xro/2.0/Invoices", b'{"Message": "OK"}', None),
+        ("learner", "123", "/api.xro/2.0/Contacts/STD0000123", b"{}", "contact.found"),
+        ("invoice", "INV-0042", "/v1/learnersAU", b"{}", "invoice.contact-learner"),
+    ],
+)
+def test_valid_json_of_the_wrong_shape_is_an_error_never_nothing_there(
+    kind: str, typed: str, spoiled: str, body: bytes, errors: str | None
+) -> None:
+    """Read as "no learner" or "no invoices", such an answer would pass or fail checks on
+    evidence that was never given."""
+    d = diagnose_with(
+        kind, typed, demo(), [], lambda path: (200, [], body) if path == spoiled else None
+    )
+    found = {f.check_id: f for f in d.findings}
+    in_error = [f for f in d.findings if f.status is Status.ERROR]
+    assert in_error, "no finding admits the answer was unusable"
+    service = "Wisenet" if spoiled.startswith("/v1") else "Xero"
+    assert any(f"{service} sent an answer of an unexpected shape" in f.message for f in in_error)
+    assert all(f.cause is not None for f in in_error)
+    if errors is not None:
+        assert found[errors].status is Status.ERROR
+    assert diagnosis_exit_code(d) == ExitCode.UNREACHABLE
+
+
 def test_invoice_whose_contact_has_no_code_stops_before_wisenet() -> None:
     seen: Seen = []
     d = diagnose_with("invoice", "INV-0050", demo(), seen)

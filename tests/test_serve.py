@@ -32,13 +32,14 @@ def free_port() -> int:
 def served(data_dir: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir), **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "diagnose", "sandbox", "serve", "--port", str(port), *options],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = data_dir / f"serve-{port}.log"  # a file, not a pipe nobody reads until the end
+    with log.open("w") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "diagnose", "sandbox", "serve", "--port", str(port), *options],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -46,16 +47,17 @@ def served(data_dir: Path, *options: str, env: dict[str, str] | None = None) -> 
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
-                assert process.poll() is None, process.communicate()
+                assert process.poll() is None, log.read_text()
                 time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.communicate(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            process.wait()
+    assert "Traceback" not in log.read_text(), log.read_text()[-2000:]
 
 
 def token(base: str, secret: str = SANDBOX_CLIENT_SECRET) -> httpx.Response:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from starlette.requests import ClientDisconnect
 
 from diagnose.errors import UsageError
 
@@ -119,10 +122,13 @@ def with_behaviour(
         await send({"type": "http.response.body", "body": body})
 
     async def answer(scope: Any, receive: Any, send: Any, arrival: dict[str, Any]) -> None:
-        if arrival["fault"] == "garble":
-            await spoiled(scope, receive, send, arrival)
-        else:
-            await app(scope, receive, send)
+        try:
+            if arrival["fault"] == "garble":
+                await spoiled(scope, receive, send, arrival)
+            else:
+                await app(scope, receive, send)
+        except ClientDisconnect:  # the client gave up waiting (a slow answer): nobody to tell
+            arrival["gone"] = True
 
     async def served(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -157,7 +163,7 @@ def with_behaviour(
             promised = [(b"content-type", b"application/json"), (b"content-length", b"100")]
             await send({"type": "http.response.start", "status": 200, "headers": promised})
             await send({"type": "http.response.body", "body": b'{"Data": ', "more_body": True})
-            raise ConnectionAbortedError("connection dropped by the sandbox, as asked")
+            raise Dropped("connection dropped by the sandbox, as asked")
         if not xero:
             await answer(scope, receive, send, arrival)
             return
@@ -195,7 +201,17 @@ def with_behaviour(
     return served
 
 
+class Dropped(ConnectionAbortedError):
+    """A connection the sandbox hangs up on purpose."""
+
+
+def _not_dropped(record: logging.LogRecord) -> bool:
+    """uvicorn logs an app's exception with its traceback: not for a drop we asked for."""
+    return not (record.exc_info and isinstance(record.exc_info[1], Dropped))
+
+
 def serve(app: Any, port: int) -> None:
     import uvicorn
 
+    logging.getLogger("uvicorn.error").addFilter(_not_dropped)
     uvicorn.run(app, host=LOOPBACK, port=port, log_level="warning", lifespan="off")

@@ -117,10 +117,12 @@ class Session:
         form: Mapping[str, str] | None = None,
         basic_auth: tuple[str, str] | None = None,
         shape: Shape | None = None,
+        idempotent: bool = False,
     ) -> Any:
-        """One call, retried as the policy allows: reads, and writes with an Idempotency-Key."""
+        """One call, retried as the policy allows: reads, writes with an Idempotency-Key, and
+        calls the caller knows are `idempotent` (asking for a client-credentials token)."""
         keyed = any(k.lower() == "idempotency-key" for k in (headers or {}))
-        attempts = self.policy.attempts if method == "GET" or keyed else 1
+        attempts = self.policy.attempts if method == "GET" or keyed or idempotent else 1
         waited = 0.0
         for attempt in range(attempts):
             try:
@@ -325,11 +327,18 @@ async def token_request(
 ) -> Mapping[str, Any]:
     """A token endpoint (Xero's `/connect/token` by default). A refusal (`invalid_grant`,
     `invalid_client`) is an AUTH problem; the form and the answer hold secrets and are never
-    recorded."""
+    recorded. Only a client-credentials request is retried: a refresh token is single-use."""
     name = "Xero" if service is Service.XERO else "Wisenet"
     async with Session(service, identity_url, log, options=options) as identity:
         try:
-            answer = await identity.send("POST", path, form=form, basic_auth=basic_auth)
+            answer = await identity.send(
+                "POST",
+                path,
+                form=form,
+                basic_auth=basic_auth,
+                idempotent=form.get("grant_type") == "client_credentials",
+                shape=_holds_token,
+            )
         except SourceError as exc:
             if exc.problem.kind is ProblemKind.BAD_RESPONSE and "HTTP 400" in exc.problem.message:
                 reason = (
@@ -345,6 +354,10 @@ async def token_request(
             Problem(service, ProblemKind.BAD_RESPONSE, f"{name}'s token answer had no token")
         )
     return answer
+
+
+def _holds_token(body: Any) -> bool:
+    return isinstance(body, Mapping) and isinstance(body.get("access_token"), str)
 
 
 def as_token(answer: Mapping[str, Any]) -> Token:
