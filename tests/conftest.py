@@ -49,7 +49,10 @@ def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(autouse=True)
 def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The HTTP policy's waits, recorded instead of slept: retries cost the tests no time."""
+    """The HTTP policy's waits, recorded instead of slept: retries cost the tests no time, and
+    the clock of the budget shared between processes moves on by them as if they were slept."""
+    import time
+
     from diagnose.sources import policy
 
     waited: list[float] = []
@@ -58,6 +61,7 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         waited.append(seconds)
 
     monkeypatch.setattr(policy, "pause", record)
+    monkeypatch.setattr(policy, "wall_clock", lambda: time.time() + sum(waited))
     return waited
 
 

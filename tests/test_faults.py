@@ -108,7 +108,7 @@ def test_faults_never_turn_into_wrong_verdicts(
         f"reported, {tally['whole runs reported incomplete']} runs stopped with exit 3/4, "
         f"{tally['complete runs']} runs complete; wrong verdicts: {len(wrong)}"
     )
-    assert wrong == []
+    assert not wrong, "\n".join(wrong[:10])
     assert tally["runs"] == rounds * SOAK * len(SUBJECTS)
     # the mix really happened, every kind of fault, at about the share asked for
     assert {"fail", "throttle", "drop", "slow", "truncated", "malformed", "shape"} <= set(injected)

@@ -12,6 +12,7 @@ import json
 import ssl
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from diagnose.config import HttpOptions
 from diagnose.errors import SourceError, UsageError
 from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.sources import policy as policies
+from diagnose.sources.budget import SharedBudget
 from diagnose.sources.policy import Limiter, Policy
 
 Shape = Callable[[Any], bool]  # what a usable answer looks like
@@ -58,12 +60,14 @@ class Session:
         transport: httpx.AsyncBaseTransport | None = None,
         options: HttpOptions | None = None,
         policy: Policy | None = None,
+        budget: SharedBudget | None = None,
     ) -> None:
         options = options or HttpOptions()
         self.service = service
         self.log = log
         self.policy = policy or replace(policies.POLICIES[service], max_wait=options.max_wait)
         self.limiter = Limiter(self.policy)
+        self.budget = budget  # shared with other processes, per organisation
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Accept": "application/json", **(headers or {})},
@@ -102,6 +106,14 @@ class Session:
             raise self._error(ProblemKind.BAD_RESPONSE, f"has no record at {path}")
         return answer
 
+    def _budgeted(self, headers: Mapping[str, str] | None) -> AbstractAsyncContextManager[None]:
+        organisation = next(
+            (v for k, v in (headers or {}).items() if k.lower() == "xero-tenant-id"), None
+        )
+        if self.budget is None or not organisation:
+            return nullcontext()
+        return self.budget.call(organisation)
+
     @property
     def last_call(self) -> ApiCall | None:
         return self.log.calls[-1] if self.log.calls else None
@@ -126,7 +138,7 @@ class Session:
         waited = 0.0
         for attempt in range(attempts):
             try:
-                async with self.limiter:
+                async with self.limiter, self._budgeted(headers):
                     answer = await self._once(method, path, params, headers, body, form, basic_auth)
                     if shape is not None and answer is not None and not shape(answer):
                         raise _Retryable(

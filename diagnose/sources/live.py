@@ -9,6 +9,8 @@ from diagnose.config import Profile
 from diagnose.errors import SourceError, UsageError
 from diagnose.gather import Sources
 from diagnose.model import Problem, ProblemKind, Service
+from diagnose.paths import cache_dir
+from diagnose.sources.budget import SharedBudget
 from diagnose.sources.http import (
     CallLog,
     Session,
@@ -17,6 +19,7 @@ from diagnose.sources.http import (
     client_credentials_token,
     token_request,
 )
+from diagnose.sources.policy import POLICIES
 from diagnose.sources.wisenet import WisenetClient
 from diagnose.sources.xero import XeroClient
 from diagnose.tokens import Store
@@ -81,6 +84,17 @@ async def refreshed_token(
     return as_token(answer), grant.tenant_id
 
 
+def xero_budget(profile: Profile) -> SharedBudget:
+    """Xero's limits for each organisation, shared with every other diagnose process here."""
+    xero = POLICIES[Service.XERO]
+    return SharedBudget(
+        cache_dir() / "budget",
+        per_minute=xero.per_minute or 60,
+        concurrent=xero.concurrency or 5,
+        max_wait=profile.http.max_wait,
+    )
+
+
 @asynccontextmanager
 async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
     api_key, secret = _require(profile)
@@ -112,6 +126,7 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
             log,
             headers={"Authorization": f"Bearer {token.value}"},
             options=profile.http,
+            budget=xero_budget(profile),
         ) as xero,
     ):
         yield Sources(

@@ -24,6 +24,11 @@ async def pause(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def wall_clock() -> float:
+    """The time every process agrees on, for budgets shared between them (tests replace it)."""
+    return time.time()
+
+
 RETRYABLE = (ProblemKind.RATE_LIMITED, ProblemKind.TIMEOUT, ProblemKind.UNREACHABLE)
 
 

@@ -1,0 +1,102 @@
+"""Xero's per-organisation limits, shared by every `diagnose` process on this machine.
+
+Xero allows an app 5 calls in flight and 60 calls a minute per organisation. Twenty people
+diagnosing at once must share that, or they fall into a storm of 429s. Each process takes one of
+5 slot locks for a call in flight, and stamps each call in a small file of the last minute's
+calls (under a lock). A call that would have to wait longer than the profile's `max_wait` is not
+made: it fails at once as rate-limited (exit 4) with when to try again.
+
+The files live in the cache folder: they only pace calls, and a damaged one is read as empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from diagnose.errors import SourceError
+from diagnose.model import Problem, ProblemKind, Service
+from diagnose.sources import policy as policies
+
+WINDOW = 61.0  # Xero's minute, and a second's margin for calls still on their way
+POLL = 0.05  # how often a process looks for a free slot
+
+
+@dataclass
+class SharedBudget:
+    folder: Path
+    per_minute: int = 60
+    concurrent: int = 5
+    max_wait: float = 60.0
+    clock: Callable[[], float] | None = None  # else the policy's wall clock
+
+    @asynccontextmanager
+    async def call(self, organisation: str) -> AsyncIterator[None]:
+        """Hold a slot and a place in the minute for one call to `organisation`."""
+        key = hashlib.sha256(organisation.encode()).hexdigest()[:16]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        slot, waited = await self._slot(key)
+        try:
+            await self._stamp(key, waited)
+            yield
+        finally:
+            slot.release()
+
+    async def _slot(self, key: str) -> tuple[FileLock, float]:
+        waited = 0.0
+        while True:
+            for n in range(self.concurrent):
+                lock = FileLock(self.folder / f"{key}.slot{n}", timeout=0)
+                with suppress(Timeout):
+                    lock.acquire()
+                    return lock, waited
+            if waited >= self.max_wait:
+                raise _limited(
+                    f"{self.concurrent} calls to this organisation are already in flight from "
+                    f"other diagnose runs; waited {waited:.0f} s (max_wait)"
+                )
+            await policies.pause(POLL)
+            waited += POLL
+
+    async def _stamp(self, key: str, waited: float) -> None:
+        path = self.folder / f"{key}.minute.json"
+        while True:
+            with FileLock(self.folder / f"{key}.minute.lock", timeout=30):
+                now = (self.clock or policies.wall_clock)()
+                stamps = [t for t in _read(path) if now - WINDOW < t <= now]
+                if len(stamps) < self.per_minute:
+                    stamps.append(now)
+                    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+                    partial.write_text(json.dumps(stamps), encoding="utf-8")
+                    partial.replace(path)
+                    return
+                free_in = stamps[-self.per_minute] + WINDOW - now
+            if waited + free_in > self.max_wait:
+                raise _limited(
+                    f"{self.per_minute} calls a minute to this organisation are spent (other "
+                    f"diagnose runs share them); the next is free in {free_in:.0f} s, past "
+                    f"max_wait ({self.max_wait:g} s): try again then"
+                )
+            await policies.pause(free_in)
+            waited += free_in
+
+
+def _read(path: Path) -> list[float]:
+    try:
+        stamps = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(stamps, list):
+        return []
+    return [float(t) for t in stamps if isinstance(t, int | float)]
+
+
+def _limited(why: str) -> SourceError:
+    return SourceError(Problem(Service.XERO, ProblemKind.RATE_LIMITED, f"Xero: {why}"))
