@@ -171,7 +171,7 @@ def resync_learner(
     sandbox_only("resync", profile)
     learner_ids = _learner_ids(ids or [], from_file)
     seconds = parse_duration(wait) if wait is not None else None
-    box = runner.open_sandbox(sandbox)
+    box = runner.open_sandbox(sandbox, writing=not dry_run)
 
     async def plan() -> list[Any]:
         found: list[Any] = []
@@ -260,7 +260,7 @@ def finish_interrupted(*, explicit: bool = False) -> int:
             )
             continue
         try:
-            box = runner.open_sandbox(source)
+            box = runner.open_sandbox(source, writing=True)
 
             async def go(box: Sandbox = box, entry: journal.Entry = entry) -> str:
                 async with sandbox_sources(box.tenant, on_write=box.save) as sources:
@@ -302,7 +302,7 @@ def fix_contact_code(
     if kind != "learner":
         raise UsageError("say 'diagnose fix contact-code learner ID'")
     sandbox_only("fix contact-code", profile)
-    box = runner.open_sandbox(sandbox)
+    box = runner.open_sandbox(sandbox, writing=not dry_run)
     raw = runner.gather(SubjectKind.LEARNER, ref, box.tenant)
     diagnosis = runner.diagnose(raw)
     fix = remedy.plan_code_fix(diagnosis, Evidence(raw))
@@ -370,7 +370,7 @@ def sandbox_serve(
     if latency_ms < 0 or slow_ms < 0:
         raise UsageError("--latency-ms and --slow-ms cannot be negative")
     limits = Limits(per_minute=parse_rate_limit(rate_limit), concurrent=concurrent)
-    box = runner.open_sandbox(sandbox)
+    box = runner.open_sandbox(sandbox, writing=True)
     mix = Mix(fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate, slow_ms)
     app = with_behaviour(
         create_app(box.tenant, on_write=box.save),

@@ -3,6 +3,10 @@
 One small JSON file an entry in `<data folder>/journal/`, replaced atomically at each step, so a
 process killed at any point leaves either no entry (nothing started, or everything finished) or
 an entry saying how far it got. Any later `diagnose` command finishes what it finds.
+
+The process working on an entry holds the entry's lock until it is finished (the system lets go
+of it when the process dies), so another process never takes over a re-toggle still under way,
+and two processes never finish the same entry.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from diagnose.paths import journal_dir, write_atomically
 
@@ -31,23 +37,50 @@ class Entry:
         return journal_dir() / f"{self.id}.json"
 
 
+_held: dict[str, FileLock] = {}  # entries this process works on, by id
+
+
+def _claim(entry_id: str) -> bool:
+    """Take the entry's lock unless another live process holds it."""
+    if entry_id in _held:
+        return True
+    folder = journal_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / f"{entry_id}.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return False
+    _held[entry_id] = lock
+    return True
+
+
 def write(entry: Entry) -> None:
+    if not _claim(entry.id):  # pragma: no cover — a new id; only a clash of uuid4s
+        raise RuntimeError(f"journal entry {entry.id} is another process's")
     write_atomically(entry.path, json.dumps(asdict(entry)) + "\n")
 
 
 def finish(entry: Entry) -> None:
     entry.path.unlink(missing_ok=True)
+    lock = _held.pop(entry.id, None)
+    if lock is not None:
+        lock.release()
+        Path(lock.lock_file).unlink(missing_ok=True)
 
 
 def pending() -> list[Entry]:
-    """Unfinished entries, oldest first. A cheap listing when there are none."""
+    """Unfinished entries no other live process is working on, oldest first; this process
+    holds each one's lock from here on. A cheap listing when there are none."""
     folder = journal_dir()
     if not folder.is_dir():
         return []
     found = []
     for path in sorted(folder.glob("*.json")):
+        if not _claim(path.stem):
+            continue  # under way in another process
         try:
             found.append(Entry(**json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, TypeError):
-            continue  # a half-written file cannot exist (atomic writes); skip anything foreign
+        except (OSError, ValueError, TypeError):  # gone meanwhile (finished), or foreign
+            _held.pop(path.stem).release()
     return sorted(found, key=lambda e: e.started)

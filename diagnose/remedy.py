@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from diagnose import audit, journal, parse
+from diagnose import audit, failpoints, journal, parse
 from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, SourceError
 from diagnose.evidence import Evidence
 from diagnose.model import Diagnosis, Learner, Status
@@ -60,6 +60,7 @@ async def read_learner(wisenet: WisenetClient, learner_id: int) -> Learner:
 
 async def _set_and_check(wisenet: WisenetClient, learner_id: int, ticked: bool) -> None:
     await wisenet.set_sync_to_xero(learner_id, ticked)
+    failpoints.reached("resync.after-tick" if ticked else "resync.after-untick")
     if (await read_learner(wisenet, learner_id)).sync_to_xero is not ticked:
         raise RemedyError(
             f"Wisenet accepted the change but learner {learner_id} still reads "
@@ -100,6 +101,7 @@ async def resync(
     entry = journal.Entry("resync", learner_id, sandbox, was_ticked=learner.sync_to_xero)
     journal.write(entry)
     try:
+        failpoints.reached("resync.before-untick")
         if learner.sync_to_xero:
             await _set_and_check(wisenet, learner_id, False)
             entry.state = "unticked"
@@ -124,6 +126,7 @@ async def resync(
             code,
         ) from None
     status, correlation = _last_call(wisenet)
+    failpoints.reached("resync.before-done")
     journal.finish(entry)
     if learner.sync_to_xero:
         message = '"Sync to Xero" was unticked and ticked again: the integration starts over'

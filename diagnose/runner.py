@@ -10,20 +10,26 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose import engine
 from diagnose.config import Profile
+from diagnose.errors import UsageError
 from diagnose.evidence import Evidence, RawEvidence
 from diagnose.gather import Sources, gather_invoice, gather_learner
 from diagnose.model import Diagnosis, SubjectKind
+from diagnose.paths import data_dir
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.tenant import Tenant, load_tenant
-from diagnose.sandbox.workcopy import load_working, save_working
+from diagnose.sandbox.workcopy import load_working, record_write, save_working, working_copy_path
 from diagnose.sources.sandbox import sandbox_sources
 
+if TYPE_CHECKING:
+    from filelock import FileLock
+
 SANDBOX_ENV = "DIAGNOSE_SANDBOX"
+WRITER_WAIT = 60  # seconds a writing command waits for another to finish with the sandbox
 
 
 @dataclass
@@ -34,9 +40,12 @@ class Sandbox:
     source: Path
     demo: bool
     copy: Path
+    lock: FileLock | None = None  # held while a command may write to it
 
-    def save(self) -> None:
+    def save(self, what: str) -> None:
+        """After each write the sandbox accepted: keep the tenant, and log the write."""
         save_working(self.tenant, self.copy)
+        record_write(self.copy, what)
 
     @property
     def label(self) -> str:
@@ -52,12 +61,31 @@ def sandbox_source(path: Path | None) -> tuple[Path, bool]:
     return path, False
 
 
-def open_sandbox(path: Path | None) -> Sandbox:
-    """The tenant as the last write left it (its working copy), else as the source file has it."""
+def open_sandbox(path: Path | None, *, writing: bool = False) -> Sandbox:
+    """The tenant as the last write left it (its working copy), else as the source file has it.
+
+    `writing`: the command may change it, so it holds the sandbox's lock from before it reads
+    the tenant until it exits. Two such commands take turns; neither loses the other's writes."""
     source, demo = sandbox_source(path)
     load_tenant(source)  # a broken source file is reported even when a working copy exists
+    lock = None
+    if writing:
+        from filelock import FileLock, Timeout
+
+        locks = data_dir() / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        name = f"{working_copy_path(source, demo=demo).name}.lock"
+        # one lock a process (re-entrant): commands run one after another in-process take it again
+        lock = FileLock(locks / name, WRITER_WAIT, is_singleton=True)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise UsageError(
+                f"another diagnose command has been changing this sandbox for over "
+                f"{WRITER_WAIT} s; try again when it has finished"
+            ) from None
     tenant, copy = load_working(source, demo=demo)
-    return Sandbox(tenant, source, demo, copy)
+    return Sandbox(tenant, source, demo, copy, lock)
 
 
 async def gather_async(

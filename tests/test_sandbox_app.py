@@ -153,7 +153,7 @@ def post(path: str, body: Any, headers: dict[str, str], app: Any) -> httpx.Respo
 def test_a_contact_code_write_with_the_same_idempotency_key_is_applied_once() -> None:
     tenant = load_tenant(demo_tenant_path())
     writes: list[int] = []
-    app = create_app(tenant, on_write=lambda: writes.append(1))
+    app = create_app(tenant, on_write=lambda what: writes.append(1))
     survivor = next(
         c
         for c in tenant.contacts

@@ -48,12 +48,12 @@ def _guarded(endpoint: Endpoint) -> Callable[[Request], Any]:
 def create_app(
     tenant: Tenant,
     *,
-    on_write: Callable[[], None] | None = None,
+    on_write: Callable[[str], None] | None = None,
     identity: Identity | None = None,
 ) -> Any:
-    """The sandbox as an ASGI app; `on_write` runs after every write (to persist the tenant).
+    """The sandbox as an ASGI app; `on_write(what)` runs after every write (to persist it).
     Faults named in `$DIAGNOSE_SANDBOX_FAULTS` are injected in front of it (see `faults`)."""
-    wrote = on_write or (lambda: None)
+    wrote = on_write or (lambda what: None)
     identity = identity or Identity()
     wisenet_identity = Identity()
     wisenet = Wisenet(tenant, wrote, wisenet_identity)

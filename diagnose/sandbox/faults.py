@@ -7,7 +7,8 @@
 
 A fault applies to the `nth` matching request, to every one from the `from`th on, or to every
 one when neither is given; it answers with `status` (and a `Retry-After` of `retry_after`
-seconds when given), or holds the request for `hang` seconds.
+seconds when given), or holds the request for `hang` seconds. With `"applied": true` the request
+is carried out first and only its answer is lost: the write happened, the client cannot know.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Fault:
     status: int | None = None
     retry_after: int | None = None
     hang: float = 0.0
+    applied: bool = False
     seen: int = field(default=0, compare=False)
 
     def applies(self, method: str, path: str) -> bool:
@@ -60,6 +62,7 @@ def faults_from_env() -> list[Fault]:
                 if item.get("retry_after") is not None
                 else None,
                 hang=float(item.get("hang", 0)),
+                applied=bool(item.get("applied", False)),
             )
             for item in items
         ]
@@ -77,6 +80,12 @@ def with_faults(app: Any, faults: list[Fault]) -> Any:
                 if fault.applies(scope["method"], scope["path"]):
                     if fault.hang:
                         await asyncio.sleep(fault.hang)
+                    if fault.applied:
+
+                        async def lost(message: Any) -> None:
+                            return None
+
+                        await app(scope, receive, lost)
                     if fault.status:
                         body = json.dumps({"Message": "fault injected by the sandbox"}).encode()
                         headers = [(b"content-type", b"application/json")]

@@ -52,7 +52,7 @@ def _paged(request: Request, rows: list[Any]) -> list[Any]:
 
 class Wisenet:
     def __init__(
-        self, tenant: Tenant, wrote: Callable[[], None], identity: Identity | None = None
+        self, tenant: Tenant, wrote: Callable[[str], None], identity: Identity | None = None
     ) -> None:
         self.tenant = tenant
         self.wrote = wrote
@@ -152,7 +152,7 @@ class Wisenet:
         data["LastModifiedTimeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         if ticked:
             sync_learner(self.tenant, data)
-        self.wrote()
+        self.wrote(f"PATCH {request.url.path} {json.dumps(ops)}")
         return json_response(self.item(learner))
 
     def invoices(self, request: Request) -> Response:

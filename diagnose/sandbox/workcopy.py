@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from diagnose.paths import sandbox_dir, write_atomically
@@ -48,9 +49,21 @@ def save_working(tenant: Tenant, copy: Path) -> None:
     write_atomically(copy, json.dumps(document, indent=1, ensure_ascii=True) + "\n")
 
 
+def writes_log(copy: Path) -> Path:
+    """Every write the sandbox accepted, a JSON line each: what the tool changed, and when."""
+    return copy.with_suffix(".writes.jsonl")
+
+
+def record_write(copy: Path, what: str) -> None:
+    line = json.dumps({"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "write": what})
+    with open(writes_log(copy), "a", encoding="utf-8") as log:
+        log.write(line + "\n")
+
+
 def reset(source: Path, *, demo: bool) -> bool:
     """Forget every write: True when there was a working copy to delete."""
     copy = working_copy_path(source, demo=demo)
+    writes_log(copy).unlink(missing_ok=True)
     if copy.exists():
         copy.unlink()
         return True

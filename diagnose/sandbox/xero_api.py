@@ -59,7 +59,7 @@ def _xero_not_found() -> Refused:
 
 class Xero:
     def __init__(
-        self, tenant: Tenant, wrote: Callable[[], None], identity: Identity | None = None
+        self, tenant: Tenant, wrote: Callable[[str], None], identity: Identity | None = None
     ) -> None:
         self.tenant = tenant
         self.wrote = wrote
@@ -219,7 +219,7 @@ class Xero:
             return 400, _error_body(contact, message)
         contact["ContactNumber"] = code
         contact["UpdatedDateUTC"] = to_ms_date(datetime.now(UTC))
-        self.wrote()
+        self.wrote(f"POST /api.xro/2.0/Contacts/{contact.get('ContactID')} ContactNumber={code}")
         return 200, self.envelope("Contacts", [contact], None, 1)
 
     # -- /Invoices ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ XERO_URL = "http://xero.sandbox"
 
 @asynccontextmanager
 async def sandbox_sources(
-    tenant: Tenant, *, app: Any = None, on_write: Callable[[], None] | None = None
+    tenant: Tenant, *, app: Any = None, on_write: Callable[[str], None] | None = None
 ) -> AsyncIterator[Sources]:
     """Sources for `tenant`; `on_write` runs after each write the sandbox accepts; `app`
     replaces the sandbox app (tests wrap it to watch or break it)."""
