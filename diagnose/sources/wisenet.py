@@ -8,6 +8,8 @@ from diagnose.sources.http import Session, a_list, envelope
 from diagnose.textsafe import one_line
 
 PAGE = 1000  # Wisenet's largest page
+FILTER_MAX = 200  # longer filter text is cut (a record's text can be any length); matches are
+# checked exactly afterwards
 
 
 class WisenetClient:
@@ -25,9 +27,9 @@ class WisenetClient:
         """Learners by RefInternal (`learnerNumberFilter`) or by name (`search`): one page."""
         params: dict[str, str | int] = {"skip": 0, "take": take}
         if number is not None:
-            params["learnerNumberFilter"] = one_line(number)
+            params["learnerNumberFilter"] = one_line(number)[:FILTER_MAX]
         if search is not None:
-            params["search"] = one_line(search)
+            params["search"] = one_line(search)[:FILTER_MAX]
         body = await self.session.get(self.learners_path, params=params, shape=a_list)
         return body if isinstance(body, list) else []
 

@@ -21,6 +21,7 @@ CONTACT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}")
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 ID_BATCH = 50  # longer ID lists make Xero answer a false 404
 MAX_PAGES = 50
+SEARCH_MAX = 200  # a longer search term is cut: what it finds still holds every exact match
 
 
 def is_safe_code(code: str) -> bool:
@@ -61,7 +62,7 @@ class XeroClient:
         `MergedToContactID` is returned)."""
         params: dict[str, str | int] = {"includeArchived": "true", "page": page}
         if search_term is not None:
-            params["searchTerm"] = one_line(search_term)  # what a URL can carry
+            params["searchTerm"] = one_line(search_term)[:SEARCH_MAX]  # what a URL can carry
         if ids:
             params["IDs"] = ",".join(ids)
         return await self._get("/Contacts", "Contacts", params)
