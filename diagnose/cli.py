@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -72,7 +72,9 @@ TemplateOpt = Annotated[
 RedactOpt = Annotated[
     bool,
     typer.Option(
-        "--redact", help="In the --report document, replace names, emails, phones and streets."
+        "--redact",
+        help="Replace names, emails, phones and streets in all this prints and writes (the "
+        "--report document too); not with --save.",
     ),
 ]
 
@@ -97,17 +99,50 @@ def _split(only: list[str] | None) -> list[str]:
     return [part.strip() for item in only or [] for part in item.split(",") if part.strip()]
 
 
-def _show(diagnosis: Diagnosis, *, as_json: bool, verbose: bool, elapsed: float | None) -> None:
+def _show(
+    diagnosis: Diagnosis,
+    *,
+    as_json: bool,
+    verbose: bool,
+    elapsed: float | None,
+    redact: RawEvidence | None = None,
+) -> None:
+    """Print the diagnosis; with `redact` (its evidence), every person pseudonymised."""
     code = diagnosis_exit_code(diagnosis)
     if as_json:
         from diagnose.render.jsondoc import diagnosis_json
 
-        typer.echo(json_text(diagnosis_json(diagnosis, code)))
+        document: Any = diagnosis_json(diagnosis, code)
+        if redact is not None:
+            document = _pseudonymised(document, diagnosis, redact)
+        typer.echo(json_text(document))
     else:
         from diagnose.render.text import diagnosis_text
 
-        typer.echo(diagnosis_text(diagnosis, verbose=verbose, elapsed=elapsed))
+        text = diagnosis_text(diagnosis, verbose=verbose, elapsed=elapsed)
+        typer.echo(_pseudonymised(text, diagnosis, redact) if redact is not None else text)
     raise typer.Exit(int(code))
+
+
+def _pseudonymised(document: Any, diagnosis: Diagnosis, raw: RawEvidence) -> Any:
+    """The same pseudonyms as the --redact report, in every string (API paths decoded first)."""
+    from urllib.parse import unquote
+
+    from diagnose.evidence import Evidence
+    from diagnose.report.context import pseudonyms
+
+    people = pseudonyms(diagnosis, Evidence(raw))
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return people.apply(unquote(value))
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        return value
+
+    return walk(document)
 
 
 @dataclass(frozen=True)
@@ -116,11 +151,16 @@ class _ReportOptions:
     template: Path | None
     redact: bool
 
-    def check(self) -> None:
+    def check(self, save: Path | None = None) -> None:
         """Refuse unusable report options before anything is fetched."""
+        if self.redact and save is not None:
+            raise UsageError(
+                "a snapshot keeps the records as they came and cannot be redacted: "
+                "leave out --save or --redact"
+            )
         if self.target is None:
-            if self.template is not None or self.redact:
-                raise UsageError("--template and --redact go with --report")
+            if self.template is not None:
+                raise UsageError("--template goes with --report")
             return
         if self.template is not None and not self.template.is_file():
             raise UsageError(f"Word template {self.template} does not exist")
@@ -164,7 +204,7 @@ def _diagnose(
     started = time.perf_counter()
     if save is not None and not save.parent.is_dir():  # say so before anything is fetched
         raise UsageError(f"cannot save the snapshot: folder {save.parent} does not exist")
-    report.check()
+    report.check(save)
     selected = _split(only)
     if selected:  # a typo in --only is reported before anything is fetched
         from diagnose import engine
@@ -183,7 +223,13 @@ def _diagnose(
     diagnosis = runner.diagnose(raw, selected)
     if report.target is not None:
         report.write(raw, diagnosis)
-    _show(diagnosis, as_json=as_json, verbose=verbose, elapsed=time.perf_counter() - started)
+    _show(
+        diagnosis,
+        as_json=as_json,
+        verbose=verbose,
+        elapsed=time.perf_counter() - started,
+        redact=raw if report.redact else None,
+    )
 
 
 @app.command()
@@ -274,7 +320,7 @@ def replay(
     diagnosis = runner.diagnose(raw, selected)
     if options.target is not None:
         options.write(raw, diagnosis)
-    _show(diagnosis, as_json=as_json, verbose=verbose, elapsed=None)
+    _show(diagnosis, as_json=as_json, verbose=verbose, elapsed=None, redact=raw if redact else None)
 
 
 @app.command()

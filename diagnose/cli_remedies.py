@@ -360,6 +360,7 @@ def sandbox_serve(
     """Serve the sandbox tenant on http://127.0.0.1:PORT, with Xero's limits (Ctrl-C stops)."""
     from diagnose import runner
     from diagnose.sandbox.app import create_app
+    from diagnose.sandbox.identity import Identity
     from diagnose.sandbox.serve import Limits, Mix, parse_rate_limit, serve, with_behaviour
 
     shares = (fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate)
@@ -370,14 +371,16 @@ def sandbox_serve(
     if latency_ms < 0 or slow_ms < 0:
         raise UsageError("--latency-ms and --slow-ms cannot be negative")
     limits = Limits(per_minute=parse_rate_limit(rate_limit), concurrent=concurrent)
-    box = runner.open_sandbox(sandbox, writing=True)
+    box = runner.open_sandbox(sandbox)  # while it serves, change the sandbox through it
     mix = Mix(fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate, slow_ms)
+    xero, wisenet = Identity(), Identity()
     app = with_behaviour(
-        create_app(box.tenant, on_write=box.save),
+        create_app(box.tenant, on_write=box.save, identity=xero, wisenet_identity=wisenet),
         limits=limits,
         latency_ms=latency_ms,
         mix=mix,
         seed=seed,
+        given=lambda: xero.given + wisenet.given,
     )
     typer.echo(
         f"serving the {box.label} sandbox tenant on http://127.0.0.1:{port} "

@@ -103,8 +103,9 @@ class Store:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Written readable by the owner only (0600), flushed, then renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Written readable by the owner only (0600, in a 0700 folder), flushed, then renamed."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:

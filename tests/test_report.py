@@ -407,7 +407,8 @@ def test_report_options_are_checked_before_anything_is_fetched(
     run = cli("learner", "123", "--report", str(tmp_path / "nope" / "x.docx"))
     assert (run.code, run.out) == (2, "")
     assert "folder" in run.err
-    assert cli("learner", "123", "--redact").code == 2
+    template = cli("learner", "123", "--template", str(tmp_path / "t.docx"))
+    assert (template.code, template.err) == (2, "diagnose: --template goes with --report\n")
 
 
 def test_an_invoice_without_a_learner_says_why_nothing_was_looked_up(

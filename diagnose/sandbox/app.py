@@ -50,12 +50,13 @@ def create_app(
     *,
     on_write: Callable[[str], None] | None = None,
     identity: Identity | None = None,
+    wisenet_identity: Identity | None = None,
 ) -> Any:
     """The sandbox as an ASGI app; `on_write(what)` runs after every write (to persist it).
     Faults named in `$DIAGNOSE_SANDBOX_FAULTS` are injected in front of it (see `faults`)."""
     wrote = on_write or (lambda what: None)
     identity = identity or Identity()
-    wisenet_identity = Identity()
+    wisenet_identity = wisenet_identity or Identity()
     wisenet = Wisenet(tenant, wrote, wisenet_identity)
     xero = Xero(tenant, wrote, identity)
 

@@ -44,6 +44,7 @@ class Identity:
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (challenge, redirect)
     refresh: dict[str, _Refresh] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)  # revoked families
+    given: list[str] = field(default_factory=list)  # every code and token handed out, for tests
 
     def accepts(self, token: str) -> bool:
         expiry = self.issued.get(token)
@@ -66,6 +67,7 @@ class Identity:
         if errors:
             return json_response({"error": "invalid_request", "error_description": errors[0]}, 400)
         code = secrets.token_urlsafe(24)
+        self.given.append(code)
         self.codes[code] = (query["code_challenge"], redirect)
         state = query.get("state", "")
         return RedirectResponse(f"{redirect}?{urlencode({'code': code, 'state': state})}", 302)
@@ -77,6 +79,7 @@ class Identity:
         self.issued[access] = time.monotonic() + self.access_seconds
         refresh = secrets.token_urlsafe(32)
         self.refresh[refresh] = _Refresh(family)
+        self.given += [access, refresh]
         return {
             "access_token": access,
             "refresh_token": refresh,

@@ -14,6 +14,7 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,9 +87,12 @@ def with_behaviour(
     latency_ms: int = 0,
     mix: Mix = Mix(),
     seed: int | None = None,
+    given: Callable[[], list[str]] = list,
 ) -> Any:
     """Xero's limits by the server's own clock, latency and injected faults, around `app`. Every
-    request is logged with the fault it met, for tests (`GET /_sandbox/requests`)."""
+    request is logged with the fault it met, for tests (`GET /_sandbox/requests`), and `given`
+    lists every code and token the sandbox handed out (`GET /_sandbox/secrets`), so that tests
+    can look for them where they must never be."""
     chance = random.Random(seed)  # noqa: S311 — a test double's dice
     windows: dict[str, _Window] = {}
     arrivals: list[dict[str, Any]] = []  # every request, by the server's own clock
@@ -136,6 +140,9 @@ def with_behaviour(
             return
         if scope["path"] == "/_sandbox/requests":  # the test double's own log, for tests
             await send_json(send, 200, arrivals, {})
+            return
+        if scope["path"] == "/_sandbox/secrets":
+            await send_json(send, 200, given(), {})
             return
         fault = mix.pick(chance.random())
         arrival = {
