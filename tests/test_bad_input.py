@@ -11,12 +11,13 @@ import os
 import re
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
+from conftest import FIGURES, Run
 from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,6 +76,17 @@ def record(document: dict[str, Any], learner_id: int) -> dict[str, Any]:
     return next(x for x in document["wisenet"]["learners"] if x["LearnerId"] == learner_id)
 
 
+EXAMPLES: Counter[str] = Counter()
+
+
+def tally(what: str) -> None:
+    EXAMPLES[what] += 1
+    FIGURES["bad input"] = (
+        ", ".join(f"{n} {what}" for what, n in EXAMPLES.items())
+        + ": no crash, no crashed check, no text in a `where`, no malformed document"
+    )
+
+
 def sound(diagnosis: Diagnosis, seen: Seen) -> None:
     """No check crashed, and nothing but a strict Contact Code reached a `where`."""
     crashed = [f.message for f in diagnosis.findings if "the check crashed" in f.message]
@@ -87,6 +99,7 @@ def sound(diagnosis: Diagnosis, seen: Seen) -> None:
 def test_any_invoice_reference_gets_a_diagnosis_or_one_line(
     cli: Callable[..., Run], ref: str
 ) -> None:
+    tally("invoice references")
     run = cli("invoice", "--json", "--", ref)
     assert run.code in (0, 1, 2), run
     assert "Traceback" not in run.err
@@ -100,6 +113,7 @@ def test_any_invoice_reference_gets_a_diagnosis_or_one_line(
 @FIXTURE
 @given(ref=hostile)
 def test_an_invoice_reference_never_reaches_a_where(ref: str) -> None:
+    tally("hostile invoice references")
     from diagnose.errors import DiagnoseError
 
     seen: Seen = []
@@ -126,6 +140,7 @@ LEARNER_FIELDS = [
 def test_any_value_in_a_learner_field_is_diagnosed_or_refused_in_one_line(
     field: tuple[str, str], value: Any
 ) -> None:
+    tally("learner field values")
     document = demo()
     data = record(document, 101)
     data.setdefault(field[0], {})[field[1]] = value
@@ -180,6 +195,7 @@ def test_xero_answers_with_missing_null_unknown_or_odd_fields_never_crash_a_chec
     subject: tuple[str, str], changes: list[tuple[str, int, bool, Any]]
 ) -> None:
     """Straight into the parsing and the checks: what the live Xero may send, unvalidated."""
+    tally("spoiled Xero answers")
     document = copy.deepcopy(ANSWERS[subject])
     records = [
         record
@@ -206,6 +222,7 @@ def test_xero_answers_with_missing_null_unknown_or_odd_fields_never_crash_a_chec
 @FIXTURE
 @given(details=hostile, related=hostile)
 def test_any_event_alert_text_is_diagnosed(details: str, related: str) -> None:
+    tally("alert texts")
     document = demo()
     document["wisenet"].setdefault("event_alerts", []).append(
         {
@@ -226,6 +243,7 @@ def test_xml_hostile_text_in_every_field_makes_a_well_formed_word_document(
     cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory, first: str, last: str,
     email: str, street: str, alert: str,
 ) -> None:  # fmt: skip
+    tally("hostile Word documents")
     folder = tmp_path_factory.mktemp("hostile")
     document = demo()
     data = record(document, 123)

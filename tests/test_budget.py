@@ -125,8 +125,18 @@ def test_a_damaged_budget_file_is_read_as_empty(tmp_path: Path) -> None:
     asyncio.run(one())  # would be refused had the damaged file been believed full
 
 
+# 5 s: the runs past the minute's 60 calls stop at once (exit 4); with a soak, also 90 s: they
+# wait for the next minute and all twenty finish
+WAITS = [5] + ([90] if int(os.environ.get("DIAGNOSE_SOAK", "1")) > 1 else [])
+
+
+@pytest.mark.parametrize("max_wait", WAITS)
 def test_twenty_diagnoses_at_once_share_the_budget_and_never_meet_a_429(
-    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., Run],
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    max_wait: int,
 ) -> None:
     learners = [lid for lid, _, _ in LEARNERS]
     chosen = [learners[n % len(learners)] for n in range(20)]
@@ -138,7 +148,7 @@ def test_twenty_diagnoses_at_once_share_the_budget_and_never_meet_a_429(
     shared = tmp_path / "processes"  # one data and cache folder, as one user's machine
     with served(data_dir) as base:  # Xero's real limits: 60 a minute, 5 at once
         config = write_config(tmp_path, base)
-        config.write_text(config.read_text() + "max_wait = 5\n")
+        config.write_text(config.read_text() + f"max_wait = {max_wait}\n")
         env = {
             **os.environ,
             "DIAGNOSE_CONFIG": str(config),
@@ -157,7 +167,7 @@ def test_twenty_diagnoses_at_once_share_the_budget_and_never_meet_a_429(
             for lid in chosen
         ]
         outcomes = [
-            (lid, p, *p.communicate(timeout=120)) for lid, p in zip(chosen, processes, strict=True)
+            (lid, p, *p.communicate(timeout=300)) for lid, p in zip(chosen, processes, strict=True)
         ]
         took = time.monotonic() - started
         arrivals = httpx.get(f"{base}/_sandbox/requests").json()
@@ -177,12 +187,15 @@ def test_twenty_diagnoses_at_once_share_the_budget_and_never_meet_a_429(
         tally["failed fast"] += 1
     limited = Counter(a["limited"] for a in arrivals if a.get("limited"))
     xero_calls = sum(a["path"].startswith("/api.xro/") for a in arrivals)
-    FIGURES["20 diagnoses at once"] = (
+    FIGURES[f"20 diagnoses at once, max_wait {max_wait} s"] = (
         f"{tally['correct']} complete and correct, {tally['failed fast']} stopped with exit 4 "
-        f"(max_wait 5 s) in {took:.1f} s; {xero_calls} Xero calls, 429s from the server: "
+        f"in {took:.1f} s; {xero_calls} Xero calls, 429s from the server: "
         f"{sum(limited.values())}"
     )
     assert sum(limited.values()) == 0, limited
-    assert 50 <= xero_calls <= 60  # runs stopped only once the minute was (nearly) spent
-    assert tally["correct"] >= 5
+    if max_wait < 60:
+        assert 50 <= xero_calls <= 60  # runs stopped only once the minute was (nearly) spent
+        assert tally["correct"] >= 5
+    else:
+        assert tally["correct"] == 20
     assert tally["correct"] + tally["failed fast"] == 20

@@ -69,6 +69,10 @@ def test_a_resync_killed_at_any_step_ends_ticked_with_nothing_written_twice(
     assert writes(data_dir) == before + after
     assert not list((data_dir / "journal").glob("*.json"))
     assert audit_entries(data_dir)[-1]["action"] == "resync-recover"
+    FIGURES[f"killed at {step}"] = (
+        f"recovered by the next command, learner ticked; writes {len(before)} + {len(after)}, "
+        "none twice"
+    )
     assert "recover" in cli("resync", "--recover").out  # nothing left: "nothing to recover"
 
 
