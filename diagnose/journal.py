@@ -16,8 +16,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from diagnose.paths import journal_dir, write_atomically
 
@@ -37,6 +36,9 @@ class Entry:
         return journal_dir() / f"{self.id}.json"
 
 
+if TYPE_CHECKING:
+    from filelock import FileLock
+
 _held: dict[str, FileLock] = {}  # entries this process works on, by id
 
 
@@ -44,6 +46,8 @@ def _claim(entry_id: str) -> bool:
     """Take the entry's lock unless another live process holds it."""
     if entry_id in _held:
         return True
+    from filelock import FileLock, Timeout  # only when there is an entry: start-up stays quick
+
     folder = journal_dir()
     folder.mkdir(parents=True, exist_ok=True)
     lock = FileLock(folder / f"{entry_id}.lock", timeout=0)

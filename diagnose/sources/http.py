@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -22,8 +22,10 @@ from diagnose.config import HttpOptions
 from diagnose.errors import SourceError, UsageError
 from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.sources import policy as policies
-from diagnose.sources.budget import SharedBudget
 from diagnose.sources.policy import Limiter, Policy
+
+if TYPE_CHECKING:  # filelock, which the budget needs, costs start-up time: live profiles only
+    from diagnose.sources.budget import SharedBudget
 
 Shape = Callable[[Any], bool]  # what a usable answer looks like
 
