@@ -163,7 +163,11 @@ def targets(evidence: Evidence) -> list[Context]:
     subject = evidence.subject
     contexts = [Context(evidence, Target(TargetKind.TENANT, "tenant", "connections"))]
     learner = _safe(lambda: evidence.learner)
-    if subject.kind is SubjectKind.LEARNER or learner is not None:
+    unread = evidence.raw.problems.get(Key.WISENET_LEARNER.value)
+    if subject.kind is SubjectKind.INVOICE and unread is not None:  # looked for, not read
+        target = Target(TargetKind.LEARNER, "learner", "the invoice's learner")
+        contexts.append(Context(evidence, target, unread=unread))
+    elif subject.kind is SubjectKind.LEARNER or learner is not None:
         key = str(learner.learner_id) if learner else subject.ref
         label = learner.label if learner else f"learner {subject.ref}"
         contexts.append(Context(evidence, Target(TargetKind.LEARNER, key, label)))

@@ -254,6 +254,15 @@ async def gather_invoice(ref: InvoiceRef, sources: Sources, *, typed: str) -> Ra
     if summary_code:  # the list told us the Contact Code: look the learner up at once
         first.append(_learner_by_code(g, summary_code))
     await g.wave(*first)
+    unread = g.raw.problems.get(Key.XERO_INVOICE_CONTACTS)
+    if not summary_code and unread is not None:  # not "no Contact Code": we could not tell
+        g.raw.problems[Key.WISENET_LEARNER] = Problem(
+            unread.service,
+            unread.kind,
+            f"the learner was not asked: the invoice's contact could not be read "
+            f"({unread.message})",
+        )
+        return g.raw
     if not summary_code:
         contacts = g.raw.payloads.get(Key.XERO_INVOICE_CONTACTS) or {}
         codes = [

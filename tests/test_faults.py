@@ -95,7 +95,9 @@ def test_faults_never_turn_into_wrong_verdicts(
                     wrong.append(f"{label}: an error finding names no cause")
                 incomplete = bool(causes(run)) or expected.keys() - got.keys()
                 if incomplete and run.code not in (3, 4):
-                    wrong.append(f"{label}: incomplete but exit {run.code}")
+                    missing = sorted(expected.keys() - got.keys())
+                    errors = [(k, v) for k, v in got.items() if v[0] == "error"]
+                    wrong.append(f"{label}: incomplete but exit {run.code}: {missing} {errors}")
                 if not incomplete and run.code != truth[subject].code:
                     wrong.append(f"{label}: exit {run.code}, fault-free {truth[subject].code}")
                 tally["complete runs" if not incomplete else "incomplete runs"] += 1

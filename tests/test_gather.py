@@ -15,7 +15,7 @@ import pytest
 from diagnose import runner
 from diagnose.errors import ExitCode, diagnosis_exit_code
 from diagnose.gather import gather_invoice, gather_learner
-from diagnose.model import Diagnosis, Status
+from diagnose.model import Diagnosis, ProblemKind, Status
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.app import create_app
@@ -236,6 +236,21 @@ def test_valid_json_of_the_wrong_shape_is_an_error_never_nothing_there(
     assert all(f.cause is not None for f in in_error)
     if errors is not None:
         assert found[errors].status is Status.ERROR
+    assert diagnosis_exit_code(d) == ExitCode.UNREACHABLE
+
+
+@pytest.mark.parametrize("number", ["INV-0042", "BILL-0112"])
+def test_an_invoices_learner_that_cannot_be_read_errs_never_vanishes(number: str) -> None:
+    """Even where the invoice checks stop early (a bill fails invoice.type), the learner's
+    checks say they could not be decided, and the exit code says the diagnosis is incomplete."""
+
+    def wisenet_down(path: str) -> Any:
+        return (503, []) if path.startswith("/v1") else None
+
+    d = diagnose_with("invoice", number, demo(), [], wisenet_down)
+    learner = [f for f in d.findings if f.target.kind.value == "learner"]
+    assert {f.check_id for f in learner} >= {"learner.found", "learner.sync-enabled"}
+    assert {(f.status, f.cause) for f in learner} == {(Status.ERROR, ProblemKind.BAD_RESPONSE)}
     assert diagnosis_exit_code(d) == ExitCode.UNREACHABLE
 
 
