@@ -148,3 +148,27 @@ def test_concurrent_processes_keep_journal_audit_log_and_sandbox_whole(
         f"{len(learners)} resyncs and {len(learners)} diagnoses at once: {len(audit)} audit "
         f"lines whole, journal empty, {len(ticks)} ticks, none lost"
     )
+
+
+def test_concurrent_scans_share_the_cache_without_corrupting_it(data_dir: Path) -> None:
+    env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir)}  # the cache is $DIAGNOSE_CACHE_DIR
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "diagnose", "scan", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert all("Traceback" not in out + err for out, err in outputs)
+    findings = [json.loads(out)["findings"] for out, _ in outputs]
+    assert all(f == findings[0] for f in findings)
+    cached = list((Path(env["DIAGNOSE_CACHE_DIR"]) / "scan").rglob("*.json"))
+    assert cached
+    for path in cached:
+        json.loads(path.read_text())  # whole, never two writers' halves
+    again = diagnose(data_dir, "scan", "--json")
+    assert json.loads(again.out)["findings"] == findings[0]
