@@ -180,26 +180,28 @@ def _spawn(args: list[str], data_dir: Path, faults: list[dict[str, Any]]) -> sub
     )
 
 
-def _wait_for_untick(data_dir: Path, process: subprocess.Popen[str]) -> None:
+def hang_on_tick(data_dir: Path) -> list[dict[str, Any]]:
+    """The tick (2nd PATCH) hangs, and says when it has arrived: the untick is done by then."""
+    mark = str(data_dir / "tick-arrived")
+    return [{"method": "PATCH", "path": "/v1/learnersAU/101", "nth": 2, "hang": 60, "mark": mark}]
+
+
+def _wait_for_hung_tick(data_dir: Path, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        for path in (data_dir / "journal").glob("*.json"):
-            if json.loads(path.read_text())["state"] == "unticked":
-                return
+        if (data_dir / "tick-arrived").exists():
+            return
         assert process.poll() is None, process.communicate()
         time.sleep(0.05)
-    raise AssertionError("the resync never reached the untick")
-
-
-HANG_ON_TICK = [{"method": "PATCH", "path": "/v1/learnersAU/101", "nth": 2, "hang": 60}]
+    raise AssertionError("the resync never reached the tick")
 
 
 def test_a_process_killed_after_the_untick_is_finished_by_the_next_command(
     cli: Callable[..., Run], data_dir: Path
 ) -> None:
-    process = _spawn(["resync", "learner", "101", "--yes"], data_dir, HANG_ON_TICK)
+    process = _spawn(["resync", "learner", "101", "--yes"], data_dir, hang_on_tick(data_dir))
     try:
-        _wait_for_untick(data_dir, process)
+        _wait_for_hung_tick(data_dir, process)
         process.send_signal(signal.SIGKILL)
     finally:
         process.kill()
@@ -211,13 +213,14 @@ def test_a_process_killed_after_the_untick_is_finished_by_the_next_command(
 
 
 def test_ctrl_c_after_the_untick_ticks_again_before_exiting(data_dir: Path) -> None:
-    process = _spawn(["resync", "learner", "101", "--yes"], data_dir, HANG_ON_TICK)
+    process = _spawn(["resync", "learner", "101", "--yes"], data_dir, hang_on_tick(data_dir))
     try:
-        _wait_for_untick(data_dir, process)
+        _wait_for_hung_tick(data_dir, process)  # the interrupt lands while the tick hangs
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
     finally:
         process.kill()
+        process.communicate(timeout=10)
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert learner_in(working_copy(data_dir), 101)["Personal"]["SyncToXero"] is True

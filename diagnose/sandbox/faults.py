@@ -9,6 +9,7 @@ A fault applies to the `nth` matching request, to every one from the `from`th on
 one when neither is given; it answers with `status` (and a `Retry-After` of `retry_after`
 seconds when given), or holds the request for `hang` seconds. With `"applied": true` the request
 is carried out first and only its answer is lost: the write happened, the client cannot know.
+`"mark": FILE` creates FILE when the fault meets its request (a test waits for it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from diagnose.errors import UsageError
@@ -34,6 +36,7 @@ class Fault:
     retry_after: int | None = None
     hang: float = 0.0
     applied: bool = False
+    mark: str = ""
     seen: int = field(default=0, compare=False)
 
     def applies(self, method: str, path: str) -> bool:
@@ -63,6 +66,7 @@ def faults_from_env() -> list[Fault]:
                 else None,
                 hang=float(item.get("hang", 0)),
                 applied=bool(item.get("applied", False)),
+                mark=str(item.get("mark") or ""),
             )
             for item in items
         ]
@@ -78,6 +82,8 @@ def with_faults(app: Any, faults: list[Fault]) -> Any:
         if scope["type"] == "http":
             for fault in faults:
                 if fault.applies(scope["method"], scope["path"]):
+                    if fault.mark:
+                        Path(fault.mark).touch()
                     if fault.hang:
                         await asyncio.sleep(fault.hang)
                     if fault.applied:
