@@ -223,6 +223,8 @@ def test_tls_is_verified_and_only_a_ca_bundle_widens_trust(
         ("verify = false\n", "unknown setting 'verify'"),
         ("tls_verify = false\n", "unknown setting 'tls_verify'"),
         ('ca_bundle = "/nonexistent/ca.pem"\n', "ca_bundle '/nonexistent/ca.pem' is not a file"),
+        ("timeout = 0\n", "timeout '0' must be seconds from 0.1 to 600"),
+        ('max_wait = "a while"\n', "max_wait 'a while' must be seconds from 0 to 3600"),
     ):
         profile("https://127.0.0.1:9", extra)
         run = cli("learner", "123", "--profile", "tls")

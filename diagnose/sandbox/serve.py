@@ -75,7 +75,10 @@ def garbled(body: bytes, how: int) -> tuple[bytes, str]:
         return body[: len(body) // 2], "truncated"
     if how == 1:
         return body + b"\n}{", "malformed"
-    document = json.loads(body)
+    try:
+        document = json.loads(body)
+    except ValueError:  # not JSON to begin with: cut it short instead
+        return body[: len(body) // 2], "truncated"
     flipped = [document] if isinstance(document, dict) else {"Data": document}
     return json.dumps(flipped).encode(), "shape"
 
