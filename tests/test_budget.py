@@ -67,30 +67,30 @@ def test_two_processes_share_one_minute_and_a_call_past_max_wait_fails_at_once(
     asyncio.run(elsewhere())
 
 
-def test_a_wait_within_max_wait_is_waited_out(tmp_path: Path, pauses: list[float]) -> None:
+def test_a_wait_within_max_wait_is_waited_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import diagnose.sources.policy as policy
+
     clock = Clock()
     budget = SharedBudget(tmp_path, per_minute=2, max_wait=120, clock=clock)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # a pause that moves this test's clock on
+        slept.append(seconds)
+        clock.now += seconds
+
+    monkeypatch.setattr(policy, "pause", sleep)
 
     async def one() -> None:
         async with budget.call(ORG):
             pass
 
-    async def sleep(seconds: float) -> None:  # the tests' pause, moving the clock on
-        pauses.append(seconds)
-        clock.now += seconds
-
-    import diagnose.sources.policy as policy
-
-    original = policy.pause
-    policy.pause = sleep
-    try:
-        asyncio.run(one())
-        clock.now += 10
-        asyncio.run(one())
-        asyncio.run(one())
-    finally:
-        policy.pause = original
-    assert pauses == [pytest.approx(WINDOW - 10)]
+    asyncio.run(one())
+    clock.now += 10
+    asyncio.run(one())
+    asyncio.run(one())  # the third of a 2-a-minute budget: waits for the first to age out
+    assert slept == [pytest.approx(WINDOW - 10)]
 
 
 def test_calls_in_flight_are_capped_across_processes(tmp_path: Path) -> None:

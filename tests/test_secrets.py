@@ -121,15 +121,12 @@ def test_no_credential_reaches_any_output_file_or_document(
     assert leaks == []
 
 
-def test_token_and_key_files_are_private(data_dir: Path, cli: Callable[..., Run]) -> None:
+def test_token_and_key_files_are_private(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from diagnose.tokens import Grant, SecretStore, Store
 
-    os.environ["DIAGNOSE_KEYRING"] = "0"
-    try:
-        Store("web").save(Grant("refresh-sentinel", "tenant", "Demo", "scope"))
-        SecretStore("web", "wisenet-api-key").save("key-sentinel")
-    finally:
-        del os.environ["DIAGNOSE_KEYRING"]
+    monkeypatch.setenv("DIAGNOSE_KEYRING", "0")  # no keyring: the files are all there is
+    Store("web").save(Grant("refresh-sentinel", "tenant", "Demo", "scope"))
+    SecretStore("web", "wisenet-api-key").save("key-sentinel")
     stored = [p for p in (data_dir / "tokens").iterdir() if not p.name.endswith(".lock")]
     assert len(stored) == 2
     for path in stored:
