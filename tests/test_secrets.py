@@ -96,7 +96,9 @@ def test_no_credential_reaches_any_output_file_or_document(
             cli("checks", "--json"),
             cli("resync", "learner", "103", "--yes"),
             cli("fix", "contact-code", "learner", "108", "--yes"),
+            cli("resync", "--recover"),
             cli("audit", "--json"),
+            cli("sandbox", "reset"),
             cli("disconnect", "xero", "--profile", "web"),
             cli("disconnect", "wisenet", "--profile", "web"),
         ]
