@@ -17,7 +17,8 @@ SHOWN_PER_CHECK = 20
 NOTEWORTHY = (Status.FAIL, Status.ERROR, Status.WARN)
 
 
-def _worst_first(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
+def worst_first(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
+    """The noteworthy findings by check: the worst status first, then the most records."""
     groups: dict[str, list[Finding]] = {}
     for f in findings:
         if f.status in NOTEWORTHY:
@@ -45,7 +46,7 @@ def health_text(
         f"{learners} learners and {invoices} Xero invoices checked with {len(calls)} API calls",
         "",
     ]
-    groups = _worst_first(findings)
+    groups = worst_first(findings)
     if not groups:
         lines.append("✓ Nothing blocks the sync anywhere in the tenant.")
         return "\n".join(lines)

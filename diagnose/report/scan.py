@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from diagnose import __version__
-from diagnose.model import ApiCall, Finding, Status
+from diagnose.model import ApiCall, Finding
+from diagnose.render.health import NOTEWORTHY, worst_first
 from diagnose.report.model import Block, Report, Table, when_text
 from diagnose.textsafe import xml_safe
 
@@ -24,17 +25,11 @@ def scan_report(
     calls: Sequence[ApiCall],
     taken_at: datetime,
 ) -> Report:
-    noteworthy = [f for f in findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR)]
-    groups: dict[str, list[Finding]] = {}
-    for f in noteworthy:
-        groups.setdefault(f.check_id, []).append(f)
-    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
+    ordered = worst_first(findings)  # in the order of the health page
     failing = [
         {
             "id": check_id,
-            "status": min(
-                (f.status for f in group), key=[Status.ERROR, Status.FAIL, Status.WARN].index
-            ).glyph,
+            "status": min((f.status for f in group), key=NOTEWORTHY.index).glyph,
             "message": xml_safe(f"{len(group)} record(s): {group[0].title}"),
             "tried": "—",
         }
@@ -65,8 +60,9 @@ def scan_report(
         blocks.append(block)
     verdict = (
         "Nothing blocks the sync anywhere in the tenant."
-        if not noteworthy
-        else f"{len(groups)} check(s) fail or warn for {len(noteworthy)} record(s)."
+        if not ordered
+        else f"{len(ordered)} check(s) fail or warn for "
+        f"{sum(len(group) for _, group in ordered)} record(s)."
     )
     label = (
         "Sandbox (built-in sample data, not a real organisation)" if mode == "sandbox" else "Live"
