@@ -114,7 +114,11 @@ def test_no_credential_reaches_any_output_file_or_document(
         for where, text in [*enumerate(outputs), *files.items()]
         if secret in text
     ]
-    leaks += [("a header", w) for w, t in files.items() if "Bearer " in t or "x-api-key" in t]
+    leaks += [
+        ("a header", where)
+        for where, text in [*enumerate(outputs), *files.items()]
+        if "Bearer " in text or "x-api-key" in text
+    ]
     FIGURES["secrets"] = (
         f"{len(secrets)} secrets (client secret, API key, {len(handed_out)} codes and tokens "
         f"handed out) searched in {len(outputs)} outputs and {len(files)} files: "
