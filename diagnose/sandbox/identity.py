@@ -7,7 +7,10 @@
   never used, as Xero's grace period), and `client_credentials` for a custom connection;
 - `POST /connect/revocation`.
 
-Access tokens expire (`access_seconds`); the API halves accept only live ones.
+Access tokens expire (`access_seconds`); the API halves accept only live ones. Each token
+carries the scopes it was granted: a sign-in gets what it asked for (an unknown scope is Xero's
+`invalid_scope`), a refresh keeps its sign-in's scopes, and the demo custom connection has the
+read scopes plus `accounting.contacts`, as an organisation would enable them for it.
 """
 
 from __future__ import annotations
@@ -26,12 +29,25 @@ from diagnose.sandbox.responses import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET,
 
 ACCESS_SECONDS = 1800  # as Xero's
 GRACE_SECONDS = 1800
-SCOPE = "openid offline_access accounting.contacts accounting.transactions.read"
+# what the demo custom connection (`sandbox-client` with its secret) was granted
+CUSTOM_SCOPE = (
+    "accounting.contacts accounting.contacts.read accounting.invoices.read "
+    "accounting.transactions.read"
+)
+KNOWN_SCOPES = frozenset(
+    {"openid", "profile", "email", "offline_access"}
+    | {
+        f"accounting.{area}{read}"
+        for area in ("contacts", "transactions", "invoices", "settings", "attachments")
+        for read in ("", ".read")
+    }
+)
 
 
 @dataclass
 class _Refresh:
     family: str
+    scope: str = ""
     successor: str | None = None
     successor_used: bool = False
     replaced_at: float | None = None
@@ -42,13 +58,20 @@ class Identity:
     access_seconds: int = ACCESS_SECONDS
     issued: dict[str, float] = field(default_factory=dict)  # access token → expiry (monotonic)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (challenge, redirect)
+    code_scopes: dict[str, str] = field(default_factory=dict)  # code → the scopes consented to
+    scopes: dict[str, frozenset[str]] = field(default_factory=dict)  # access token → its scopes
     refresh: dict[str, _Refresh] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)  # revoked families
     given: list[str] = field(default_factory=list)  # every code and token handed out, for tests
+    checks_scopes: bool = True  # Xero's does; Wisenet's scope names are its apps' own
 
     def accepts(self, token: str) -> bool:
         expiry = self.issued.get(token)
         return expiry is not None and time.monotonic() < expiry
+
+    def allows(self, token: str, scope: str) -> bool:
+        """Whether a live `token` was granted `scope`."""
+        return self.accepts(token) and scope in self.scopes.get(token, frozenset())
 
     # -- the consent page ------------------------------------------------------------------------
 
@@ -66,26 +89,32 @@ class Identity:
         errors = [p for p in problems if p]
         if errors:
             return json_response({"error": "invalid_request", "error_description": errors[0]}, 400)
+        state = query.get("state", "")
+        asked = query.get("scope", "").split()
+        if any(scope not in KNOWN_SCOPES for scope in asked) and self.checks_scopes:
+            answer = {"error": "invalid_scope", "state": state}
+            return RedirectResponse(f"{redirect}?{urlencode(answer)}", 302)
         code = secrets.token_urlsafe(24)
         self.given.append(code)
         self.codes[code] = (query["code_challenge"], redirect)
-        state = query.get("state", "")
+        self.code_scopes[code] = " ".join(asked)
         return RedirectResponse(f"{redirect}?{urlencode({'code': code, 'state': state})}", 302)
 
     # -- tokens ------------------------------------------------------------------------------------
 
-    def _tokens(self, family: str) -> dict[str, object]:
+    def _tokens(self, family: str, scope: str) -> dict[str, object]:
         access = secrets.token_urlsafe(32)
         self.issued[access] = time.monotonic() + self.access_seconds
+        self.scopes[access] = frozenset(scope.split())
         refresh = secrets.token_urlsafe(32)
-        self.refresh[refresh] = _Refresh(family)
+        self.refresh[refresh] = _Refresh(family, scope)
         self.given += [access, refresh]
         return {
             "access_token": access,
             "refresh_token": refresh,
             "expires_in": self.access_seconds,
             "token_type": "Bearer",
-            "scope": SCOPE,
+            "scope": scope,
         }
 
     @staticmethod
@@ -109,10 +138,11 @@ class Identity:
         if grant == "client_credentials":
             if secret != SANDBOX_CLIENT_SECRET:
                 return json_response({"error": "invalid_client"}, 400)
-            answer = self._tokens(secrets.token_hex(8))
+            answer = self._tokens(secrets.token_hex(8), CUSTOM_SCOPE)
             answer.pop("refresh_token")  # custom connections get no refresh token
             return json_response(answer)
         if grant == "authorization_code":
+            scope = self.code_scopes.pop(form.get("code", ""), "")
             found = self.codes.pop(form.get("code", ""), None)
             verifier = form.get("code_verifier", "")
             challenge = (
@@ -122,7 +152,7 @@ class Identity:
             )
             if found is None or found != (challenge, form.get("redirect_uri", "")):
                 return json_response({"error": "invalid_grant"}, 400)
-            return json_response(self._tokens(secrets.token_hex(8)))
+            return json_response(self._tokens(secrets.token_hex(8), scope))
         if grant == "refresh_token":
             return self._rotate(form.get("refresh_token", ""))
         return json_response({"error": "unsupported_grant_type"}, 400)
@@ -137,7 +167,7 @@ class Identity:
             if entry.successor_used or not within_grace:
                 return json_response({"error": "invalid_grant"}, 400)
             self.refresh.pop(entry.successor, None)  # the lost answer is replaced
-        answer = self._tokens(entry.family)
+        answer = self._tokens(entry.family, entry.scope)
         entry.successor = str(answer["refresh_token"])
         entry.replaced_at = now
         for other in self.refresh.values():  # using a token marks it as its parent's used child

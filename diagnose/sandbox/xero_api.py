@@ -22,6 +22,11 @@ from diagnose.sandbox.tenant import Record, Tenant
 XERO_PAGE = 100
 NOT_FOUND = "The resource you're looking for cannot be found"
 GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+WRITE_CONTACTS = "accounting.contacts"
+READ_CONTACTS = (WRITE_CONTACTS, "accounting.contacts.read")
+READ_INVOICES = tuple(
+    f"accounting.{area}{read}" for area in ("transactions", "invoices") for read in ("", ".read")
+)
 WHERE_CONTACT_NUMBER = re.compile(r'\s*Contact\.ContactNumber\s*==\s*"([^"\\]*)"\s*')
 
 
@@ -91,16 +96,23 @@ class Xero:
             "X-AppMinLimit-Remaining": "9999",
         }
 
-    def bearer(self, request: Request) -> None:
+    def bearer(self, request: Request) -> str:
         given = request.headers.get("authorization", "")
         token = given.removeprefix("Bearer ") if given.startswith("Bearer ") else ""
         if token != SANDBOX_TOKEN and not (self.identity and self.identity.accepts(token)):
             raise _problem(401, "Unauthorized", "AuthenticationUnsuccessful")
+        return token
 
-    def authorise(self, request: Request) -> None:
-        self.bearer(request)
+    def authorise(self, request: Request, *scopes: str) -> None:
+        """A live token for a connected organisation, granted one of `scopes` (any of them
+        will do: a write scope covers reading); Xero answers 403 otherwise."""
+        token = self.bearer(request)
         tenant_id = request.headers.get("xero-tenant-id", "")
         if not any(c.get("tenantId") == tenant_id for c in self.tenant.connections):
+            raise _problem(403, "Forbidden", "AuthenticationUnsuccessful")
+        if not scopes or token == SANDBOX_TOKEN or self.identity is None:
+            return
+        if not any(self.identity.allows(token, scope) for scope in scopes):
             raise _problem(403, "Forbidden", "AuthenticationUnsuccessful")
 
     def envelope(
@@ -137,7 +149,7 @@ class Xero:
     # -- /Contacts ---------------------------------------------------------------------------------
 
     def contact(self, request: Request) -> Response:
-        self.authorise(request)
+        self.authorise(request, *READ_CONTACTS)
         key = request.path_params["key"]
         if GUID.fullmatch(key):
             found = self.contacts.get(key.lower()) or self.contacts.get(key)
@@ -148,7 +160,7 @@ class Xero:
         return self.respond("Contacts", [found], None, 1)
 
     def contact_list(self, request: Request) -> Response:
-        self.authorise(request)
+        self.authorise(request, *READ_CONTACTS)
         query = request.query_params
         rows = _modified_since(request, self.tenant.contacts)
         if query.get("includeArchived", "").lower() != "true":
@@ -176,7 +188,7 @@ class Xero:
     async def update_contact(self, request: Request) -> Response:
         """`POST /Contacts/{ContactID}`: here, the Contact Code. An `Idempotency-Key` seen before
         gets the first answer again, and nothing is written twice."""
-        self.authorise(request)
+        self.authorise(request, WRITE_CONTACTS)
         key = request.headers.get("idempotency-key")
         if key and key in self.replies:
             status, body = self.replies[key]
@@ -243,7 +255,7 @@ class Xero:
         return shown
 
     def invoice(self, request: Request) -> Response:
-        self.authorise(request)
+        self.authorise(request, *READ_INVOICES)
         key = request.path_params["key"]
         found = [
             i
@@ -255,7 +267,7 @@ class Xero:
         return self.respond("Invoices", [self.summary(found[0], full=True)], None, 1)
 
     def invoice_list(self, request: Request) -> Response:
-        self.authorise(request)
+        self.authorise(request, *READ_INVOICES)
         query = request.query_params
         rows = _modified_since(request, self.tenant.invoices)
         ids = _ids(query.get("IDs"))
