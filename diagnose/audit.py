@@ -1,9 +1,11 @@
 """The audit log: one JSON line for every write diagnose makes, and every write it refuses.
 
-`<data folder>/audit.jsonl`: when, who (the configured staff name or the OS user), the profile
-and tenant, the subject, the action, the value before and after, the API status and the Xero
-correlation id. Appending a single line is atomic, so concurrent processes do not interleave.
-No credential ever reaches it: entries are built from values, never from requests.
+`<data folder>/audit.jsonl`: when, who (the configured staff name and the OS user), the profile,
+the Xero organisation (name and id) and the Wisenet tenant, the subject, the action, the value
+before and after, the API status, the Xero correlation id and every request the remedy made
+(method, path, status, correlation id). Appending a single line is atomic, so concurrent
+processes do not interleave. No credential ever reaches it: entries are built from values,
+never from request headers or bodies.
 """
 
 from __future__ import annotations
@@ -12,23 +14,28 @@ import getpass
 import json
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.paths import audit_log
 from diagnose.textsafe import json_text, xml_safe
 
+if TYPE_CHECKING:
+    from diagnose.where import Where
+
 STAFF_ENV = "DIAGNOSE_STAFF_NAME"
+
+
+def os_user() -> str:
+    try:
+        return xml_safe(getpass.getuser())
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def staff_name() -> str:
     """Who is acting: the configured staff name, else the OS user."""
     configured = os.environ.get(STAFF_ENV, "").strip()
-    if configured:
-        return xml_safe(configured)
-    try:
-        return xml_safe(getpass.getuser())
-    except (OSError, KeyError):
-        return "unknown"
+    return xml_safe(configured) if configured else os_user()
 
 
 def record(
@@ -36,19 +43,19 @@ def record(
     action: str,
     subject: str,
     outcome: str,
-    tenant: str,
+    where: Where,
     before: Any = None,
     after: Any = None,
     api_status: int | None = None,
     correlation_id: str | None = None,
     detail: str = "",
-    profile: str = "sandbox",
+    requests: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     entry = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "who": staff_name(),
-        "profile": profile,
-        "tenant": tenant,
+        "os_user": os_user(),
+        **where.audit_fields(),
         "subject": subject,
         "action": action,
         "outcome": outcome,
@@ -57,6 +64,7 @@ def record(
         "api_status": api_status,
         "correlation_id": correlation_id,
         "detail": detail,
+        "requests": requests or [],
     }
     path = audit_log()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,8 +77,9 @@ def record(
     return entry
 
 
-def entries(subject: str | None = None) -> list[dict[str, Any]]:
-    """The log, oldest first; only `subject`'s entries when given. Unreadable lines are skipped."""
+def entries(subject: str | None = None, profile: str | None = None) -> list[dict[str, Any]]:
+    """The log, oldest first; only `subject`'s and `profile`'s entries when given. Unreadable
+    lines are skipped."""
     path = audit_log()
     if not path.exists():
         return []
@@ -80,6 +89,11 @@ def entries(subject: str | None = None) -> list[dict[str, Any]]:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(entry, dict) and (subject is None or entry.get("subject") == subject):
-            found.append(entry)
+        if not isinstance(entry, dict):
+            continue
+        if subject is not None and entry.get("subject") != subject:
+            continue
+        if profile is not None and entry.get("profile", "sandbox") != profile:
+            continue
+        found.append(entry)
     return found

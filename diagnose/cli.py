@@ -198,8 +198,9 @@ def _diagnose(
     report: _ReportOptions,
     profile: str | None = None,
 ) -> None:
-    from diagnose import runner
-    from diagnose.config import load_profile
+    import asyncio
+
+    from diagnose.core import open_core
 
     started = time.perf_counter()
     if save is not None and not save.parent.is_dir():  # say so before anything is fetched
@@ -210,17 +211,12 @@ def _diagnose(
         from diagnose import engine
 
         engine.select(engine.load_catalogue(), selected)
-    chosen = load_profile(profile)
-    if chosen.is_sandbox:
-        raw = runner.gather(kind, ref, runner.open_sandbox(sandbox).tenant)
-    elif sandbox is not None:
-        raise UsageError(f"--sandbox goes with the sandbox profile, not {chosen.name!r}")
-    else:
-        raw = runner.gather_live(kind, ref, chosen)
+    core = open_core(profile, sandbox)
+    raw = asyncio.run(core.gather(kind, ref))
     if save is not None:
         raw.save(save)
         typer.echo(f"evidence saved to {save}", err=True)
-    diagnosis = runner.diagnose(raw, selected)
+    diagnosis = core.diagnose(raw, selected)
     if report.target is not None:
         report.write(raw, diagnosis)
     _show(
@@ -340,14 +336,13 @@ def tui(
         raise UsageError(f"'diagnose tui {kind}': say 'learner' or 'invoice', then the reference")
     if kind is not None and ref is None:
         raise UsageError(f"'diagnose tui {kind}' needs the {kind}'s reference too")
-    from diagnose import runner
-    from diagnose.cli_remedies import sandbox_only
+    from diagnose.core import open_core
 
-    sandbox_only("the walkthrough", profile)
-    runner.open_sandbox(sandbox)  # a bad tenant file is one line here, before the screen opens
+    # a bad profile or tenant file is one line here, before the screen opens
+    core = open_core(profile, sandbox)
     from diagnose.tui import run_tui
 
-    run_tui(sandbox=sandbox, kind=SubjectKind(kind) if kind else None, ref=ref)
+    run_tui(core, kind=SubjectKind(kind) if kind else None, ref=ref)
 
 
 @app.command()

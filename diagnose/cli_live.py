@@ -32,17 +32,11 @@ def status(profile: ProfileOpt = None) -> None:
     """Can this profile reach Wisenet and Xero? Organisation, token lifetime, headroom."""
     import asyncio
 
-    from diagnose import runner
-    from diagnose.config import load_profile
-    from diagnose.status import live_status, sandbox_status
+    from diagnose.core import open_core
 
-    chosen = load_profile(profile)
-    if chosen.is_sandbox:
-        box = runner.open_sandbox(None)
-        lines = sandbox_status(box.tenant.organisation, box.copy.exists())
-    else:
-        lines = asyncio.run(live_status(chosen))
-    typer.echo(f"profile {chosen.name}")
+    core = open_core(profile)
+    lines = asyncio.run(core.status())
+    typer.echo(f"profile {core.profile.name}")
     for line in lines:
         typer.echo(f"  {'✓' if line.ok else '✗'} {line.service:<8} {one_line(line.text)}")
         if line.fix:
@@ -72,6 +66,14 @@ def connect(
             "--redirect-port", help="Sign-in: the loopback port your app registered (else any)."
         ),
     ] = 0,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="xero: also ask to change contacts (accounting.contacts), which 'diagnose fix "
+            "contact-code' needs; Xero asks for consent again.",
+        ),
+    ] = False,
 ) -> None:
     """Sign a live profile in to Xero (OAuth with PKCE in your browser), or give it the Wisenet
     API key (asked for without echo, or read from stdin — never a command-line argument)."""
@@ -103,6 +105,13 @@ def connect(
         raise UsageError("say 'diagnose connect xero' or 'diagnose connect wisenet'")
     if tenant:
         chosen = replace(chosen, xero_tenant_id=tenant)
+    if write:
+        if chosen.xero_auth != "pkce":
+            raise UsageError(
+                f"profile {chosen.name!r} uses a Xero custom connection: its scopes are set in "
+                "the Xero developer portal (add accounting.contacts there), not by signing in"
+            )
+        chosen = replace(chosen, xero_scopes=write_scopes(chosen.xero_scopes))
 
     def choose(organisations: list[tuple[str, str]]) -> str:
         """A pick-list at a terminal; elsewhere, the list and --tenant."""
@@ -128,6 +137,13 @@ def connect(
         )
     )
     typer.echo(f"✓ profile {chosen.name} is signed in to Xero: {one_line(grant.tenant_name)}")
+
+
+def write_scopes(scopes: str) -> str:
+    """The sign-in's scopes with contacts writable: `accounting.contacts` instead of its
+    read-only form (it covers reading too)."""
+    kept = [s for s in scopes.split() if s != "accounting.contacts.read"]
+    return " ".join([*kept, "accounting.contacts"] if "accounting.contacts" not in kept else kept)
 
 
 def _connect_wisenet(profile: Any, from_stdin: bool) -> None:

@@ -16,16 +16,23 @@ import typer
 
 from diagnose.cli_options import ProfileOpt, SandboxOpt
 from diagnose.errors import ExitCode, UsageError
+from diagnose.textsafe import one_line
 
 if TYPE_CHECKING:
+    from diagnose.core import Core
     from diagnose.model import Diagnosis
-    from diagnose.runner import Sandbox
+    from diagnose.where import Where
 
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Make the writes without asking.")]
+YesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--yes", "-y", help="Make the writes without asking (the plan still goes to stderr)."
+    ),
+]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the exact writes and make none of them.")
 ]
-POLL_SECONDS = 15.0  # each poll is a full diagnosis (7 calls): 28 a minute, under Xero's 60
+MAX_LEARNERS = 25  # a bulk re-toggle names at most this many learners unless --max says more
 
 resync_app = typer.Typer(
     help='Untick and re-tick "Sync to Xero" safely, so the integration starts over.',
@@ -35,26 +42,28 @@ fix_app = typer.Typer(help="Repair what the checks found, after showing the exac
 sandbox_app = typer.Typer(help="The built-in sandbox tenant.")
 
 
-def sandbox_only(what: str, name: str | None = None) -> None:
-    """Until live remedies land, refuse rather than quietly write to the sandbox instead."""
-    from diagnose.config import load_profile
+def _confirm(plans: list[str], yes: bool, what: str, where: Where) -> str:
+    """Show the plan on stderr and get the person's go-ahead; "" when given, else why not.
 
-    profile = load_profile(name)
-    if not profile.is_sandbox:
-        raise UsageError(
-            f"{what} works on the sandbox profile only for now, not on {profile.name!r} "
-            "(nothing written)"
-        )
-
-
-def _confirm(plans: list[str], yes: bool, what: str) -> None:
+    On a live organisation the person types its name; on the sandbox y is enough."""
     typer.echo("\n".join(plans), err=True)
     if yes:
-        return
+        return ""
     if not sys.stdin.isatty():
         raise UsageError(f"{what} needs --yes when it is not run at a terminal (nothing written)")
-    if not typer.confirm("Make these writes?", err=True):
-        raise UsageError("nothing written")
+    phrase = where.confirm_phrase
+    if phrase is None:
+        return "" if typer.confirm("Make these writes?", err=True) else "not confirmed"
+    typed = typer.prompt(
+        f"These writes change {where.describe()}.\nType the organisation's name ({phrase}) "
+        "to make them",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    if typed.strip().casefold() == phrase.casefold():
+        return ""
+    return f"the name typed ({typed.strip()[:60]!r}) is not {phrase!r}"
 
 
 def parse_duration(text: str) -> float:
@@ -94,29 +103,6 @@ def _learner_ids(ids: list[str], from_file: Path | None) -> list[int]:
     return found
 
 
-async def _wait(sandbox: Sandbox, learner_id: int, seconds: float) -> tuple[bool, Diagnosis]:
-    import asyncio
-
-    from diagnose import runner
-    from diagnose.model import Status, SubjectKind, TargetKind
-
-    deadline = time.monotonic() + seconds
-    while True:
-        raw = await runner.gather_async(SubjectKind.LEARNER, str(learner_id), sandbox.tenant)
-        diagnosis = runner.diagnose(raw)
-        mine = {
-            f.check_id: f.status for f in diagnosis.findings if f.target.kind is TargetKind.LEARNER
-        }
-        if all(
-            mine.get(c) is Status.PASS
-            for c in ("contact.found", "contact.active", "contact.in-sync")
-        ):
-            return True, diagnosis
-        if time.monotonic() + POLL_SECONDS > deadline:
-            return False, diagnosis
-        await asyncio.sleep(POLL_SECONDS)
-
-
 def _blocking(diagnosis: Diagnosis) -> str:
     from diagnose.model import Status
 
@@ -133,19 +119,26 @@ def resync(
     recover: Annotated[
         bool, typer.Option("--recover", help="Finish re-toggles an interrupted run left behind.")
     ] = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Untick and re-tick "Sync to Xero" safely, so the integration starts over."""
     if ctx.invoked_subcommand is not None:
+        ctx.obj = profile  # `diagnose resync --profile P learner 103` means the same
         return
     if not recover:
         raise UsageError("say what to resync: 'diagnose resync learner ID…', or --recover")
-    finished = finish_interrupted(explicit=True)
+    if profile is not None:
+        from diagnose.config import load_profile
+
+        profile = load_profile(profile).name  # an unknown profile is one line here
+    finished = finish_interrupted(explicit=True, profile=profile)
     if not finished:
         typer.echo("nothing to recover: no re-toggle was left unfinished")
 
 
 @resync_app.command("learner")
 def resync_learner(
+    ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(metavar="ID…", help="LearnerIds.")] = None,
     from_file: Annotated[
         Path | None, typer.Option("--from-file", metavar="FILE", help="LearnerIds, one a line.")
@@ -158,122 +151,131 @@ def resync_learner(
             "--wait", metavar="DURATION", help="Then wait (e.g. 10m) until Xero has synced."
         ),
     ] = None,
+    max_learners: Annotated[
+        int,
+        typer.Option("--max", metavar="N", help=f"At most N learners (default {MAX_LEARNERS})."),
+    ] = MAX_LEARNERS,
     sandbox: SandboxOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
     """Re-toggle "Sync to Xero" for one or more learners, with a journal and read-backs."""
     import asyncio
 
-    from diagnose import remedy, runner
-    from diagnose.errors import DiagnoseError
-    from diagnose.sources.sandbox import sandbox_sources
+    from diagnose.core import Outcome, open_core
 
-    sandbox_only("resync", profile)
     learner_ids = _learner_ids(ids or [], from_file)
+    if max_learners < 1:
+        raise UsageError("--max is at least 1")
+    if len(learner_ids) > max_learners:
+        raise UsageError(
+            f"{len(learner_ids)} learners named, more than --max {max_learners}: re-toggle "
+            f"them in smaller runs, or raise --max (nothing written)"
+        )
     seconds = parse_duration(wait) if wait is not None else None
-    box = runner.open_sandbox(sandbox, writing=not dry_run)
-
-    async def plan() -> list[Any]:
-        found: list[Any] = []
-        async with sandbox_sources(box.tenant) as sources:
-            for learner_id in learner_ids:
-                try:
-                    found.append(await remedy.read_learner(sources.wisenet, learner_id))
-                except DiagnoseError as exc:
-                    found.append(exc)
-        return found
-
-    learners = asyncio.run(plan())
-    plans = []
-    for learner_id, learner in zip(learner_ids, learners, strict=True):
-        if isinstance(learner, DiagnoseError):
-            plans.append(f"learner {learner_id}: skipped — {learner}")
-            continue
-        note = "" if learner.sync_to_xero else " (not ticked now: it will simply be ticked)"
-        plans.append(f"{learner.label}{note}, on the {box.label} sandbox:")
-        plans += [f"  {step}" for step in remedy.resync_plan(learner, "/v1/learnersAU")]
+    core = open_core(profile or ctx.obj, sandbox, writing=not dry_run)
+    plan = asyncio.run(core.plan_resync(learner_ids))
     if dry_run:
-        typer.echo("\n".join(["Dry run: these writes would be made (none was):", *plans]))
+        typer.echo("\n".join(["Dry run: these writes would be made (none was):", *plan.lines]))
         return
-    todo = [x for x in learners if not isinstance(x, DiagnoseError)]
-    if not todo:
-        raise UsageError("; ".join(str(x) for x in learners))
-    _confirm(plans, yes, "resync")
+    if not plan.todo:
+        raise UsageError("; ".join(str(x) for x in plan.learners))
+    refusal = _confirm(plan.lines, yes, "resync", plan.where)
+    if refusal:
+        for learner in plan.todo:
+            core.refuse(plan, f"learner {learner.learner_id}", refusal)
+        raise UsageError(f"{refusal}: nothing written")
 
-    async def write(learner: Any) -> str:
-        async with sandbox_sources(box.tenant, on_write=box.save) as sources:
-            done = await remedy.resync(
-                sources.wisenet, learner, sandbox=box.label, tenant=box.tenant.organisation
-            )
-        return done.message
+    with typer.progressbar(
+        length=len(plan.todo), label="re-toggling", file=sys.stderr, hidden=len(plan.todo) < 2
+    ) as bar:
 
-    results: list[tuple[int, str, bool]] = []
-    for learner_id, learner in zip(learner_ids, learners, strict=True):
-        if isinstance(learner, DiagnoseError):
-            results.append((learner_id, str(learner), False))
-    with typer.progressbar(todo, label="re-toggling", file=sys.stderr, hidden=len(todo) < 2) as bar:
-        for learner in bar:
-            try:
-                results.append((learner.learner_id, asyncio.run(write(learner)), True))
-            except DiagnoseError as exc:
-                if len(learner_ids) == 1:
-                    raise
-                results.append((learner.learner_id, str(exc), False))
-    ok = all(done for _, _, done in results)
-    for learner_id, message, done in results:
-        typer.echo(f"{'✓' if done else '✗'} learner {learner_id}: {message}")
+        def done(outcome: Outcome) -> None:
+            bar.update(1)
+
+        outcomes = asyncio.run(core.resync(plan, done))
+    if len(learner_ids) == 1 and outcomes[0].error is not None:
+        raise outcomes[0].error
+    ok = all(o.ok for o in outcomes)
+    for o in outcomes:
+        typer.echo(f"{'✓' if o.ok else '✗'} learner {o.learner_id}: {o.message}")
     if seconds is not None:
-        for learner_id, _, done in results:
-            if not done:
-                continue
-            synced, diagnosis = asyncio.run(_wait(box, learner_id, seconds))
-            if synced:
-                typer.echo(f"✓ learner {learner_id}: synced — the Xero contact matches Wisenet")
-            else:
+        for o in outcomes:
+            if o.ok and not _waited(core, o.learner_id, seconds):
                 ok = False
-                typer.echo(f"✗ learner {learner_id}: not synced yet — {_blocking(diagnosis)}")
-    if len(results) > 1:
-        good = sum(1 for _, _, done in results if done)
-        typer.echo(f"{good} of {len(results)} learners re-toggled", err=True)
+    if len(outcomes) > 1:
+        good = sum(1 for o in outcomes if o.ok)
+        typer.echo(f"{good} of {len(outcomes)} learners re-toggled", err=True)
     if not ok:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
-def finish_interrupted(*, explicit: bool = False) -> int:
-    """Finish every unfinished re-toggle in the journal; say so on stderr. Returns how many."""
+def _waited(core: Core, learner_id: int, seconds: float) -> bool:
+    """Poll until the learner's Xero contact matches Wisenet; progress on stderr."""
     import asyncio
 
-    from diagnose import journal, remedy, runner
+    started = time.monotonic()
+    typer.echo(
+        f"waiting up to {seconds / 60:g} min for learner {learner_id} to reach Xero "
+        f"(a check every {core.poll_seconds:g} s; Ctrl-C stops waiting, the re-toggle stays)",
+        err=True,
+    )
+
+    def progress(poll: int, elapsed: float, diagnosis: Diagnosis) -> None:
+        minutes, secs = divmod(int(elapsed), 60)
+        typer.echo(
+            f"  check {poll} at {minutes}:{secs:02d}: {one_line(_blocking(diagnosis))[:120]}",
+            err=True,
+        )
+
+    synced, diagnosis = asyncio.run(core.wait_until_synced(learner_id, seconds, progress))
+    took = int(time.monotonic() - started)
+    if synced:
+        typer.echo(
+            f"✓ learner {learner_id}: synced — the Xero contact matches Wisenet "
+            f"(after {took // 60}:{took % 60:02d})"
+        )
+        return True
+    typer.echo(f"✗ learner {learner_id}: not synced yet — {_blocking(diagnosis)}")
+    return False
+
+
+def finish_interrupted(*, explicit: bool = False, profile: str | None = None) -> int:
+    """Finish every unfinished re-toggle in the journal (only `profile`'s when given), each
+    through the sandbox or live profile it was started with; say so on stderr. Returns how
+    many were finished."""
+    import asyncio
+
+    from diagnose import journal
+    from diagnose.core import open_for_entry, recover_entry
     from diagnose.errors import DiagnoseError
-    from diagnose.sources.sandbox import sandbox_sources
 
     entries = journal.pending()
     finished = 0
     for entry in entries:
-        source = None if entry.sandbox == "demo" else Path(entry.sandbox)
-        if source is not None and not source.exists():
+        if profile is not None and entry.profile != profile:
+            continue
+        try:
+            core = open_for_entry(entry)
+        except FileNotFoundError as gone:
             journal.finish(entry)  # its tenant file is gone: there is nothing left to tick
             typer.echo(
                 f"diagnose: dropped an unfinished resync of learner {entry.learner_id}: its "
-                f"sandbox file {source} no longer exists",
+                f"sandbox file {gone} no longer exists",
                 err=True,
             )
             continue
+        except DiagnoseError as exc:
+            typer.echo(f"diagnose: {exc}", err=True)
+            if explicit:
+                raise
+            continue
         try:
-            box = runner.open_sandbox(source, writing=True)
-
-            async def go(box: Sandbox = box, entry: journal.Entry = entry) -> str:
-                async with sandbox_sources(box.tenant, on_write=box.save) as sources:
-                    return await remedy.recover(
-                        sources.wisenet, entry, tenant=box.tenant.organisation
-                    )
-
-            typer.echo(f"diagnose: {asyncio.run(go())}", err=True)
+            typer.echo(f"diagnose: {asyncio.run(recover_entry(core, entry))}", err=True)
             finished += 1
         except DiagnoseError as exc:
             typer.echo(
-                f"diagnose: an interrupted resync of learner {entry.learner_id} is still "
-                f"unfinished: {exc}",
+                f"diagnose: an interrupted resync of learner {entry.learner_id} "
+                f"({entry.profile}) is still unfinished: {exc}",
                 err=True,
             )
             if explicit:
@@ -294,40 +296,34 @@ def fix_contact_code(
     exactly one active contact is clearly the learner and none holds the code."""
     import asyncio
 
-    from diagnose import remedy, runner
-    from diagnose.evidence import Evidence
-    from diagnose.model import SubjectKind
-    from diagnose.sources.sandbox import sandbox_sources
+    from diagnose import remedy
+    from diagnose.core import open_core
 
     if kind != "learner":
         raise UsageError("say 'diagnose fix contact-code learner ID'")
-    sandbox_only("fix contact-code", profile)
-    box = runner.open_sandbox(sandbox, writing=not dry_run)
-    raw = runner.gather(SubjectKind.LEARNER, ref, box.tenant)
-    diagnosis = runner.diagnose(raw)
-    fix = remedy.plan_code_fix(diagnosis, Evidence(raw))
-    tenant = box.tenant.organisation
+    core = open_core(profile, sandbox, writing=not dry_run)
+    plan = asyncio.run(core.plan_code_fix(ref))
+    fix = plan.fix
     if fix.refusal:
-        remedy.refuse(fix, tenant=tenant)
+        remedy.refuse(fix, where=plan.where)
         typer.echo(f"diagnose: will not set the Contact Code: {fix.refusal}.", err=True)
         if fix.manual:
             typer.echo(f"What to do instead: {fix.manual}", err=True)
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
-    key = remedy.new_idempotency_key()
-    plans = [
-        f"Set Contact Code {fix.code} on {fix.contact_name} ({box.label} sandbox):",
-        *(f"  {step}" for step in remedy.code_fix_plan(fix, key)),
-    ]
+    lines = [f"In {plan.where.describe()}:", *plan.lines]
     if dry_run:
-        typer.echo("\n".join(["Dry run: these writes would be made (none was):", *plans]))
+        typer.echo("\n".join(["Dry run: these writes would be made (none was):", *lines]))
+        if plan.scope_refusal:
+            typer.echo(f"diagnose: {plan.scope_refusal}", err=True)
         return
-    _confirm(plans, yes, "fix contact-code")
-
-    async def write() -> str:
-        async with sandbox_sources(box.tenant, on_write=box.save) as sources:
-            return await remedy.apply_code_fix(sources.xero, fix, key, tenant=tenant)
-
-    typer.echo(f"✓ {asyncio.run(write())}")
+    if plan.scope_refusal:  # before asking anyone to confirm what cannot be written
+        remedy.refuse(fix, where=plan.where, reason=plan.scope_refusal)
+        raise remedy.Refusal(plan.scope_refusal)
+    refusal = _confirm(lines, yes, "fix contact-code", plan.where)
+    if refusal:
+        core.refuse(plan, f"learner {fix.learner.learner_id if fix.learner else ref}", refusal)
+        raise UsageError(f"{refusal}: nothing written")
+    typer.echo(f"✓ {asyncio.run(core.apply_code_fix(plan))}")
 
 
 def _share(help_text: str, flag: str) -> Any:
@@ -373,7 +369,7 @@ def sandbox_serve(
     limits = Limits(per_minute=parse_rate_limit(rate_limit), concurrent=concurrent)
     box = runner.open_sandbox(sandbox)  # while it serves, change the sandbox through it
     mix = Mix(fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate, slow_ms)
-    xero, wisenet = Identity(), Identity()
+    xero, wisenet = Identity(), Identity(checks_scopes=False)
     app = with_behaviour(
         create_app(box.tenant, on_write=box.save, identity=xero, wisenet_identity=wisenet),
         limits=limits,
@@ -437,24 +433,30 @@ def audit_command(
     subject: Annotated[
         str | None, typer.Option("--subject", help='Only this subject, e.g. "learner 103".')
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", metavar="NAME", help="Only the writes made through NAME."),
+    ] = None,
 ) -> None:
-    """Show the audit log: every write diagnose made or refused, who, when, and the result."""
+    """Show the audit log: every write diagnose made or refused — who, when, where (profile,
+    organisation), before and after, and the result."""
     from diagnose import audit
     from diagnose.paths import audit_log
-    from diagnose.textsafe import json_text, one_line
+    from diagnose.textsafe import json_text
 
-    entries = audit.entries(subject)
+    entries = audit.entries(subject, profile)
     if as_json:
-        typer.echo(json_text({"schema_version": 1, "log": str(audit_log()), "entries": entries}))
+        typer.echo(json_text({"schema_version": 2, "log": str(audit_log()), "entries": entries}))
         return
     if not entries:
         typer.echo(f"no write recorded yet ({audit_log()})")
         return
     for e in entries:
         status = f" HTTP {e['api_status']}" if e.get("api_status") else ""
+        where = f"{e.get('profile', 'sandbox')} · {e.get('tenant', '')}"
         typer.echo(
             one_line(
-                f"{e.get('when')}  {e.get('who')}  {e.get('action')}  {e.get('subject')}  "
-                f"{e.get('outcome')}{status}  {e.get('detail', '')}"
+                f"{e.get('when')}  {e.get('who')}  {where}  {e.get('action')}  "
+                f"{e.get('subject')}  {e.get('outcome')}{status}  {e.get('detail', '')}"
             )
         )

@@ -41,14 +41,13 @@ def scan(
     """Check every learner and every Xero invoice of the tenant, from a few paged calls."""
     import asyncio
 
-    from diagnose import engine, runner
+    from diagnose import engine
     from diagnose import scan as scanning
-    from diagnose.config import load_profile
+    from diagnose.core import open_core
     from diagnose.errors import ExitCode, diagnosis_exit_code
     from diagnose.model import ApiCall, Diagnosis, Subject, SubjectKind
     from diagnose.paths import write_atomically
     from diagnose.render.health import health_csv, health_json, health_text
-    from diagnose.sources.sandbox import sandbox_sources
     from diagnose.textsafe import json_text
 
     selected = [part.strip() for item in only or [] for part in item.split(",") if part.strip()]
@@ -66,7 +65,7 @@ def scan(
         raise UsageError(f"cannot write {report}: folder {report.parent} does not exist")
     if csv_file is not None and not csv_file.parent.is_dir():
         raise UsageError(f"cannot write {csv_file}: folder {csv_file.parent} does not exist")
-    chosen = load_profile(profile)
+    core = open_core(profile, sandbox)
     pages = [0]
     live = sys.stderr.isatty()
     log: list[ApiCall] = []
@@ -80,49 +79,10 @@ def scan(
                 f"\r{pages[0]} pages fetched, {len(log)} calls made{today}  ", nl=False, err=True
             )
 
-    def cache_for(key: str) -> scanning.Cache:
-        import hashlib
-
-        from diagnose.paths import cache_dir
-
-        name = hashlib.sha256(key.encode()).hexdigest()[:16]
-        folder = cache_dir() / "scan" / name
-        if fresh:
-            for old in folder.glob("*.json"):
-                old.unlink()
-        return scanning.Cache.load(folder)
-
-    async def fetch() -> tuple[scanning.Bulk, list[ApiCall], str, str]:
-        if chosen.is_sandbox:
-            box = runner.open_sandbox(sandbox)
-            cache = cache_for(f"sandbox:{box.source.resolve()}")
-            async with sandbox_sources(box.tenant) as sources:
-                log[:] = []
-                sources.log.calls = log
-                bulk = await scanning.fetch(
-                    sources, tick, cache=cache, invoices_since=invoices_since
-                )
-                return bulk, sources.log.calls, "sandbox", box.tenant.organisation
-        if sandbox is not None:
-            raise UsageError(f"--sandbox goes with the sandbox profile, not {chosen.name!r}")
-        from diagnose.sources.live import live_sources
-
-        cache = cache_for(f"live:{chosen.name}:{chosen.xero_tenant_id}")
-        async with live_sources(chosen) as sources:
-            log[:] = sources.log.calls
-            sources.log.calls = log
-            bulk = await scanning.fetch(sources, tick, cache=cache, invoices_since=invoices_since)
-            name = next(
-                (
-                    str(c.get("tenantName"))
-                    for c in bulk.connections
-                    if c.get("tenantId") == sources.xero.tenant_id
-                ),
-                chosen.name,
-            )
-            return bulk, sources.log.calls, "live", name
-
-    bulk, calls, mode, tenant = asyncio.run(fetch())
+    bulk, mode, tenant = asyncio.run(
+        core.fetch_tenant(log, tick, fresh=fresh, invoices_since=invoices_since)
+    )
+    calls = log
     if live:
         typer.echo("", err=True)
     findings = [

@@ -37,6 +37,7 @@ CONFIG_ENV = "DIAGNOSE_CONFIG"
 PROFILE_ENV = "DIAGNOSE_PROFILE"
 SANDBOX = "sandbox"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+FLAVOURS = ("AU", "NZ", "SA", "SG")  # Wisenet's learner endpoints: /learnersAU, /learnersNZ, …
 SECRETS = {
     "wisenet_api_key": "DIAGNOSE_WISENET_API_KEY",
     "xero_client_secret": "DIAGNOSE_XERO_CLIENT_SECRET",
@@ -61,6 +62,7 @@ class Profile:
     wisenet_auth_url: str = "https://auth.wisenet.co"
     wisenet_client_id: str = ""
     wisenet_scopes: str = ""  # as set up for your app in Wisenet › Settings › Developer Tools
+    wisenet_tenant: str = ""  # how plans and the audit log name your Wisenet (its LRM address)
     xero_url: str = "https://api.xero.com"
     xero_identity_url: str = "https://identity.xero.com"
     xero_login_url: str = "https://login.xero.com"
@@ -76,6 +78,13 @@ class Profile:
     @property
     def is_sandbox(self) -> bool:
         return self.name == SANDBOX
+
+    @property
+    def wisenet_label(self) -> str:
+        """The Wisenet tenant as plans, confirmations and the audit log name it."""
+        if self.wisenet_tenant:
+            return self.wisenet_tenant
+        return f"{urlsplit(self.wisenet_url).netloc} (learners{self.wisenet_flavour})"
 
     @property
     def http(self) -> HttpOptions:
@@ -174,6 +183,11 @@ def load_profile(name: str | None = None) -> Profile:
         values["ca_bundle"] = str(path_)
     if values.get("xero_auth", "custom") not in ("custom", "pkce"):
         raise UsageError(f"profile {chosen!r}: xero_auth is 'custom' or 'pkce'")
+    if values.get("wisenet_flavour", "AU") not in FLAVOURS:
+        raise UsageError(
+            f"profile {chosen!r}: wisenet_flavour is one of {', '.join(FLAVOURS)} (the "
+            "learners endpoint your Wisenet uses, /learnersAU for Australia)"
+        )
     if values.get("wisenet_auth", "api-key") not in ("api-key", "oauth"):
         raise UsageError(f"profile {chosen!r}: wisenet_auth is 'api-key' or 'oauth'")
     return Profile(chosen, **values)

@@ -25,8 +25,12 @@ from diagnose.paths import journal_dir, write_atomically
 class Entry:
     action: str  # "resync"
     learner_id: int
-    sandbox: str  # "demo", or the tenant file the sandbox serves
+    sandbox: str  # "demo", or the tenant file the sandbox serves; "" on a live profile
     was_ticked: bool
+    profile: str = "sandbox"  # the profile it was written through, and so must be finished
+    organisation: str = ""  # the Xero organisation, by name and id
+    organisation_id: str = ""
+    wisenet: str = ""  # the Wisenet tenant the learner lives in
     state: str = "intent"  # intent → unticked → done
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     id: str = field(default_factory=lambda: uuid.uuid4().hex)

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnose import audit, failpoints, journal, parse
+from diagnose.checking import xero_contact_link
 from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, SourceError
 from diagnose.evidence import Evidence
-from diagnose.model import Diagnosis, Learner, Status
+from diagnose.model import Diagnosis, Learner, Status, XeroContact
 from diagnose.sources.wisenet import WisenetClient
 from diagnose.sources.xero import XeroClient, is_safe_code
+from diagnose.where import Where
 
 TICK_ATTEMPTS = 3
 TICK_BACKOFF = (0.5, 1.0, 2.0)
@@ -92,13 +94,40 @@ def _last_call(client: WisenetClient | XeroClient) -> tuple[int | None, str | No
     return (call.status, call.correlation_id) if call else (None, None)
 
 
-async def resync(
-    wisenet: WisenetClient, learner: Learner, *, sandbox: str, tenant: str
-) -> Resynced:
+def _requests(client: WisenetClient | XeroClient, since: int) -> list[dict[str, Any]]:
+    """Every request the client made from call number `since` on: method, path, status and the
+    service's correlation id, for the audit log (never a header or a body)."""
+    return [
+        {
+            "service": call.service.value,
+            "method": call.method,
+            "path": call.path,
+            "status": call.status,
+            "correlation_id": call.correlation_id,
+        }
+        for call in client.session.log.calls[since:]
+    ]
+
+
+def _entry(learner: Learner, where: Where) -> journal.Entry:
+    return journal.Entry(
+        "resync",
+        learner.learner_id,
+        where.sandbox,
+        was_ticked=learner.sync_to_xero,
+        profile=where.profile,
+        organisation=where.organisation,
+        organisation_id=where.organisation_id,
+        wisenet=where.wisenet,
+    )
+
+
+async def resync(wisenet: WisenetClient, learner: Learner, *, where: Where) -> Resynced:
     """Untick (when ticked) and tick "Sync to Xero", journaled and read back at each step."""
     learner_id = learner.learner_id
     subject = f"learner {learner_id}"
-    entry = journal.Entry("resync", learner_id, sandbox, was_ticked=learner.sync_to_xero)
+    since = len(wisenet.session.log.calls)
+    entry = _entry(learner, where)
     journal.write(entry)
     try:
         failpoints.reached("resync.before-untick")
@@ -108,7 +137,7 @@ async def resync(
             journal.write(entry)
         await _tick(wisenet, learner_id)
     except BaseException as exc:  # Ctrl-C and cancellation too: the learner must end ticked
-        secured = await _ensure_ticked_after_failure(wisenet, entry, subject, tenant, exc)
+        secured = await _ensure_ticked_after_failure(wisenet, entry, subject, where, exc, since)
         if not isinstance(exc, Exception):
             raise
         code = exc.exit_code if isinstance(exc, DiagnoseError) else ExitCode.CHECK_FAILED
@@ -138,18 +167,24 @@ async def resync(
         action="resync",
         subject=subject,
         outcome="done",
-        tenant=tenant,
+        where=where,
         before=before,
         after=True,
         api_status=status,
         correlation_id=correlation,
         detail=message,
+        requests=_requests(wisenet, since),
     )
     return Resynced(learner, message)
 
 
 async def _ensure_ticked_after_failure(
-    wisenet: WisenetClient, entry: journal.Entry, subject: str, tenant: str, cause: BaseException
+    wisenet: WisenetClient,
+    entry: journal.Entry,
+    subject: str,
+    where: Where,
+    cause: BaseException,
+    since: int,
 ) -> bool:
     """Tick after a failure; True when the learner is ticked and the entry finished."""
     why = str(cause) or type(cause).__name__
@@ -165,17 +200,19 @@ async def _ensure_ticked_after_failure(
         action="resync",
         subject=subject,
         outcome="failed",
-        tenant=tenant,
+        where=where,
         before=entry.was_ticked,
         after=after,
         detail=detail,
+        requests=_requests(wisenet, since),
     )
     return secured
 
 
-async def recover(wisenet: WisenetClient, entry: journal.Entry, *, tenant: str) -> str:
+async def recover(wisenet: WisenetClient, entry: journal.Entry, *, where: Where) -> str:
     """Finish an entry an earlier process left: make sure the learner is ticked."""
     subject = f"learner {entry.learner_id}"
+    since = len(wisenet.session.log.calls)
     try:
         learner = await read_learner(wisenet, entry.learner_id)
     except NotFoundError:
@@ -189,12 +226,13 @@ async def recover(wisenet: WisenetClient, entry: journal.Entry, *, tenant: str) 
         action="resync-recover",
         subject=subject,
         outcome="done",
-        tenant=tenant,
+        where=where,
         before=learner.sync_to_xero,
         after=True,
         api_status=status,
         correlation_id=correlation,
         detail=f"finished the resync started {entry.started}",
+        requests=_requests(wisenet, since),
     )
     return f'{subject}: the interrupted resync is finished; "Sync to Xero" is ticked'
 
@@ -212,6 +250,11 @@ class CodeFix:
     contact_name: str = ""
     refusal: str = ""
     manual: str = ""
+    contact: XeroContact | None = None  # as the diagnosis saw it, to notice a change since
+
+    @property
+    def link(self) -> str:
+        return xero_contact_link(self.contact_id) if self.contact_id else ""
 
     @property
     def code(self) -> str:
@@ -272,19 +315,72 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence) -> CodeFix:
             f"run 'diagnose resync learner {learner.learner_id}'.",
         )
     chosen = active[0]
-    return CodeFix(learner, contact_id=str(chosen["contact_id"]), contact_name=str(chosen["name"]))
+    seen = next((c for c in evidence.candidates if c.contact_id == chosen["contact_id"]), None)
+    return CodeFix(
+        learner,
+        contact_id=str(chosen["contact_id"]),
+        contact_name=str(chosen["name"]),
+        contact=seen,
+    )
 
 
 def code_fix_plan(fix: CodeFix, key: str) -> list[str]:
     body = json.dumps({"Contacts": [{"ContactID": fix.contact_id, "ContactNumber": fix.code}]})
     return [
+        f"GET /api.xro/2.0/Contacts?IDs={fix.contact_id}  (re-read: unchanged since the "
+        "diagnosis, still active and without a code)",
+        f"GET /api.xro/2.0/Contacts/{fix.code}  (no other contact holds the code)",
         f"POST /api.xro/2.0/Contacts/{fix.contact_id}  {body}  (Idempotency-Key: {key})",
         f"GET /api.xro/2.0/Contacts/{fix.code}  (read back: it must be {fix.contact_name})",
     ]
 
 
-async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, tenant: str) -> str:
+CONTACT_WRITE_SCOPE = "accounting.contacts"
+
+
+class Refusal(RemedyError):
+    """A remedy would not write: the message says why and what to do; nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ExitCode.CHECK_FAILED)
+
+
+async def changed_since(xero: XeroClient, fix: CodeFix) -> str:
+    """Why the contact (or the code) is no longer as the diagnosis saw it, or "" when it is:
+    read again just before the write, so a change made in Xero meanwhile is never overwritten."""
+    body = await xero.contacts(ids=[fix.contact_id])
+    rows = (body or {}).get("Contacts") or []
+    now = parse.contact(rows[0]) if rows else None
+    if now is None:
+        return f"{fix.contact_name} is no longer in Xero"
+    if now.merged_to:
+        return f"{fix.contact_name} was merged into another contact"
+    if now.status != "ACTIVE":
+        return f"{fix.contact_name} is {now.status.lower()} now"
+    if now.contact_number:
+        return f"{fix.contact_name} has Contact Code {now.contact_number} now"
+    seen = fix.contact
+    if seen is not None and seen.updated is not None and now.updated != seen.updated:
+        when = f"{now.updated:%Y-%m-%d %H:%M} UTC" if now.updated else "since"
+        return f"{fix.contact_name} was changed in Xero ({when})"
+    if await xero.contact_by_number(fix.code) is not None:
+        return f"another contact holds Contact Code {fix.code} now"
+    return ""
+
+
+async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, where: Where) -> str:
+    """Re-read the contact, then set the code with the Idempotency-Key, then read it back."""
     subject = f"learner {fix.learner.learner_id}" if fix.learner else "learner"
+    since = len(xero.session.log.calls)
+    changed = await changed_since(xero, fix)
+    if changed:
+        reason = f"{changed} since the diagnosis"
+        refuse(fix, where=where, reason=reason)
+        raise Refusal(
+            f"will not set the Contact Code: {reason}. Run 'diagnose learner "
+            f"{fix.learner.learner_id if fix.learner else 'ID'}' again and decide on what Xero "
+            "holds now (nothing written)."
+        )
     try:
         await xero.set_contact_code(fix.contact_id, fix.code, key)
     except SourceError as exc:  # the session already retried it under the same key
@@ -293,12 +389,13 @@ async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, tenant: st
             action="fix-contact-code",
             subject=subject,
             outcome="failed",
-            tenant=tenant,
+            where=where,
             before="",
             after=fix.code,
             api_status=status,
             correlation_id=correlation,
             detail=str(exc),
+            requests=_requests(xero, since),
         )
         raise
     status, correlation = _last_call(xero)
@@ -314,12 +411,13 @@ async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, tenant: st
         action="fix-contact-code",
         subject=subject,
         outcome="done",
-        tenant=tenant,
+        where=where,
         before="",
         after=fix.code,
         api_status=status,
         correlation_id=correlation,
         detail=f"{message} (ContactID {fix.contact_id})",
+        requests=_requests(xero, since),
     )
     return message
 
@@ -328,12 +426,12 @@ def new_idempotency_key() -> str:
     return str(uuid.uuid4())
 
 
-def refuse(fix: CodeFix, *, tenant: str) -> dict[str, Any]:
+def refuse(fix: CodeFix, *, where: Where, reason: str = "") -> dict[str, Any]:
     subject = f"learner {fix.learner.learner_id}" if fix.learner else "learner"
     return audit.record(
         action="fix-contact-code",
         subject=subject,
         outcome="refused",
-        tenant=tenant,
-        detail=fix.refusal,
+        where=where,
+        detail=reason or fix.refusal,
     )

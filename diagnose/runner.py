@@ -1,11 +1,8 @@
-"""One diagnosis from start to finish: pick the tenant, gather, run the catalogue.
-
-Shared by the CLI (and later the TUI), so both diagnose exactly the same way.
-"""
+"""The pieces of a diagnosis beneath the core (`diagnose.core`): the sandbox a command serves,
+gathering evidence from sources, running the catalogue."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from diagnose import engine
-from diagnose.config import Profile
 from diagnose.errors import UsageError
 from diagnose.evidence import Evidence, RawEvidence
 from diagnose.gather import Sources, gather_invoice, gather_learner
@@ -107,27 +103,6 @@ async def gather_from(kind: SubjectKind, typed: str, sources: Sources) -> RawEvi
     if kind is SubjectKind.LEARNER:
         return await gather_learner(parse_learner_ref(typed), sources, typed=typed)
     return await gather_invoice(parse_invoice_ref(typed), sources, typed=typed)
-
-
-def gather_live(kind: SubjectKind, typed: str, profile: Profile) -> RawEvidence:
-    """Fetch the evidence from a live profile's services."""
-    from diagnose.sources.live import live_sources
-
-    if kind is SubjectKind.LEARNER:
-        parse_learner_ref(typed)  # bad input is refused before any credential is used
-    else:
-        parse_invoice_ref(typed)
-
-    async def go() -> RawEvidence:
-        async with live_sources(profile) as sources:
-            return await gather_from(kind, typed, sources)
-
-    return asyncio.run(go())
-
-
-def gather(kind: SubjectKind, typed: str, tenant: Tenant) -> RawEvidence:
-    """`gather_async` for callers without an event loop (the CLI)."""
-    return asyncio.run(gather_async(kind, typed, tenant))
 
 
 def diagnose(raw: RawEvidence, only: Sequence[str] = ()) -> Diagnosis:

@@ -40,7 +40,7 @@ def web_profile(
         yield base, env
 
 
-def sign_in(env: dict[str, str], service: str = "xero") -> tuple[int, str, str]:
+def sign_in(env: dict[str, str], service: str = "xero", *extra: str) -> tuple[int, str, str]:
     """Run `diagnose connect SERVICE` and play the browser: follow the address it prints."""
     process = subprocess.Popen(
         [
@@ -54,6 +54,7 @@ def sign_in(env: dict[str, str], service: str = "xero") -> tuple[int, str, str]:
             "--no-browser",
             "--timeout",
             "30",
+            *extra,
         ],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,

@@ -120,29 +120,6 @@ def test_an_unknown_profile_and_a_missing_secret_are_usage_errors(
     assert "needs DIAGNOSE_WISENET_API_KEY" in run.err
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["resync", "learner", "103", "--yes"],
-        ["fix", "contact-code", "learner", "108", "--yes"],
-        ["tui"],
-    ],
-)
-def test_remedies_and_the_tui_refuse_a_live_profile_for_now(
-    cli: Callable[..., Run],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    data_dir: Path,
-    args: list[str],
-) -> None:
-    monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, "http://127.0.0.1:9")))
-    monkeypatch.setenv("DIAGNOSE_PROFILE", "local")
-    run = cli(*args)
-    assert run.code == 2
-    assert "sandbox profile only for now, not on 'local'" in run.err
-    assert not (data_dir / "sandbox").exists()
-
-
 def test_status_of_the_sandbox_and_of_a_live_profile(
     cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -79,9 +79,8 @@ def test_a_resync_killed_at_any_step_ends_ticked_with_nothing_written_twice(
 def test_a_contact_code_write_whose_answer_is_lost_is_applied_once(
     cli: Callable[..., Run], data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    contact_id = cli("fix", "contact-code", "learner", "108", "--dry-run").out.split("/Contacts/")[
-        1
-    ][:36]
+    plan = cli("fix", "contact-code", "learner", "108", "--dry-run").out
+    contact_id = plan.split("POST /api.xro/2.0/Contacts/")[1][:36]
     monkeypatch.setenv(  # Xero carries out the write, then the answer is lost on the way
         "DIAGNOSE_SANDBOX_FAULTS",
         json.dumps(

@@ -45,7 +45,7 @@ def banner(d: Diagnosis) -> list[str]:
             f"SANDBOX · {d.tenant} · sample data, not your organisation", fg="cyan", bold=True
         )
     else:
-        where = f"{d.tenant}"
+        where = typer.style(f"LIVE · {d.tenant}", bold=True)
     checked = d.taken_at.strftime("%Y-%m-%d %H:%M UTC")
     return [
         f"diagnose {__version__} · {where}",

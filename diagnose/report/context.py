@@ -44,7 +44,8 @@ class ReportContext:
                 f"{r.get('outcome')}: {r.get('detail', '')}"
             )
             for r in remedies
-            if subject and r.get("subject") == subject
+            # the same learner id in another organisation is another person
+            if subject and r.get("subject") == subject and r.get("tenant") == diagnosis.tenant
         ]
 
     def get(self, fetch: Callable[[], Any]) -> tuple[Any, str | None]:

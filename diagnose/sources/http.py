@@ -117,6 +117,11 @@ class Session:
         return self.budget.call(organisation)
 
     @property
+    def base_path(self) -> str:
+        """The path the service's base address carries (`/v1` for Wisenet's), for plans."""
+        return str(self._client.base_url.path).rstrip("/")
+
+    @property
     def last_call(self) -> ApiCall | None:
         return self.log.calls[-1] if self.log.calls else None
 

@@ -17,6 +17,11 @@ class WisenetClient:
         self.session = session
         self.learners_path = f"/learners{flavour}"
 
+    @property
+    def learners_address(self) -> str:
+        """The learners' path as sent, base included (`/v1/learnersAU`): what plans show."""
+        return self.session.base_path + self.learners_path
+
     async def learner(self, learner_id: int) -> Any:
         """`GET /learnersAU/{id}`: a `{Data, Relationships}` item, or None if there is none."""
         return await self.session.get(f"{self.learners_path}/{learner_id}", shape=envelope("Data"))

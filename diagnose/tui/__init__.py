@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from diagnose.model import SubjectKind
 
+if TYPE_CHECKING:
+    from diagnose.core import Core
 
-def run_tui(
-    *, sandbox: Path | None = None, kind: SubjectKind | None = None, ref: str | None = None
-) -> None:
+
+def run_tui(core: Core, *, kind: SubjectKind | None = None, ref: str | None = None) -> None:
     from diagnose.tui.app import DiagnoseApp
 
-    DiagnoseApp(sandbox=sandbox, kind=kind, ref=ref).run()
+    DiagnoseApp(core=core, kind=kind, ref=ref).run()

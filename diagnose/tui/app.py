@@ -1,7 +1,7 @@
 """The Textual app: screens, global keys and the command palette.
 
-One app factory serves the CLI (`diagnose tui`) and the tests, which pass `sandbox_app` to watch
-or break the sandbox the walkthrough talks to.
+One app serves the CLI (`diagnose tui`, which hands it the core it opened for the sandbox or a
+live profile) and the tests, which pass `sandbox_app` to watch or break the sandbox.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from diagnose import runner
+from diagnose.core import Core, open_core
 from diagnose.model import SubjectKind
-from diagnose.sandbox.tenant import Tenant
 from diagnose.tui.dialogs import HelpScreen
 from diagnose.tui.start import StartScreen
 from diagnose.tui.walkthrough import WalkthroughScreen
@@ -34,20 +33,22 @@ class DiagnoseApp(App[None]):
     def __init__(
         self,
         *,
+        core: Core | None = None,
         sandbox: Path | None = None,
+        profile: str | None = None,
         kind: SubjectKind | None = None,
         ref: str | None = None,
         sandbox_app: Any = None,
     ) -> None:
         super().__init__()
-        self.sandbox = runner.open_sandbox(sandbox)
-        self.tenant: Tenant = self.sandbox.tenant
-        self.sandbox_app = sandbox_app
+        self.core = core or open_core(profile, sandbox, sandbox_app=sandbox_app)
         self.start = (kind, ref)
 
     def on_mount(self) -> None:
         kind, ref = self.start
-        self.push_screen(StartScreen(self.tenant, kind=kind, ref=ref))
+        if self.core.live:
+            self.sub_title = f"LIVE · profile {self.core.profile.name}"
+        self.push_screen(StartScreen(self.core, kind=kind, ref=ref))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -1,4 +1,4 @@
-"""Small modal screens: the key help, and a file-name prompt."""
+"""Small modal screens: the key help, a file-name prompt, and the confirmations of a write."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, Markdown
+from textual.widgets import Input, Label, Markdown, Static
 
 
 def _dialog_css(name: str) -> str:
@@ -17,6 +17,8 @@ def _dialog_css(name: str) -> str:
     {name} #dialog {{ width: 76; max-height: 22; height: auto; border: thick $accent;
                       padding: 0 1; background: $surface; }}
     {name} .hint {{ color: $text-muted; }}
+    {name} .title {{ text-style: bold; margin-bottom: 1; }}
+    {name} #plan {{ height: auto; max-height: 12; margin-bottom: 1; }}
     """
 
 
@@ -95,3 +97,36 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class TypedConfirmScreen(ModalScreen[str | None]):
+    """A write to a live organisation: the plan, then the organisation's name typed in full.
+    Enter hands back what was typed (the caller compares it); Escape cancels."""
+
+    DEFAULT_CSS = _dialog_css("TypedConfirmScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, writes: list[str], phrase: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.writes = writes
+        self.phrase = phrase
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.title_text, classes="title", markup=False)
+            with VerticalScroll(id="plan"):
+                yield Static("\n".join(self.writes), markup=False)
+            yield Label(f"This changes real data. Type {self.phrase} to make these writes:")
+            yield Input(id="phrase")
+            yield Label("Enter to confirm · Escape to cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#phrase", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

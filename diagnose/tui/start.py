@@ -11,10 +11,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
+from diagnose.core import Core
 from diagnose.errors import UsageError
 from diagnose.model import SubjectKind
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
-from diagnose.sandbox.tenant import Tenant
 from diagnose.textsafe import one_line
 from diagnose.tui.walkthrough import WalkthroughScreen
 
@@ -27,6 +27,10 @@ PROMPTS = {
 }
 
 
+def _banner_class(core: Core) -> str:
+    return "live" if core.live else "sandbox"
+
+
 class StartScreen(Screen[None]):
     DEFAULT_CSS = """
     StartScreen #form { padding: 1 2; height: auto; }
@@ -35,13 +39,14 @@ class StartScreen(Screen[None]):
     StartScreen #choices { height: auto; max-height: 8; display: none; }
     StartScreen #choices.shown { display: block; }
     StartScreen #where { color: $text-muted; margin-top: 1; }
+    StartScreen #where.live { color: $text; background: $error; text-style: bold; padding: 0 1; }
     StartScreen #keys { color: $text-muted; }
     """
     BINDINGS = [Binding("enter", "diagnose", "Diagnose", id="diagnose", show=True)]
 
-    def __init__(self, tenant: Tenant, *, kind: SubjectKind | None, ref: str | None) -> None:
+    def __init__(self, core: Core, *, kind: SubjectKind | None, ref: str | None) -> None:
         super().__init__()
-        self.tenant = tenant
+        self.core = core
         self.kind = kind or SubjectKind.LEARNER
         self.initial_ref = ref
 
@@ -61,11 +66,7 @@ class StartScreen(Screen[None]):
             yield Static("Enter diagnoses · Tab switches field · f1 help · ctrl+q quits", id="keys")
             yield Static("", id="error")
             yield OptionList(id="choices")
-            yield Static(
-                f"Sandbox: {one_line(self.tenant.organisation)} (sample data, not your "
-                "organisation)",
-                id="where",
-            )
+            yield Static(one_line(self.core.banner()), id="where", classes=_banner_class(self.core))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -97,7 +98,7 @@ class StartScreen(Screen[None]):
         self.open(self.kind, ref)
 
     def open(self, kind: SubjectKind, ref: str) -> None:
-        self.app.push_screen(WalkthroughScreen(kind, ref, self.tenant), self.returned)
+        self.app.push_screen(WalkthroughScreen(kind, ref, self.core), self.returned)
 
     def returned(self, outcome: Any) -> None:
         """A walkthrough that could not start comes back with why."""

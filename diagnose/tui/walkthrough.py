@@ -14,19 +14,19 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from diagnose import audit, remedy, runner
+from diagnose import audit, remedy
+from diagnose.core import CodeFixPlan, Core, ResyncPlan
 from diagnose.errors import AmbiguousError, DiagnoseError
 from diagnose.evidence import Evidence, RawEvidence, Unavailable
 from diagnose.model import Diagnosis, Finding, Learner, Status, SubjectKind, TargetKind
 from diagnose.render.text import diagnosis_text
 from diagnose.report import Report, build_report
-from diagnose.sandbox.tenant import Tenant
-from diagnose.sources.sandbox import sandbox_sources
 from diagnose.textsafe import one_line, strip_ansi
 from diagnose.tui.detail import DetailScreen
-from diagnose.tui.dialogs import ConfirmScreen, FileNameScreen
+from diagnose.tui.dialogs import ConfirmScreen, FileNameScreen, TypedConfirmScreen
 
 RETOGGLE_NO_LEARNER = "there is no Wisenet learner in this diagnosis to re-toggle"
+NO_LOST_CODE = "the checks found no lost Contact Code to restore (contact.found did not fail)"
 STYLES = {
     Status.PASS: "bold green",
     Status.WARN: "bold dark_orange",  # readable on light and dark themes
@@ -46,6 +46,7 @@ def _for(finding: Finding) -> str:
 class WalkthroughScreen(Screen[tuple[str, Any] | None]):
     DEFAULT_CSS = """
     WalkthroughScreen #where { color: $text-muted; padding: 0 1; }
+    WalkthroughScreen #where.live { color: $text; background: $error; text-style: bold; }
     WalkthroughScreen #headline { text-style: bold; padding: 0 1; }
     WalkthroughScreen #checks { height: 1fr; }
     WalkthroughScreen #verdict { padding: 0 1; height: auto; max-height: 3; }
@@ -58,17 +59,24 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         Binding(
             "t", "retoggle", "Re-toggle", tooltip='Untick and re-tick "Sync to Xero"', id="retoggle"
         ),
+        Binding(
+            "f",
+            "fix_code",
+            "Fix code",
+            tooltip="Give the learner's Xero contact back its lost Contact Code",
+            id="fix-code",
+        ),
         Binding("w", "report", "Report", tooltip="Write the Word support request", id="report"),
         Binding("s", "save", "Save", tooltip="Save the evidence as a JSON snapshot", id="save"),
         Binding("c", "copy", "Copy", tooltip="Copy the diagnosis as text", id="copy"),
         Binding("escape", "back", "Back", tooltip="Back to the start screen", id="back"),
     ]
 
-    def __init__(self, kind: SubjectKind, ref: str, tenant: Tenant) -> None:
+    def __init__(self, kind: SubjectKind, ref: str, core: Core) -> None:
         super().__init__()
         self.kind = kind
         self.ref = ref
-        self.tenant = tenant
+        self.core = core
         self.raw: RawEvidence | None = None
         self.diagnosis: Diagnosis | None = None
         self.report_model: Report | None = None
@@ -76,7 +84,11 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"SANDBOX · {one_line(self.tenant.organisation)} · sample data", id="where")
+        yield Static(
+            one_line(self.core.banner()),
+            id="where",
+            classes="live" if self.core.live else "sandbox",
+        )
         yield Static(f"{self.kind.value} {one_line(self.ref)}", id="headline")
         table: DataTable[Any] = DataTable(id="checks", cursor_type="row", zebra_stripes=True)
         table.add_column("", key="glyph", width=1)
@@ -100,9 +112,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         table.loading = True
         verdict.update("Asking Wisenet and Xero…")
         try:
-            raw = await runner.gather_async(
-                self.kind, self.ref, self.tenant, app=getattr(self.app, "sandbox_app", None)
-            )
+            raw = await self.core.gather(self.kind, self.ref)
         except AmbiguousError as exc:
             self.dismiss(("choose", exc.choices))
             return
@@ -115,8 +125,9 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
                 Text(f"☠ Could not diagnose: {type(exc).__name__}: {exc}. Press r to retry.")
             )
             return
-        diagnosis = runner.diagnose(raw)
+        diagnosis = self.core.diagnose(raw)
         self.raw, self.diagnosis, self.report_model = raw, diagnosis, None
+        self.query_one("#where", Static).update(one_line(self.core.banner(raw.tenant)))
         self.query_one("#headline", Static).update(one_line(diagnosis.headline))
         table.loading = False
         for finding in diagnosis.findings:
@@ -189,7 +200,18 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             return self.diagnosis is not None
         if action == "retoggle":
             return True if self.learner() is not None else None
+        if action == "fix_code":  # shown only where a check found a lost Contact Code
+            return self.lost_code()
         return True
+
+    def lost_code(self) -> bool:
+        """The learner's contact.found failed: a Contact Code may be restorable."""
+        if self.diagnosis is None or self.learner() is None:
+            return False
+        return any(
+            f.check_id == "contact.found" and f.status is Status.FAIL
+            for f in self.diagnosis.findings
+        )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -210,31 +232,98 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         if learner is None:
             self.notify(RETOGGLE_NO_LEARNER, severity="warning")
             return
-        writes = remedy.resync_plan(learner, "/v1/learnersAU")
-        title = f'Re-toggle "Sync to Xero" for {one_line(learner.label)}'
+        self.plan_retoggle(learner)
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.retoggle(learner)
+    def confirm(
+        self, title: str, lines: list[str], phrase: str | None, go: Any, refused: Any
+    ) -> None:
+        """The plan, then y on the sandbox, or the organisation's name typed on a live one."""
+        if phrase is None:
+            self.app.push_screen(ConfirmScreen(title, lines), lambda yes: go() if yes else None)
+            return
 
-        self.app.push_screen(ConfirmScreen(title, writes), answered)
+        def typed(text: str | None) -> None:
+            if text is None:
+                return  # cancelled
+            if text.strip().casefold() == phrase.casefold():
+                go()
+            else:
+                reason = f"the name typed ({text.strip()[:60]!r}) is not {phrase!r}"
+                refused(reason)
+                self.notify(f"{reason}: nothing written", title="Not confirmed", severity="error")
+
+        self.app.push_screen(TypedConfirmScreen(title, lines, phrase), typed)
 
     @work(exclusive=True, group="remedy", exit_on_error=False)
-    async def retoggle(self, learner: Learner) -> None:
-        box = getattr(self.app, "sandbox", None)
-        if box is None:
-            return
+    async def plan_retoggle(self, learner: Learner) -> None:
         try:
-            async with sandbox_sources(
-                box.tenant, on_write=box.save, app=getattr(self.app, "sandbox_app", None)
-            ) as sources:
-                done = await remedy.resync(
-                    sources.wisenet, learner, sandbox=box.label, tenant=box.tenant.organisation
-                )
+            plan = await self.core.plan_resync([learner.learner_id])
         except DiagnoseError as exc:
-            self.notify(str(exc), title="Re-toggle did not finish", severity="error", timeout=15)
+            self.notify(str(exc), title="Cannot re-toggle", severity="error", timeout=15)
             return
-        self.notify(done.message, title="Re-toggled")
+        if not plan.todo:
+            self.notify(str(plan.learners[0]), title="Cannot re-toggle", severity="error")
+            return
+        subject = f"learner {learner.learner_id}"
+        self.confirm(
+            f'Re-toggle "Sync to Xero" for {one_line(learner.label)}',
+            plan.lines,
+            plan.where.confirm_phrase,
+            lambda: self.retoggle(plan),
+            lambda reason: self.core.refuse(plan, subject, reason),
+        )
+
+    @work(exclusive=True, group="remedy", exit_on_error=False)
+    async def retoggle(self, plan: ResyncPlan) -> None:
+        outcome = (await self.core.resync(plan))[0]
+        if not outcome.ok:
+            self.notify(outcome.message, title="Re-toggle did not finish", severity="error")
+            return
+        self.notify(outcome.message, title="Re-toggled")
+        self.action_rerun()
+
+    def action_fix_code(self) -> None:
+        learner = self.learner()
+        if learner is None or not self.lost_code():
+            self.notify(NO_LOST_CODE, severity="warning")
+            return
+        self.plan_fix_code(learner)
+
+    @work(exclusive=True, group="remedy", exit_on_error=False)
+    async def plan_fix_code(self, learner: Learner) -> None:
+        try:
+            plan = await self.core.plan_code_fix(str(learner.learner_id))
+        except DiagnoseError as exc:
+            self.notify(str(exc), title="Cannot fix the Contact Code", severity="error")
+            return
+        fix = plan.fix
+        if fix.refusal or plan.scope_refusal:
+            reason = fix.refusal or plan.scope_refusal
+            remedy.refuse(fix, where=plan.where, reason=reason)
+            advice = f" {fix.manual}" if fix.manual else ""
+            self.notify(
+                f"Will not set the Contact Code: {reason}.{advice}",
+                title="Nothing written",
+                severity="warning",
+                timeout=20,
+            )
+            return
+        self.confirm(
+            f"Set Contact Code {fix.code} on {one_line(fix.contact_name)}",
+            plan.lines,
+            plan.where.confirm_phrase,
+            lambda: self.fix_code(plan),
+            lambda reason: self.core.refuse(plan, f"learner {learner.learner_id}", reason),
+        )
+
+    @work(exclusive=True, group="remedy", exit_on_error=False)
+    async def fix_code(self, plan: CodeFixPlan) -> None:
+        try:
+            message = await self.core.apply_code_fix(plan)
+        except DiagnoseError as exc:
+            self.notify(str(exc), title="Contact Code not set", severity="error", timeout=20)
+            return
+        self.notify(message, title="Contact Code restored")
         self.action_rerun()
 
     def action_back(self) -> None:

@@ -1,0 +1,400 @@
+"""The headless core that every command and every screen stands on.
+
+`open_core()` is the one place that decides whether diagnose talks to the sandbox (the built-in
+demo or a tenant file, served in-process) or to a live profile's Wisenet and Xero. The `Core` it
+returns opens the sources the same way for both and offers the whole mission: diagnose, the
+bulk fetch of a scan, resync (one learner or many), fix contact-code, recover and
+wait-until-synced. The CLI and the TUI parse input, ask for confirmation and render results;
+they never branch on sandbox or live themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from diagnose import remedy, runner
+from diagnose import scan as scanning
+from diagnose.config import Profile, load_profile
+from diagnose.errors import DiagnoseError, SourceError, UsageError
+from diagnose.evidence import Evidence, RawEvidence
+from diagnose.model import Diagnosis, ProblemKind, Status, SubjectKind, TargetKind
+from diagnose.refs import parse_invoice_ref, parse_learner_ref
+from diagnose.sources import policy
+from diagnose.where import Where
+
+if TYPE_CHECKING:
+    from diagnose.gather import Sources
+    from diagnose.model import ApiCall, Learner
+    from diagnose.runner import Sandbox
+    from diagnose.status import Line
+
+SANDBOX_POLL = 15.0  # the sandbox's integration acts at once; a poll is a diagnosis (7 calls)
+LIVE_POLL = 60.0  # Wisenet sends a learner to Xero within about five minutes: poll each minute
+TOKEN_MARGIN = 120  # re-open a long wait's session this many seconds before its token expires
+SYNCED = ("contact.found", "contact.active", "contact.in-sync")
+
+
+@dataclass
+class ResyncPlan:
+    where: Where
+    ids: list[int]  # as named
+    learners: list[Learner | DiagnoseError]  # in the same order; an error for one not read
+    lines: list[str]  # the exact writes, for --dry-run and the confirmation
+
+    @property
+    def todo(self) -> list[Learner]:
+        return [x for x in self.learners if not isinstance(x, DiagnoseError)]
+
+
+@dataclass
+class Outcome:
+    learner_id: int
+    message: str
+    ok: bool
+    error: DiagnoseError | None = None
+
+
+@dataclass
+class CodeFixPlan:
+    where: Where
+    fix: remedy.CodeFix
+    diagnosis: Diagnosis
+    key: str = field(default_factory=remedy.new_idempotency_key)
+    scope_refusal: str = ""  # the sign-in may not write contacts: how to grant it
+
+    @property
+    def lines(self) -> list[str]:
+        fix = self.fix
+        return [
+            f"Set Contact Code {fix.code} on {fix.contact_name} ({fix.link}):",
+            *(f"  {step}" for step in remedy.code_fix_plan(fix, self.key)),
+        ]
+
+
+@dataclass
+class Core:
+    """One command's (or one TUI session's) way to the services."""
+
+    profile: Profile
+    box: Sandbox | None = None  # the sandbox it serves, when it is not a live profile
+    sandbox_app: Any = None  # tests: a wrapped sandbox app, to watch or break it
+
+    @property
+    def live(self) -> bool:
+        return self.box is None
+
+    @property
+    def poll_seconds(self) -> float:
+        return LIVE_POLL if self.live else SANDBOX_POLL
+
+    def banner(self, organisation: str = "") -> str:
+        """One line that says whose data this is; LIVE and SANDBOX cannot be confused."""
+        if self.box is not None:
+            return f"SANDBOX · {self.box.tenant.organisation} · sample data, not your organisation"
+        named = organisation or "organisation not read yet"
+        return f"LIVE · {named} · profile {self.profile.name} · real data: writes change it"
+
+    @asynccontextmanager
+    async def sources(self) -> AsyncIterator[Sources]:
+        if self.box is not None:
+            from diagnose.sources.sandbox import sandbox_sources
+
+            async with sandbox_sources(
+                self.box.tenant, app=self.sandbox_app, on_write=self.box.save
+            ) as sources:
+                yield sources
+        else:
+            from diagnose.sources.live import live_sources
+
+            async with live_sources(self.profile) as sources:
+                yield sources
+
+    async def where(self, sources: Sources) -> Where:
+        """The organisation a write would land in, read from Xero's connections on a live
+        profile (and chosen for the session when the sign-in left it open)."""
+        if self.box is not None:
+            tenant = self.box.tenant
+            return Where(
+                "sandbox", self.box.label, tenant.organisation, tenant.tenant_id or "", tenant.name
+            )
+        from diagnose import parse
+
+        rows = [c for c in await sources.xero.connections() if isinstance(c, dict)]
+        wanted = sources.xero.tenant_id
+        chosen = next((c for c in rows if parse.text(c, "tenantId") == wanted), None)
+        if chosen is None and not wanted:
+            chosen = next((c for c in rows if parse.text(c, "tenantType") == "ORGANISATION"), None)
+        if chosen is None:
+            raise UsageError(
+                f"profile {self.profile.name!r} reaches no Xero organisation"
+                + (f" with tenant id {wanted}" if wanted else "")
+                + f": run 'diagnose status --profile {self.profile.name}' (nothing written)"
+            )
+        sources.xero.tenant_id = parse.text(chosen, "tenantId")
+        return Where(
+            self.profile.name,
+            "",
+            parse.text(chosen, "tenantName") or "(unnamed organisation)",
+            sources.xero.tenant_id,
+            self.profile.wisenet_label,
+        )
+
+    # -- diagnosis ---------------------------------------------------------------------------
+
+    async def gather(self, kind: SubjectKind, ref: str) -> RawEvidence:
+        """The evidence for a learner or an invoice; a bad reference is refused before any
+        credential is used."""
+        parse_learner_ref(ref) if kind is SubjectKind.LEARNER else parse_invoice_ref(ref)
+        async with self.sources() as sources:
+            return await runner.gather_from(kind, ref, sources)
+
+    @staticmethod
+    def diagnose(raw: RawEvidence, only: Sequence[str] = ()) -> Diagnosis:
+        return runner.diagnose(raw, only)
+
+    async def status(self) -> list[Line]:
+        """Whether the services answer: the lines of `diagnose status`."""
+        from diagnose.status import live_status, sandbox_status
+
+        if self.box is not None:
+            return sandbox_status(self.box.tenant.organisation, self.box.copy.exists())
+        return await live_status(self.profile)
+
+    # -- the whole tenant --------------------------------------------------------------------
+
+    def scan_cache(self, *, fresh: bool) -> scanning.Cache:
+        """The scan's page cache for this tenant (emptied with `fresh`)."""
+        import hashlib
+
+        from diagnose.paths import cache_dir
+
+        if self.box is not None:
+            key = f"sandbox:{self.box.source.resolve()}"
+        else:
+            key = f"live:{self.profile.name}:{self.profile.xero_tenant_id}"
+        folder = cache_dir() / "scan" / hashlib.sha256(key.encode()).hexdigest()[:16]
+        if fresh:
+            for old in folder.glob("*.json"):
+                old.unlink()
+        return scanning.Cache.load(folder)
+
+    async def fetch_tenant(
+        self,
+        log: list[ApiCall],
+        tick: Callable[[], None],
+        *,
+        fresh: bool = False,
+        invoices_since: datetime | None = None,
+    ) -> tuple[scanning.Bulk, str, str]:
+        """Every record a scan needs, in bulk: (records, mode, organisation name). The calls
+        are kept in `log` as they are made, for the progress line."""
+        cache = self.scan_cache(fresh=fresh)
+        async with self.sources() as sources:
+            log[:] = sources.log.calls
+            sources.log.calls = log
+            bulk = await scanning.fetch(sources, tick, cache=cache, invoices_since=invoices_since)
+            if self.box is not None:
+                return bulk, sources.mode, self.box.tenant.organisation
+            name = next(
+                (
+                    str(c.get("tenantName"))
+                    for c in bulk.connections
+                    if c.get("tenantId") == sources.xero.tenant_id
+                ),
+                self.profile.name,
+            )
+            return bulk, sources.mode, name
+
+    # -- re-toggling "Sync to Xero" -----------------------------------------------------------
+
+    async def plan_resync(self, learner_ids: Sequence[int]) -> ResyncPlan:
+        found: list[Learner | DiagnoseError] = []
+        lines: list[str] = []
+        async with self.sources() as sources:
+            where = await self.where(sources)
+            for learner_id in learner_ids:
+                try:
+                    found.append(await remedy.read_learner(sources.wisenet, learner_id))
+                except DiagnoseError as exc:
+                    found.append(exc)
+            address = sources.wisenet.learners_address
+        lines.append(f"In {where.describe()}:")
+        for learner_id, learner in zip(learner_ids, found, strict=True):
+            if isinstance(learner, DiagnoseError):
+                lines.append(f"learner {learner_id}: skipped — {learner}")
+                continue
+            note = "" if learner.sync_to_xero else " (not ticked now: it will simply be ticked)"
+            lines.append(f"{learner.label}{note} — {address}/{learner.learner_id}:")
+            lines += [f"  {step}" for step in remedy.resync_plan(learner, address)]
+        return ResyncPlan(where, list(learner_ids), found, lines)
+
+    async def resync(
+        self, plan: ResyncPlan, on_each: Callable[[Outcome], None] = lambda outcome: None
+    ) -> list[Outcome]:
+        """Re-toggle every learner of the plan through one session, one after another."""
+        outcomes = [
+            Outcome(learner_id, str(x), False, x)
+            for learner_id, x in zip(plan.ids, plan.learners, strict=True)
+            if isinstance(x, DiagnoseError)
+        ]
+        async with self.sources() as sources:
+            await self._same_place(sources, plan.where)
+            for learner in plan.todo:
+                try:
+                    done = await remedy.resync(sources.wisenet, learner, where=plan.where)
+                    outcome = Outcome(learner.learner_id, done.message, True)
+                except DiagnoseError as exc:
+                    outcome = Outcome(learner.learner_id, str(exc), False, exc)
+                outcomes.append(outcome)
+                on_each(outcome)
+        return outcomes
+
+    async def _same_place(self, sources: Sources, planned: Where) -> None:
+        """Refuse to write when the profile now reaches another organisation than the one the
+        person confirmed (a changed setting, another sign-in)."""
+        now = await self.where(sources)
+        if (now.organisation_id, now.wisenet) != (planned.organisation_id, planned.wisenet):
+            raise UsageError(
+                f"the profile now reaches {now.describe()}, not {planned.describe()} as "
+                "planned (nothing written)"
+            )
+
+    async def wait_until_synced(
+        self,
+        learner_id: int,
+        seconds: float,
+        progress: Callable[[int, float, Diagnosis], None] = lambda n, elapsed, d: None,
+    ) -> tuple[bool, Diagnosis]:
+        """Diagnose the learner every `poll_seconds` until its Xero contact matches Wisenet or
+        `seconds` have passed. One session, re-opened only before its token would expire; the
+        Xero calls go through the budget every diagnose process shares."""
+        started = time.monotonic()
+        polls = max(1, int(seconds // self.poll_seconds) + 1)
+        ref = str(learner_id)
+        poll = 0
+        while True:
+            opened = time.monotonic()
+            async with self.sources() as sources:
+                lifetime = sources.token.expires_in if sources.token is not None else 0
+                while True:
+                    poll += 1
+                    raw = await runner.gather_from(SubjectKind.LEARNER, ref, sources)
+                    sources.log.calls = []  # each poll's calls are its own
+                    diagnosis = self.diagnose(raw)
+                    progress(poll, time.monotonic() - started, diagnosis)
+                    if _synced(diagnosis):
+                        return True, diagnosis
+                    if poll >= polls:
+                        return False, diagnosis
+                    await policy.pause(self.poll_seconds)
+                    if lifetime and time.monotonic() - opened > lifetime - TOKEN_MARGIN:
+                        break  # a fresh token for the rest of the wait
+
+    # -- the Contact Code -----------------------------------------------------------------
+
+    async def plan_code_fix(self, ref: str) -> CodeFixPlan:
+        parse_learner_ref(ref)
+        async with self.sources() as sources:
+            raw = await runner.gather_from(SubjectKind.LEARNER, ref, sources)
+            where = await self.where(sources)
+            token = sources.token
+        diagnosis = self.diagnose(raw)
+        fix = remedy.plan_code_fix(diagnosis, Evidence(raw))
+        plan = CodeFixPlan(where, fix, diagnosis)
+        scopes = set(token.scope.split()) if token is not None and token.scope else None
+        if scopes is not None and remedy.CONTACT_WRITE_SCOPE not in scopes:
+            plan.scope_refusal = self.missing_scope()
+        return plan
+
+    def missing_scope(self) -> str:
+        name = self.profile.name
+        if self.profile.xero_auth == "pkce":
+            how = f"run 'diagnose connect xero --profile {name} --write' (Xero asks for consent)"
+        else:
+            how = (
+                "add the accounting.contacts scope to the custom connection in the Xero "
+                "developer portal and have the organisation authorise it again"
+            )
+        return (
+            f"profile {name!r} may only read Xero contacts (no accounting.contacts scope): "
+            f"{how}, then try again (nothing written)"
+        )
+
+    async def apply_code_fix(self, plan: CodeFixPlan) -> str:
+        if plan.scope_refusal:
+            remedy.refuse(plan.fix, where=plan.where, reason=plan.scope_refusal)
+            raise remedy.Refusal(plan.scope_refusal)
+        async with self.sources() as sources:
+            await self._same_place(sources, plan.where)
+            try:
+                return await remedy.apply_code_fix(
+                    sources.xero, plan.fix, plan.key, where=plan.where
+                )
+            except SourceError as exc:
+                if exc.problem.kind is ProblemKind.AUTH and "403" in exc.problem.message:
+                    raise remedy.RemedyError(
+                        f"{exc.problem.message}; {self.missing_scope()}", exc.exit_code
+                    ) from None
+                raise
+
+    def refuse(self, plan: CodeFixPlan | ResyncPlan, subject: str, reason: str) -> None:
+        """Record a refusal (a confirmation not given) in the audit log."""
+        from diagnose import audit
+
+        action = "fix-contact-code" if isinstance(plan, CodeFixPlan) else "resync"
+        audit.record(
+            action=action, subject=subject, outcome="refused", where=plan.where, detail=reason
+        )
+
+
+def _synced(diagnosis: Diagnosis) -> bool:
+    mine = {f.check_id: f.status for f in diagnosis.findings if f.target.kind is TargetKind.LEARNER}
+    return all(mine.get(check) is Status.PASS for check in SYNCED)
+
+
+def open_core(
+    profile: str | None = None,
+    sandbox: Path | None = None,
+    *,
+    writing: bool = False,
+    sandbox_app: Any = None,
+) -> Core:
+    """The one place that decides: `--profile` (else `$DIAGNOSE_PROFILE`, else the config's
+    default) names a live profile, or the sandbox — `--sandbox FILE`, `$DIAGNOSE_SANDBOX`, or
+    the built-in demo. `writing`: the command may write, so a sandbox is locked for it."""
+    chosen = load_profile(profile)
+    if not chosen.is_sandbox:
+        if sandbox is not None:
+            raise UsageError(f"--sandbox goes with the sandbox profile, not {chosen.name!r}")
+        return Core(chosen)
+    return Core(chosen, runner.open_sandbox(sandbox, writing=writing), sandbox_app)
+
+
+def open_for_entry(entry: Any) -> Core:
+    """The core an unfinished journal entry must be finished through: its sandbox, or the
+    live profile it was written with (refused when that now reaches another Wisenet)."""
+    if entry.profile == "sandbox":
+        source = None if entry.sandbox == "demo" else Path(entry.sandbox)
+        if source is not None and not source.exists():
+            raise FileNotFoundError(str(source))
+        chosen = load_profile("sandbox")
+        return Core(chosen, runner.open_sandbox(source, writing=True))
+    core = Core(load_profile(entry.profile))
+    if entry.wisenet and core.profile.wisenet_label != entry.wisenet:
+        raise UsageError(
+            f"profile {entry.profile!r} now reaches Wisenet {core.profile.wisenet_label}, not "
+            f"{entry.wisenet} where the re-toggle started; the entry is kept"
+        )
+    return core
+
+
+async def recover_entry(core: Core, entry: Any) -> str:
+    async with core.sources() as sources:
+        where = await core.where(sources)
+        return await remedy.recover(sources.wisenet, entry, where=where)
