@@ -97,8 +97,8 @@ class Core:
         """One line that says whose data this is; LIVE and SANDBOX cannot be confused."""
         if self.box is not None:
             return f"SANDBOX · {self.box.tenant.organisation} · sample data, not your organisation"
-        named = organisation or "organisation not read yet"
-        return f"LIVE · {named} · profile {self.profile.name} · real data: writes change it"
+        named = f"{organisation} · " if organisation else ""
+        return f"LIVE · {named}profile {self.profile.name} · real data: writes change it"
 
     @asynccontextmanager
     async def sources(self) -> AsyncIterator[Sources]:
