@@ -168,7 +168,12 @@ def _connect_wisenet(profile: Any, from_stdin: bool) -> None:
     async def check() -> None:
         headers = {"x-api-key": key}
         async with Session(
-            Service.WISENET, profile.wisenet_url, CallLog(), headers=headers, options=profile.http
+            Service.WISENET,
+            profile.wisenet_url,
+            CallLog(),
+            headers=headers,
+            options=profile.http,
+            setting="wisenet_url",
         ) as s:
             await WisenetClient(s, flavour=profile.wisenet_flavour).find_learners(search="", take=1)
 

@@ -154,7 +154,16 @@ def load_profile(name: str | None = None) -> Profile:
     profiles = document.get("profiles")
     table = profiles.get(chosen) if isinstance(profiles, dict) else None
     if not isinstance(table, dict):
-        raise UsageError(f"no profile {chosen!r} in {path}; 'diagnose config show' lists them")
+        if not path.exists():
+            raise UsageError(
+                f"no config file at {path}, so no profile {chosen!r}: run 'diagnose config init "
+                f"{chosen}' to set it up (or point $DIAGNOSE_CONFIG at your file)"
+            )
+        names = sorted(profiles) if isinstance(profiles, dict) else []
+        listed = f" (it has: {', '.join(names)})" if names else " (it has none)"
+        raise UsageError(
+            f"no profile {chosen!r} in {path}{listed}; 'diagnose config init {chosen}' adds it"
+        )
     known = {f.name for f in fields(Profile)} - {"name"}
     unknown = set(table) - known
     if unknown:
@@ -173,6 +182,11 @@ def load_profile(name: str | None = None) -> Profile:
     ):
         if key in values:
             values[key] = _check_url(key, values[key], chosen)
+    if "api.xro" in values.get("xero_url", "").lower():
+        raise UsageError(
+            f"profile {chosen!r}: xero_url is the API's host alone (https://api.xero.com), "
+            "without /api.xro/2.0"
+        )
     for key, low, high in (("timeout", 0.1, 600.0), ("max_wait", 0.0, 3600.0)):
         if key in values:
             values[key] = _seconds(key, values[key], low, high, chosen)

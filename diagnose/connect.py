@@ -165,7 +165,12 @@ async def connect_xero(
     )
     bearer = {"Authorization": f"Bearer {answer['access_token']}"}
     async with Session(
-        Service.XERO, profile.xero_url, log, headers=bearer, options=profile.http
+        Service.XERO,
+        profile.xero_url,
+        log,
+        headers=bearer,
+        options=profile.http,
+        setting="xero_url",
     ) as xero:
         connections = await xero.get("/connections")
     organisations = [

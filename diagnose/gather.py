@@ -53,12 +53,18 @@ class _Gatherer:
     async def wave(self, *fetches: Awaitable[Any]) -> list[Any]:
         """One round of concurrent calls."""
         self.sources.log.round += 1
-        return list(await asyncio.gather(*fetches))
+        answers = await asyncio.gather(*fetches, return_exceptions=True)
+        for answer in answers:  # every call of the round has ended before one's error is raised
+            if isinstance(answer, BaseException):
+                raise answer
+        return list(answers)
 
     async def fetch(self, key: Key, call: Awaitable[Any]) -> Any:
         try:
             value = await call
         except SourceError as exc:
+            if exc.problem.kind is ProblemKind.WRONG_ADDRESS:
+                raise  # a setting is wrong: no check can be decided, say which one at once
             self.raw.problems[key] = exc.problem
             return _MISSING
         self.raw.payloads[key] = value

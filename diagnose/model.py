@@ -207,6 +207,7 @@ class ProblemKind(StrEnum):
     TIMEOUT = "timeout"
     BAD_RESPONSE = "bad-response"  # 5xx, or a body we could not read
     NOT_FETCHED = "not-fetched"  # an earlier answer needed for this call was missing
+    WRONG_ADDRESS = "wrong-address"  # not the service answered: a setting names the wrong place
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,32 +25,51 @@ class Line:
     fix: str = ""
 
 
-WISENET_FIX = "check DIAGNOSE_WISENET_API_KEY (Wisenet LRM › Settings › API key) and wisenet_url"
-XERO_FIX = (
+WISENET_KEY_FIX = "check DIAGNOSE_WISENET_API_KEY (Wisenet LRM › Settings › API key)"
+WISENET_OAUTH_FIX = "sign in again: diagnose connect wisenet --profile {name}"
+XERO_CUSTOM_FIX = (
     "check xero_client_id and DIAGNOSE_XERO_CLIENT_SECRET (Xero developer portal › your custom "
-    "connection) and xero_url"
+    "connection)"
 )
+XERO_PKCE_FIX = "sign in again: diagnose connect xero --profile {name}"
+ADDRESS_FIX = "correct the address in the profile ('diagnose config show' says where it is)"
+
+
+def _fix(exc: SourceError, credentials: str) -> str:
+    kind = exc.problem.kind
+    if kind is ProblemKind.WRONG_ADDRESS:
+        return ADDRESS_FIX
+    if kind is ProblemKind.AUTH:
+        return credentials
+    return "try again in a minute"
 
 
 async def live_status(profile: Profile) -> list[Line]:
     from diagnose.sources.live import live_sources
 
+    xero_fix = (XERO_PKCE_FIX if profile.xero_auth == "pkce" else XERO_CUSTOM_FIX).format(
+        name=profile.name
+    )
     try:
         async with live_sources(profile) as sources:
-            return [await _wisenet_line(sources, profile), await _xero_line(sources)]
+            return [await _wisenet_line(sources, profile), await _xero_line(sources, xero_fix)]
     except SourceError as exc:  # signing in failed before either service was asked
-        return [Line(False, "Xero", exc.problem.message, XERO_FIX)]
+        service = "Xero" if exc.problem.service.value == "xero" else "Wisenet"
+        return [Line(False, service, exc.problem.message, _fix(exc, xero_fix))]
 
 
 async def _wisenet_line(sources: Sources, profile: Profile) -> Line:
-    try:
+    oauth = profile.wisenet_auth == "oauth"
+    fix = (WISENET_OAUTH_FIX if oauth else WISENET_KEY_FIX).format(name=profile.name)
+    try:  # a known endpoint: a wrong address cannot pass for an empty tenant
         await sources.wisenet.find_learners(search="", take=1)
     except SourceError as exc:
-        return Line(False, "Wisenet", exc.problem.message, WISENET_FIX)
-    return Line(True, "Wisenet", f"answers at {profile.wisenet_url}; the API key is accepted")
+        return Line(False, "Wisenet", exc.problem.message, _fix(exc, fix))
+    accepted = "the sign-in is accepted" if oauth else "the API key is accepted"
+    return Line(True, "Wisenet", f"answers at {profile.wisenet_url}; {accepted}")
 
 
-async def _xero_line(sources: Sources) -> Line:
+async def _xero_line(sources: Sources, fix: str) -> Line:
     from diagnose import parse
 
     token = sources.token
@@ -58,13 +77,12 @@ async def _xero_line(sources: Sources) -> Line:
         connections = await sources.xero.connections()
         names = [parse.text(c, "tenantName") for c in connections if isinstance(c, dict)]
         if not names:
-            return Line(False, "Xero", "no organisation is connected to this app", XERO_FIX)
+            return Line(False, "Xero", "no organisation is connected to this app", fix)
         if not sources.xero.tenant_id:
             sources.xero.tenant_id = parse.text(connections[0], "tenantId")
         await sources.xero.contacts(page=1)
     except SourceError as exc:
-        fix = XERO_FIX if exc.problem.kind is ProblemKind.AUTH else "try again in a minute"
-        return Line(False, "Xero", exc.problem.message, fix)
+        return Line(False, "Xero", exc.problem.message, _fix(exc, fix))
     call = sources.log.calls[-1]
     headroom = (
         f"{call.day_remaining} calls left today, {call.minute_remaining} this minute"

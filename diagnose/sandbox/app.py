@@ -18,12 +18,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
 from diagnose.sandbox.faults import faults_from_env, with_faults
 from diagnose.sandbox.identity import Identity
-from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_TOKEN, Refused
+from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_TOKEN, Refused, json_response
 from diagnose.sandbox.tenant import Tenant
 from diagnose.sandbox.wisenet_api import Wisenet
 from diagnose.sandbox.xero_api import Xero
@@ -43,6 +43,21 @@ def _guarded(endpoint: Endpoint) -> Callable[[Request], Any]:
             return bad.response
 
     return handle
+
+
+NOT_FOUND_PAGE = (
+    "<!DOCTYPE html><html><head><title>404 - Not Found</title></head>"
+    "<body><h1>404 - Not Found</h1></body></html>"
+)
+
+
+async def unknown_route(request: Request, exc: Exception) -> Response:
+    """A route neither service has — not a missing record. Wisenet's Web API says so in its
+    own words; anything else is the web server's page, as a wrong host or path would get."""
+    if request.url.path == "/v1" or request.url.path.startswith("/v1/"):
+        message = f"No HTTP resource was found that matches the request URI '{request.url}'."
+        return json_response({"Message": message}, 404)
+    return HTMLResponse(NOT_FOUND_PAGE, 404)
 
 
 def create_app(
@@ -66,6 +81,7 @@ def create_app(
         return [Route(p, _guarded(endpoint), methods=list(methods)) for p, endpoint in table]
 
     app = Starlette(
+        exception_handlers={404: unknown_route, 405: unknown_route},
         routes=[
             Mount(
                 "/v1",
@@ -100,6 +116,6 @@ def create_app(
                     ]
                 ),
             ),
-        ]
+        ],
     )
     return with_faults(app, faults_from_env())

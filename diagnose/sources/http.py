@@ -63,9 +63,12 @@ class Session:
         options: HttpOptions | None = None,
         policy: Policy | None = None,
         budget: SharedBudget | None = None,
+        setting: str = "",
     ) -> None:
         options = options or HttpOptions()
         self.service = service
+        self.setting = setting  # the profile setting that names `base_url`, for a wrong address
+        self.base_url = base_url.rstrip("/")
         self.log = log
         self.policy = policy or replace(policies.POLICIES[service], max_wait=options.max_wait)
         self.limiter = Limiter(self.policy)
@@ -201,7 +204,9 @@ class Session:
         except httpx.HTTPError as exc:
             self._record(method, shown, None, started, round_)
             reason = str(exc) or type(exc).__name__
-            error = self._error(ProblemKind.UNREACHABLE, f"could not be reached ({reason})")
+            error = self._error(
+                ProblemKind.UNREACHABLE, f"could not be reached ({reason}){self._check()}"
+            )
             raise _Retryable(error) from None
         self._record(method, shown, response.status_code, started, round_, response.headers)
         try:
@@ -238,10 +243,32 @@ class Session:
         name = "Wisenet" if self.service is Service.WISENET else "Xero"
         return SourceError(Problem(self.service, kind, f"{name} {what}"))
 
+    def _check(self) -> str:
+        """The setting to look at when the address itself may be wrong."""
+        if not self.setting:
+            return ""
+        usual = USUAL_ADDRESS.get(self.setting)
+        hint = f" (usually {usual})" if usual else ""
+        return f'; check {self.setting} = "{self.base_url}" in the profile{hint}'
+
+    def _wrong_address(self, response: httpx.Response) -> Any:
+        shown = response.request.url.copy_with(query=None)
+        kind = response.headers.get("content-type", "").split(";")[0].strip()
+        what = "a web page" if kind == "text/html" else (kind or "an empty body")
+        return self._raise(
+            ProblemKind.WRONG_ADDRESS,
+            f"is not what answered at {shown} (HTTP {response.status_code} with {what}, not "
+            f"the API's own answer){self._check()}",
+        )
+
     def _decode(self, response: httpx.Response) -> Any:
         status = response.status_code
         if status == 404:
+            if not _record_missing(self.service, response):
+                return self._wrong_address(response)
             return None
+        if 200 <= status < 300 and "text/html" in response.headers.get("content-type", ""):
+            return self._wrong_address(response)  # a web page: not an API at all
         if status == 429:
             limit = response.headers.get("x-rate-limit-problem")
             retry = response.headers.get("retry-after")
@@ -276,6 +303,29 @@ class _Retryable(Exception):
         self.error = error
         self.status = status
         self.retry_after = retry_after
+
+
+USUAL_ADDRESS = {
+    "wisenet_url": "https://api.wisenet.co/v1",
+    "xero_url": "https://api.xero.com",
+    "xero_identity_url": "https://identity.xero.com",
+    "wisenet_auth_url": "https://auth.wisenet.co",
+}
+XERO_NOT_FOUND = "The resource you're looking for cannot be found"
+NO_ROUTE = "No HTTP resource was found"  # ASP.NET Web API's answer for a route it does not have
+
+
+def _record_missing(service: Service, response: httpx.Response) -> bool:
+    """Whether a 404 is the service's own "no such record" answer, not a route or a host that
+    is not the service: Xero says it in plain text; Wisenet answers a JSON `Message`."""
+    if service is Service.XERO:
+        return XERO_NOT_FOUND in response.text
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    message = body.get("Message") if isinstance(body, Mapping) else None
+    return isinstance(message, str) and not message.startswith(NO_ROUTE)
 
 
 def _seconds(value: str | None) -> float | None:
@@ -348,7 +398,8 @@ async def token_request(
     `invalid_client`) is an AUTH problem; the form and the answer hold secrets and are never
     recorded. Only a client-credentials request is retried: a refresh token is single-use."""
     name = "Xero" if service is Service.XERO else "Wisenet"
-    async with Session(service, identity_url, log, options=options) as identity:
+    setting = "xero_identity_url" if service is Service.XERO else "wisenet_auth_url"
+    async with Session(service, identity_url, log, options=options, setting=setting) as identity:
         try:
             answer = await identity.send(
                 "POST",
@@ -414,7 +465,9 @@ async def revoke_token(
     options: HttpOptions | None = None,
 ) -> None:
     """`POST /connect/revocation`: Xero forgets the sign-in (the refresh token's whole family)."""
-    async with Session(Service.XERO, identity_url, log, options=options) as identity:
+    async with Session(
+        Service.XERO, identity_url, log, options=options, setting="xero_identity_url"
+    ) as identity:
         await identity.send(
             "POST", "/connect/revocation", form={"token": token, "client_id": client_id}
         )

@@ -119,6 +119,7 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
             log,
             headers=wisenet_headers,
             options=profile.http,
+            setting="wisenet_url",
         ) as wisenet,
         Session(
             Service.XERO,
@@ -127,6 +128,7 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
             headers={"Authorization": f"Bearer {token.value}"},
             options=profile.http,
             budget=xero_budget(profile),
+            setting="xero_url",
         ) as xero,
     ):
         yield Sources(

@@ -1,0 +1,121 @@
+"""A team's first live run: the mistakes made while setting up are named, not misread as
+verdicts about learners (against `diagnose sandbox serve` on loopback)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import Run
+from test_profiles import SECRET_ENV
+from test_serve import served, token
+
+from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID
+
+
+@pytest.fixture
+def base(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with served(data_dir) as address:
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        yield address
+
+
+def profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, wisenet: str, xero: str, identity: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[profiles.p]\n"
+        f'wisenet_url = "{wisenet}"\nxero_url = "{xero}"\nxero_identity_url = "{identity}"\n'
+        f'xero_client_id = "{SANDBOX_CLIENT_ID}"\n'
+    )
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(path))
+
+
+def test_a_wisenet_address_without_v1_is_named_not_read_as_a_missing_learner(
+    cli: Callable[..., Run], base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile(tmp_path, monkeypatch, wisenet=base, xero=base, identity=base)
+    run = cli("learner", "123", "--profile", "p")
+    assert run.code == 3
+    assert run.err.count("\n") == 1
+    assert "Wisenet is not what answered at" in run.err
+    assert f'check wisenet_url = "{base}" in the profile (usually https://api.wisenet.co/v1)' in (
+        run.err
+    )
+    assert "no Wisenet learner" not in run.err
+    status = cli("status", "--profile", "p")
+    assert status.code == 3
+    assert "✗ Wisenet" in status.out
+    assert "correct the address in the profile" in status.out
+
+
+def test_a_wrong_xero_address_is_exit_3_naming_the_setting(
+    cli: Callable[..., Run], base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile(tmp_path, monkeypatch, wisenet=f"{base}/v1", xero=f"{base}/xero", identity=base)
+    for args in (("learner", "123"), ("invoice", "INV-0042"), ("scan",)):
+        run = cli(*args, "--profile", "p")
+        assert run.code == 3, (args, run.out, run.err)
+        assert f'check xero_url = "{base}/xero" in the profile' in run.err
+    status = cli("status", "--profile", "p")
+    assert "✗ Xero" in status.out
+    profile(tmp_path, monkeypatch, wisenet=f"{base}/v1", xero=base, identity=f"{base}/id")
+    signed = cli("learner", "123", "--profile", "p")
+    assert signed.code == 3
+    assert f'check xero_identity_url = "{base}/id"' in signed.err
+
+
+def test_a_missing_record_is_still_a_missing_record(
+    cli: Callable[..., Run], base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile(tmp_path, monkeypatch, wisenet=f"{base}/v1", xero=base, identity=base)
+    learner = cli("learner", "99999", "--profile", "p")
+    assert learner.code == 2
+    assert "no Wisenet learner has LearnerId '99999'" in learner.err
+    invoice = cli("invoice", "INV-9999", "--profile", "p")
+    assert invoice.code == 2, invoice.err
+
+
+def test_the_sandbox_answers_unknown_routes_unlike_a_missing_record(base: str) -> None:
+    wisenet = {"x-api-key": SANDBOX_API_KEY}
+    missing = httpx.get(f"{base}/v1/learnersAU/99999", headers=wisenet)
+    assert missing.status_code == 404
+    assert missing.json()["Message"].endswith("was not found.")
+    route = httpx.get(f"{base}/v1/learnersXX/1", headers=wisenet)
+    assert route.status_code == 404
+    assert route.json()["Message"].startswith("No HTTP resource was found that matches")
+    page = httpx.get(f"{base}/learnersAU/1", headers=wisenet)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    bearer = {"Authorization": f"Bearer {token(base).json()['access_token']}"}
+    tenant = httpx.get(f"{base}/connections", headers=bearer).json()[0]["tenantId"]
+    xero = {**bearer, "xero-tenant-id": tenant}
+    contact = httpx.get(f"{base}/api.xro/2.0/Contacts/NOBODY-1", headers=xero)
+    assert (contact.status_code, contact.text) == (
+        404,
+        "The resource you're looking for cannot be found",
+    )
+
+
+def test_a_missing_config_file_says_how_to_make_one(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(tmp_path / "nowhere.toml"))
+    run = cli("learner", "123", "--profile", "college")
+    assert run.code == 2
+    assert f"no config file at {tmp_path / 'nowhere.toml'}, so no profile 'college'" in run.err
+    assert "diagnose config init college" in run.err
+
+
+def test_an_xero_url_with_the_api_path_is_refused_up_front(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = "https://api.xero.com/api.xro/2.0"
+    profile(tmp_path, monkeypatch, wisenet="https://api.wisenet.co/v1", xero=base, identity=base)
+    run = cli("status", "--profile", "p")
+    assert run.code == 2
+    assert "xero_url is the API's host alone (https://api.xero.com)" in run.err
