@@ -26,16 +26,22 @@ def alerts_clear(
     """When the integration cannot process a record it raises an Event Alert naming the record and
     the reason; an unacknowledged one is the integration's own account of what went wrong."""
     if alerts is None:
-        return Outcome(Status.SKIP, "no Event Alerts were given for this tenant")
+        return Outcome(
+            Status.SKIP,
+            "no Event Alerts were given: export LRM › Reports › Event Alerts › Xero and pass it "
+            "with --alerts FILE, or keep it with 'diagnose alerts import FILE'",
+        )
     names: set[str] = set()
     if target.kind is TargetKind.INVOICE and invoice is not None:
         names = {invoice.number.casefold()}
     elif target.kind is TargetKind.LEARNER and (learner := evidence.learner) is not None:
-        names = {learner.learner_number.casefold(), learner.full_name.casefold()}
+        names = {
+            learner.learner_number.casefold(),
+            learner.full_name.casefold(),
+            str(learner.learner_id),
+        }
     names.discard("")
-    open_alerts = [
-        a for a in alerts if not a.acknowledged and a.related_record.strip().casefold() in names
-    ]
+    open_alerts = [a for a in alerts if not a.acknowledged and _names(a.related_record) & names]
     if open_alerts:
         rows = [
             {
@@ -49,3 +55,9 @@ def alerts_clear(
         details = "; ".join(f"{a.alert_type}: {a.details}" for a in open_alerts)
         return failed(f"{len(open_alerts)} unacknowledged alert(s): {details}", alerts=rows)
     return passed(f"none of {len(alerts)} alert(s) is open for this record")
+
+
+def _names(record: str) -> set[str]:
+    """What a Related Record may name: itself, and each side of `STD0000001: Jane Citizen`."""
+    folded = record.strip().casefold()
+    return {folded, *(part.strip() for part in folded.split(":", 1))} - {""}

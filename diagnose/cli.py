@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from diagnose import __version__
-from diagnose.cli_options import ProfileOpt, SandboxOpt
+from diagnose.cli_options import AlertsOpt, ProfileOpt, SandboxOpt
 from diagnose.errors import DiagnoseError, ExitCode, UsageError, diagnosis_exit_code
 from diagnose.textsafe import json_text, one_line
 
@@ -197,6 +197,7 @@ def _diagnose(
     sandbox: Path | None,
     report: _ReportOptions,
     profile: str | None = None,
+    alerts: Path | None = None,
 ) -> None:
     import asyncio
 
@@ -211,7 +212,7 @@ def _diagnose(
         from diagnose import engine
 
         engine.select(engine.load_catalogue(), selected)
-    core = open_core(profile, sandbox)
+    core = open_core(profile, sandbox, alerts=alerts)
     raw = asyncio.run(core.gather(kind, ref))
     if save is not None:
         raw.save(save)
@@ -246,6 +247,7 @@ def learner(
     redact: RedactOpt = False,
     sandbox: SandboxOpt = None,
     profile: ProfileOpt = None,
+    alerts: AlertsOpt = None,
 ) -> None:
     """Run every check for a learner, and for each Xero invoice of the learner's contact."""
     from diagnose.model import SubjectKind
@@ -260,6 +262,7 @@ def learner(
         sandbox=sandbox,
         report=_ReportOptions(report, template, redact),
         profile=profile,
+        alerts=alerts,
     )
 
 
@@ -278,6 +281,7 @@ def invoice(
     redact: RedactOpt = False,
     sandbox: SandboxOpt = None,
     profile: ProfileOpt = None,
+    alerts: AlertsOpt = None,
 ) -> None:
     """Run every check for a Xero invoice, and for the learner its Contact Code leads to."""
     from diagnose.model import SubjectKind
@@ -292,6 +296,7 @@ def invoice(
         sandbox=sandbox,
         report=_ReportOptions(report, template, redact),
         profile=profile,
+        alerts=alerts,
     )
 
 
@@ -328,6 +333,7 @@ def tui(
     ref: Annotated[str | None, typer.Argument(metavar="[REF]", help="Its reference.")] = None,
     sandbox: SandboxOpt = None,
     profile: ProfileOpt = None,
+    alerts: AlertsOpt = None,
 ) -> None:
     """Open the interactive walkthrough (keyboard only; ? lists the keys)."""
     from diagnose.model import SubjectKind
@@ -339,7 +345,7 @@ def tui(
     from diagnose.core import open_core
 
     # a bad profile or tenant file is one line here, before the screen opens
-    core = open_core(profile, sandbox)
+    core = open_core(profile, sandbox, alerts=alerts)
     from diagnose.tui import run_tui
 
     run_tui(core, kind=SubjectKind(kind) if kind else None, ref=ref)
@@ -361,6 +367,7 @@ def checks(as_json: JsonOpt = False, verbose: VerboseOpt = False) -> None:
         typer.echo(catalogue_text(catalogue, verbose))
 
 
+from diagnose.cli_alerts import alerts_app  # noqa: E402 — the Event Alerts exports
 from diagnose.cli_live import (  # noqa: E402 — the connection commands, registered on the app
     config_app,
     connect,
@@ -384,6 +391,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(resync_app, name="resync")
 app.add_typer(fix_app, name="fix")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(alerts_app, name="alerts")
 app.command("audit")(audit_command)
 
 

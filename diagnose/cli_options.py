@@ -22,3 +22,11 @@ SandboxOpt = Annotated[
         help="Serve this tenant file instead of the built-in demo (env: DIAGNOSE_SANDBOX).",
     ),
 ]
+AlertsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--alerts",
+        metavar="FILE",
+        help="An Event Alerts export (LRM › Reports › Event Alerts › Xero; CSV or XLSX).",
+    ),
+]

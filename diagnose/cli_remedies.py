@@ -415,6 +415,24 @@ def sandbox_generate(
     )
 
 
+@sandbox_app.command("export-alerts")
+def sandbox_export_alerts(
+    output: Annotated[Path, typer.Argument(metavar="FILE", help="alerts.csv, or alerts.xlsx.")],
+    sandbox: SandboxOpt = None,
+) -> None:
+    """Write the sandbox tenant's Event Alerts as LRM's export would (CSV, or XLSX when FILE
+    ends in .xlsx), to try `--alerts` and `diagnose alerts import`."""
+    from diagnose import runner
+    from diagnose.sources.alerts_export import write_export
+
+    if not output.parent.is_dir():
+        raise UsageError(f"folder {output.parent} does not exist")
+    tenant = runner.open_sandbox(sandbox).tenant
+    alerts = tenant.event_alerts or []
+    write_export(output, alerts)
+    typer.echo(f"wrote {len(alerts)} Event Alert(s) of {tenant.organisation} to {output}")
+
+
 @sandbox_app.command("reset")
 def sandbox_reset(sandbox: SandboxOpt = None) -> None:
     """Forget every write made to the sandbox tenant: back to its source file."""

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli_options import ProfileOpt, SandboxOpt
+from diagnose.cli_options import AlertsOpt, ProfileOpt, SandboxOpt
 from diagnose.errors import UsageError
 
 
@@ -37,6 +37,7 @@ def scan(
     ] = None,
     profile: ProfileOpt = None,
     sandbox: SandboxOpt = None,
+    alerts: AlertsOpt = None,
 ) -> None:
     """Check every learner and every Xero invoice of the tenant, from a few paged calls."""
     import asyncio
@@ -65,7 +66,7 @@ def scan(
         raise UsageError(f"cannot write {report}: folder {report.parent} does not exist")
     if csv_file is not None and not csv_file.parent.is_dir():
         raise UsageError(f"cannot write {csv_file}: folder {csv_file.parent} does not exist")
-    core = open_core(profile, sandbox)
+    core = open_core(profile, sandbox, alerts=alerts)
     pages = [0]
     live = sys.stderr.isatty()
     log: list[ApiCall] = []

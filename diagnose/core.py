@@ -84,6 +84,7 @@ class Core:
     profile: Profile
     box: Sandbox | None = None  # the sandbox it serves, when it is not a live profile
     sandbox_app: Any = None  # tests: a wrapped sandbox app, to watch or break it
+    alerts: list[Any] | None = None  # an Event Alerts export's rows (None: the sandbox's own)
 
     @property
     def live(self) -> bool:
@@ -108,11 +109,14 @@ class Core:
             async with sandbox_sources(
                 self.box.tenant, app=self.sandbox_app, on_write=self.box.save
             ) as sources:
+                if self.alerts is not None:
+                    sources.alerts = self.alerts
                 yield sources
         else:
             from diagnose.sources.live import live_sources
 
             async with live_sources(self.profile) as sources:
+                sources.alerts = self.alerts
                 yield sources
 
     async def where(self, sources: Sources) -> Where:
@@ -364,16 +368,26 @@ def open_core(
     *,
     writing: bool = False,
     sandbox_app: Any = None,
+    alerts: Path | None = None,
 ) -> Core:
     """The one place that decides: `--profile` (else `$DIAGNOSE_PROFILE`, else the config's
     default) names a live profile, or the sandbox — `--sandbox FILE`, `$DIAGNOSE_SANDBOX`, or
-    the built-in demo. `writing`: the command may write, so a sandbox is locked for it."""
+    the built-in demo. `writing`: the command may write, so a sandbox is locked for it.
+    The Event Alerts are those of `alerts` (an export), else the profile's kept import, else
+    (the sandbox) the tenant's own; a live profile without any has none."""
+    from diagnose.sources import alerts_export
+
     chosen = load_profile(profile)
+    if alerts is not None:
+        rows: list[Any] | None = alerts_export.read_export(alerts).rows
+    else:
+        kept = alerts_export.kept(chosen.name)
+        rows = kept.rows if kept is not None else None
     if not chosen.is_sandbox:
         if sandbox is not None:
             raise UsageError(f"--sandbox goes with the sandbox profile, not {chosen.name!r}")
-        return Core(chosen)
-    return Core(chosen, runner.open_sandbox(sandbox, writing=writing), sandbox_app)
+        return Core(chosen, alerts=rows)
+    return Core(chosen, runner.open_sandbox(sandbox, writing=writing), sandbox_app, rows)
 
 
 def open_for_entry(entry: Any) -> Core:

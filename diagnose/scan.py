@@ -244,7 +244,9 @@ class _Index:
         for alert in self.bulk.alerts or []:
             if isinstance(alert, Mapping):
                 record = parse.text(alert, "RelatedRecord").strip().casefold()
-                self.alerts_for[record].append(alert)
+                # under each name it may give: `STD0000001: Jane Citizen` names both
+                for name in {record, *(p.strip() for p in record.split(":", 1))} - {""}:
+                    self.alerts_for[name].append(alert)
         for row in self.bulk.wisenet_invoices:
             data, _ = parse.unwrap(row)
             learner_id = parse.integer(data, "LearnerId")
@@ -258,7 +260,8 @@ class _Index:
         raw.payloads[Key.XERO_CONNECTIONS] = self.bulk.connections
         if self.bulk.alerts is not None:
             keys = {r.strip().casefold() for r in records} - {""}
-            raw.payloads[Key.EVENT_ALERTS] = [a for k in keys for a in self.alerts_for.get(k, [])]
+            found = {id(a): a for k in keys for a in self.alerts_for.get(k, [])}
+            raw.payloads[Key.EVENT_ALERTS] = list(found.values())
         return raw
 
     def learner_payloads(self, raw: RawEvidence, item: Any) -> None:
@@ -281,7 +284,9 @@ class _Index:
         data, _ = parse.unwrap(item)
         raw = RawEvidence(Subject(SubjectKind.LEARNER, parse.text(data, "LearnerId")), mode, tenant)
         learner = parse.learner(item)
-        names = (learner.learner_number, learner.full_name) if learner else ()
+        names = (
+            (learner.learner_number, learner.full_name, str(learner.learner_id)) if learner else ()
+        )
         self.learner_payloads(self.common(raw, *names), item)
         raw.payloads[Key.XERO_INVOICES] = {"Invoices": []}  # its invoices are checked one by one
         return raw
