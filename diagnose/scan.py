@@ -20,9 +20,18 @@ from typing import Any
 
 from diagnose import engine, parse
 from diagnose.checking import Check
+from diagnose.errors import SourceError
 from diagnose.evidence import Evidence, Key, RawEvidence
 from diagnose.gather import Sources
-from diagnose.model import ApiCall, Finding, Status, Subject, SubjectKind, TargetKind
+from diagnose.model import (
+    ApiCall,
+    Finding,
+    ProblemKind,
+    Status,
+    Subject,
+    SubjectKind,
+    TargetKind,
+)
 from diagnose.msdate import parse_datetime
 from diagnose.sources.http import a_list, envelope
 
@@ -113,16 +122,38 @@ class Cache:
 CACHE_FORMAT = "diagnose-scan-cache/1"
 
 
+def xero_stamp(moment: datetime) -> str:
+    """If-Modified-Since as Xero documents it: UTC, `YYYY-MM-DDTHH:MM:SS`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def wisenet_stamp(moment: datetime) -> str:
+    """lastModifiedTimeStampFilter's date as Wisenet documents it: `YYYY-MM-DDTHH:MM:SS.fff`."""
+    at = moment.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}"
+
+
+def _refused(exc: SourceError) -> bool:
+    """A 400 on an incremental call: the service would not take the filter."""
+    return exc.problem.kind is ProblemKind.BAD_RESPONSE and "HTTP 400" in exc.problem.message
+
+
 async def _wisenet_pages(
     sources: Sources, path: str, tick: Callable[[], None], since: datetime | None
 ) -> list[Any]:
     rows: list[Any] = []
     skip = 0
-    extra = {"lastModifiedTimeStampFilter": f"gt:{since.isoformat()}"} if since else {}
+    extra = {"lastModifiedTimeStampFilter": f"gt:{wisenet_stamp(since)}"} if since else {}
     while True:
-        page = await sources.wisenet.session.get(
-            path, params={"skip": skip, "take": WISENET_PAGE, **extra}, shape=a_list
-        )
+        try:
+            page = await sources.wisenet.session.get(
+                path, params={"skip": skip, "take": WISENET_PAGE, **extra}, shape=a_list
+            )
+        except SourceError as exc:
+            if not (extra and _refused(exc)):
+                raise
+            extra, rows, skip = {}, [], 0  # the filter was refused: fetch it all instead
+            continue
         tick()
         rows.extend(page or [])
         if not page or len(page) < WISENET_PAGE:
@@ -139,14 +170,21 @@ async def _xero_pages(
     xero = sources.xero
     headers = {"xero-tenant-id": xero.tenant_id or ""}
     if since is not None:
-        headers["If-Modified-Since"] = since.isoformat()
+        headers["If-Modified-Since"] = xero_stamp(since)
     while True:
-        body = await xero.session.get(
-            f"/api.xro/2.0{path}",
-            params={**params, "page": page, "pageSize": XERO_PAGE},
-            headers=headers,
-            shape=envelope(collection),
-        )
+        try:
+            body = await xero.session.get(
+                f"/api.xro/2.0{path}",
+                params={**params, "page": page, "pageSize": XERO_PAGE},
+                headers=headers,
+                shape=envelope(collection),
+            )
+        except SourceError as exc:
+            if "If-Modified-Since" not in headers or not _refused(exc):
+                raise
+            del headers["If-Modified-Since"]  # refused: fetch it all instead
+            rows, page = [], 1
+            continue
         tick()
         found = body.get(collection, []) if isinstance(body, Mapping) else []
         rows.extend(found)

@@ -176,7 +176,8 @@ def _changed(request: Request, rows: list[Record], stamp: Callable[[Record], Any
     raw = request.query_params.get("lastModifiedTimeStampFilter")
     if not raw:
         return rows
-    since = parse_datetime(raw.removeprefix("gt:")) if raw.startswith("gt:") else None
+    documented = re.fullmatch(r"gt:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}", raw)
+    since = parse_datetime(raw.removeprefix("gt:")) if documented else None
     if since is None:
         raise _wisenet_error(
             400, f"The value '{raw}' is not valid for lastModifiedTimeStampFilter."
