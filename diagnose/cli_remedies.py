@@ -351,10 +351,20 @@ def sandbox_serve(
         str, typer.Option("--rate-limit", help="Xero's calls a minute, as xero=60/min.")
     ] = "xero=60/min",
     concurrent: Annotated[int, typer.Option("--concurrent", help="Xero calls at once.")] = 5,
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--redirect-uri",
+            metavar="URI",
+            help="A redirect URI registered for the demo client (repeat; default "
+            "http://localhost:8749/callback). Sign-ins to any other are refused, as Xero does.",
+        ),
+    ] = None,
     sandbox: SandboxOpt = None,
 ) -> None:
     """Serve the sandbox tenant on http://127.0.0.1:PORT, with Xero's limits (Ctrl-C stops)."""
     from diagnose import runner
+    from diagnose.config import REDIRECT_URI
     from diagnose.sandbox.app import create_app
     from diagnose.sandbox.identity import Identity
     from diagnose.sandbox.serve import Limits, Mix, parse_rate_limit, serve, with_behaviour
@@ -369,7 +379,9 @@ def sandbox_serve(
     limits = Limits(per_minute=parse_rate_limit(rate_limit), concurrent=concurrent)
     box = runner.open_sandbox(sandbox)  # while it serves, change the sandbox through it
     mix = Mix(fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate, slow_ms)
-    xero, wisenet = Identity(), Identity(checks_scopes=False)
+    registered = tuple(redirect_uri or [REDIRECT_URI])
+    xero = Identity(redirect_uris=registered)
+    wisenet = Identity(checks_scopes=False, redirect_uris=registered)
     app = with_behaviour(
         create_app(box.tenant, on_write=box.save, identity=xero, wisenet_identity=wisenet),
         limits=limits,

@@ -41,7 +41,9 @@ FLAVOURS = ("AU", "NZ", "SA", "SG")  # Wisenet's learner endpoints: /learnersAU,
 SECRETS = {
     "wisenet_api_key": "DIAGNOSE_WISENET_API_KEY",
     "xero_client_secret": "DIAGNOSE_XERO_CLIENT_SECRET",
+    "wisenet_client_secret": "DIAGNOSE_WISENET_CLIENT_SECRET",
 }
+REDIRECT_URI = "http://localhost:8749/callback"  # what to register in each developer portal
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Profile:
     xero_tenant_id: str = ""
     # what `connect xero` asks for: read-only; apps made since March 2026 need granular scopes
     xero_scopes: str = "openid offline_access accounting.contacts.read accounting.invoices.read"
+    redirect_uri: str = REDIRECT_URI  # where a sign-in comes back to: register it exactly
     timeout: str = "15"  # seconds for one answer
     max_wait: str = "60"  # seconds we may wait out a rate limit before exit 4
     ca_bundle: str = ""  # a PEM file of CAs to trust (a TLS-inspecting proxy); never "off"
@@ -129,6 +132,20 @@ def _check_url(name: str, value: str, profile: str) -> str:
     raise UsageError(
         f"profile {profile!r}: {name} {value!r} must be an https URL (plain http only on loopback)"
     )
+
+
+def _check_redirect(value: str, profile: str) -> str:
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS or not port:
+        raise UsageError(
+            f"profile {profile!r}: redirect_uri {value!r} must be http://localhost:PORT/PATH "
+            f"(a loopback address with a port, e.g. {REDIRECT_URI})"
+        )
+    return value
 
 
 def _seconds(name: str, value: str, low: float, high: float, profile: str) -> str:
@@ -190,6 +207,8 @@ def load_profile(name: str | None = None) -> Profile:
     for key, low, high in (("timeout", 0.1, 600.0), ("max_wait", 0.0, 3600.0)):
         if key in values:
             values[key] = _seconds(key, values[key], low, high, chosen)
+    if "redirect_uri" in values:
+        values["redirect_uri"] = _check_redirect(values["redirect_uri"], chosen)
     if values.get("ca_bundle"):
         path_ = Path(values["ca_bundle"]).expanduser()
         if not path_.is_file():

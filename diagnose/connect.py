@@ -22,7 +22,7 @@ from diagnose.model import Service
 from diagnose.sources.http import CallLog, Session, revoke_token, token_request
 from diagnose.tokens import Grant, Store
 
-DONE_PAGE = "Signed in to Xero. You can close this window and go back to diagnose.\n"
+DONE_PAGE = "Signed in to {name}. You can close this window and go back to diagnose.\n"
 
 
 def _pkce() -> tuple[str, str]:
@@ -31,10 +31,19 @@ def _pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def redirect_address(profile_uri: str, port: int = 0) -> tuple[str, str, int, str]:
+    """(the redirect URI to send, its host, its port, its path): the profile's, with `port`
+    instead of its own when one is given (`--redirect-port`)."""
+    parts = urlsplit(profile_uri)
+    port = port or parts.port or 0
+    netloc = f"{parts.hostname}:{port}"
+    return f"{parts.scheme}://{netloc}{parts.path}", str(parts.hostname), port, parts.path
+
+
 async def _wait_for_redirect(
-    timeout: float, port: int = 0
-) -> tuple[int, asyncio.Future[dict[str, str]], Any]:
-    """A one-shot loopback listener: (port, the redirect's query, the server)."""
+    host: str, port: int, path: str, name: str
+) -> tuple[asyncio.Future[dict[str, str]], Any]:
+    """A one-shot listener on the loopback interface only: (the redirect's query, the server)."""
     arrived: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -44,27 +53,34 @@ async def _wait_for_redirect(
                 pass
             parts = request_line.split(" ")
             target = urlsplit(parts[1]) if len(parts) > 1 else urlsplit("/")
-            body = DONE_PAGE.encode()
-            status = "200 OK" if target.path == "/callback" else "404 Not Found"
+            body = DONE_PAGE.format(name=name).encode()
+            status = "200 OK" if target.path == path else "404 Not Found"
             writer.write(
                 f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
                 + body
             )
             await writer.drain()
-            if target.path == "/callback" and not arrived.done():
+            if target.path == path and not arrived.done():
                 arrived.set_result({k: v[0] for k, v in parse_qs(target.query).items()})
         except (TimeoutError, ConnectionError, UnicodeDecodeError):
             pass
         finally:
             writer.close()
 
+    # "localhost" may reach either loopback address: listen on both (never on another interface)
+    hosts = ["127.0.0.1", "::1"] if host == "localhost" else [host.strip("[]")]
     try:
-        server = await asyncio.start_server(handle, "127.0.0.1", port)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on 127.0.0.1:{port} for the sign-in: {exc}") from None
-    port = int(server.sockets[0].getsockname()[1])
-    return port, arrived, server
+        server = await asyncio.start_server(handle, hosts, port)
+    except OSError:
+        try:  # a machine without IPv6
+            server = await asyncio.start_server(handle, "127.0.0.1", port)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port} for the sign-in ({exc}): close what uses the "
+                "port, or register another redirect URI and set redirect_uri in the profile"
+            ) from None
+    return arrived, server
 
 
 async def _sign_in(
@@ -80,13 +96,17 @@ async def _sign_in(
     timeout: float,
     log: CallLog,
     options: HttpOptions,
+    redirect_uri: str,
     redirect_port: int = 0,
+    client_secret: str = "",
 ) -> Mapping[str, Any]:
-    """The authorization-code flow with PKCE (S256) through a loopback redirect."""
+    """The authorization-code flow with PKCE (S256) through a loopback redirect; a confidential
+    client (a `client_secret`) also authenticates itself at the token endpoint."""
     verifier, challenge = _pkce()
     state = secrets.token_urlsafe(16)
-    port, arrived, server = await _wait_for_redirect(timeout, redirect_port)
-    redirect = f"http://127.0.0.1:{port}/callback"
+    name = "Xero" if service is Service.XERO else "Wisenet"
+    redirect, host, port, path = redirect_address(redirect_uri, redirect_port)
+    arrived, server = await _wait_for_redirect(host, port, path, name)
     query_params = {
         "response_type": "code",
         "client_id": client_id,
@@ -98,8 +118,10 @@ async def _sign_in(
     if scopes:
         query_params["scope"] = scopes
     address = f"{authorize_url}?{urlencode(query_params)}"
-    name = "Xero" if service is Service.XERO else "Wisenet"
-    announce(f"Sign in to {name} and allow access at this address:\n{address}")
+    announce(
+        f"Redirect URI (registered for your {name} app): {redirect}\n"
+        f"Sign in to {name} and allow access at this address:\n{address}"
+    )
     if open_browser:
         import webbrowser
 
@@ -127,6 +149,7 @@ async def _sign_in(
         service=service,
         path=endpoint,
         options=options,
+        basic_auth=(client_id, client_secret) if client_secret else None,
     )
     if not isinstance(answer.get("refresh_token"), str) or not answer["refresh_token"]:
         raise UsageError(f"{name} gave no refresh token: the app needs offline access")
@@ -161,6 +184,7 @@ async def connect_xero(
         timeout=timeout,
         log=log,
         options=profile.http,
+        redirect_uri=profile.redirect_uri,
         redirect_port=redirect_port,
     )
     bearer = {"Authorization": f"Bearer {answer['access_token']}"}
@@ -219,7 +243,9 @@ async def connect_wisenet_oauth(
         timeout=timeout,
         log=CallLog(),
         options=profile.http,
+        redirect_uri=profile.redirect_uri,
         redirect_port=redirect_port,
+        client_secret=profile.secret("wisenet_client_secret"),
     )
     grant = Grant(str(answer["refresh_token"]), "", "Wisenet", str(answer.get("scope", "")))
     store = Store(profile.name, "wisenet")

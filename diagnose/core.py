@@ -285,7 +285,7 @@ class Core:
         while True:
             opened = time.monotonic()
             async with self.sources() as sources:
-                lifetime = sources.token.expires_in if sources.token is not None else 0
+                lifetime = sources.lifetime
                 while True:
                     poll += 1
                     raw = await runner.gather_from(SubjectKind.LEARNER, ref, sources)

@@ -40,6 +40,13 @@ class Sources:
     tenant: str
     alerts: list[Any] | None = None  # Event Alerts rows, when known
     token: Any = None  # a live Xero token's expiry and scopes, for `diagnose status`
+    wisenet_token: Any = None  # a Wisenet sign-in's token, when it signs in with OAuth
+
+    @property
+    def lifetime(self) -> int:
+        """Seconds until the first of its tokens expires; 0 when none does."""
+        lives = [t.expires_in for t in (self.token, self.wisenet_token) if t and t.expires_in]
+        return min(lives, default=0)
 
 
 class _Gatherer:

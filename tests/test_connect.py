@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import Run
-from test_serve import served
+from test_serve import free_port, served
 
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID
 
@@ -21,13 +21,15 @@ from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID
 def web_profile(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    with served(data_dir) as base:
+    redirect = f"http://localhost:{free_port()}/callback"  # registered for the demo client
+    with served(data_dir, "--redirect-uri", redirect) as base:
         config = tmp_path / "config.toml"
         config.write_text(
             "[profiles.web]\n"
             f'wisenet_url = "{base}/v1"\nxero_url = "{base}"\n'
             f'xero_identity_url = "{base}"\nxero_login_url = "{base}"\n'
             f'xero_auth = "pkce"\nxero_client_id = "{SANDBOX_CLIENT_ID}"\n'
+            f'redirect_uri = "{redirect}"\n'
         )
         env = {
             "DIAGNOSE_CONFIG": str(config),
@@ -68,7 +70,7 @@ def sign_in(env: dict[str, str], service: str = "xero", *extra: str) -> tuple[in
             address = line.strip()
             break
     page = httpx.get(address, follow_redirects=True, timeout=10)
-    assert page.text.startswith("Signed in to Xero")
+    assert page.text.startswith(f"Signed in to {'Xero' if service == 'xero' else 'Wisenet'}")
     out, err = process.communicate(timeout=30)
     return process.returncode, out, err
 
@@ -239,3 +241,74 @@ def test_wisenet_sign_in_replaces_the_api_key(
     live = Run(run.returncode, run.stdout, run.stderr)
     assert findings(live) == findings(sandbox)  # both services signed in, over real sockets
     assert (data_dir / "tokens" / "web.wisenet.json").exists()
+
+
+def first_address(env: dict[str, str], *extra: str) -> tuple[str, subprocess.Popen[str]]:
+    """Start `diagnose connect xero --no-browser` and read the sign-in address it prints."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diagnose", "connect", "xero", "--profile", "web", "--no-browser",
+         "--timeout", "2", *extra],
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    address = next(line.strip() for line in process.stderr if line.startswith("http"))
+    return address, process
+
+
+def test_the_sign_in_always_comes_back_to_the_same_registered_localhost_address(
+    web_profile: tuple[str, dict[str, str]],
+) -> None:
+    _base, env = web_profile
+    config = Path(env["DIAGNOSE_CONFIG"])
+    config.write_text(  # no redirect_uri set: the default, which the sandbox registers
+        "\n".join(line for line in config.read_text().splitlines() if "redirect_uri" not in line)
+    )
+    seen = []
+    for _ in range(2):
+        address, process = first_address(env)
+        process.communicate(timeout=30)
+        assert process.returncode == 2  # nobody signed in within --timeout
+        seen.append(httpx.URL(address).params["redirect_uri"])
+    assert seen == ["http://localhost:8749/callback"] * 2
+
+
+def test_a_redirect_uri_not_registered_for_the_app_is_refused_as_xero_does(
+    web_profile: tuple[str, dict[str, str]],
+) -> None:
+    _base, env = web_profile
+    address, process = first_address(env, "--redirect-port", str(free_port()))
+    page = httpx.get(address, follow_redirects=False, timeout=10)
+    assert page.status_code == 400
+    assert page.json() == {
+        "error": "unauthorized_client",
+        "error_description": "Invalid redirect_uri",
+    }
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "no sign-in arrived within 2 s; nothing was stored" in err
+
+
+def test_a_confidential_wisenet_app_signs_in_with_its_secret(
+    web_profile: tuple[str, dict[str, str]],
+) -> None:
+    base, env = web_profile
+    config = Path(env["DIAGNOSE_CONFIG"])
+    config.write_text(
+        config.read_text()
+        + f'wisenet_auth = "oauth"\nwisenet_auth_url = "{base}"\n'
+        + f'wisenet_client_id = "{SANDBOX_CLIENT_ID}"\nwisenet_scopes = "learners.read"\n'
+    )
+    wrong = {**env, "DIAGNOSE_WISENET_CLIENT_SECRET": "not-the-secret"}
+    code, _, err = sign_in(wrong, "wisenet")
+    assert code == 3
+    assert "Wisenet refused our credentials (invalid_client)" in err
+    assert "not-the-secret" not in err
+    right = {**env, "DIAGNOSE_WISENET_CLIENT_SECRET": "sandbox-client-secret"}
+    code, _, err = sign_in(right, "wisenet")
+    assert code == 0, err
+    assert sign_in(right, "xero")[0] == 0
+    status = subprocess.run(
+        [sys.executable, "-m", "diagnose", "status", "--profile", "web"],
+        env={**os.environ, **right}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "the sign-in is accepted" in status.stdout, status.stdout + status.stderr

@@ -218,7 +218,7 @@ def test_the_sandbox_grants_only_the_scopes_asked_for_and_refuses_a_write_withou
 ) -> None:
     contact = "/api.xro/2.0/Contacts/2cc82b84-3bd3-5af7-8354-a10f4c01eb5a"
     body = {"Contacts": [{"ContactNumber": "STD0000108"}]}
-    with served(data_dir) as base:
+    with served(data_dir, "--redirect-uri", "http://127.0.0.1:1/callback") as base:
         custom = token(base).json()
         assert "accounting.contacts" in custom["scope"].split()
 

@@ -57,7 +57,8 @@ def test_no_credential_reaches_any_output_file_or_document(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    with served(data_dir) as base:
+    redirect = f"http://localhost:{free_port()}/callback"
+    with served(data_dir, "--redirect-uri", redirect) as base:
         config = tmp_path / "config.toml"
         config.write_text(
             "[profiles.local]\n"
@@ -66,7 +67,7 @@ def test_no_credential_reaches_any_output_file_or_document(
             "[profiles.web]\n"
             f'wisenet_url = "{base}/v1"\nxero_url = "{base}"\nxero_identity_url = "{base}"\n'
             f'xero_login_url = "{base}"\nxero_auth = "pkce"\n'
-            f'xero_client_id = "{SANDBOX_CLIENT_ID}"\n'
+            f'xero_client_id = "{SANDBOX_CLIENT_ID}"\nredirect_uri = "{redirect}"\n'
         )
         env = {"DIAGNOSE_CONFIG": str(config), "DIAGNOSE_KEYRING": "0", **SECRET_ENV}
         for key, value in env.items():

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from diagnose.config import REDIRECT_URI
 from diagnose.sandbox.responses import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, json_response
 
 ACCESS_SECONDS = 1800  # as Xero's
@@ -64,6 +65,8 @@ class Identity:
     revoked: set[str] = field(default_factory=set)  # revoked families
     given: list[str] = field(default_factory=list)  # every code and token handed out, for tests
     checks_scopes: bool = True  # Xero's does; Wisenet's scope names are its apps' own
+    # the redirect URIs registered for the demo client (`sandbox serve --redirect-uri`)
+    redirect_uris: tuple[str, ...] = (REDIRECT_URI,)
 
     def accepts(self, token: str) -> bool:
         expiry = self.issued.get(token)
@@ -79,6 +82,10 @@ class Identity:
         query = request.query_params
         redirect = query.get("redirect_uri", "")
         host = urlsplit(redirect).hostname or ""
+        if query.get("client_id") == SANDBOX_CLIENT_ID and redirect not in self.redirect_uris:
+            # as Xero: only a redirect URI registered for the app, exactly; no redirect back
+            answer = {"error": "unauthorized_client", "error_description": "Invalid redirect_uri"}
+            return json_response(answer, 400)
         problems = [
             query.get("response_type") != "code" and "response_type must be code",
             query.get("client_id") != SANDBOX_CLIENT_ID and "unknown client_id",
@@ -135,6 +142,8 @@ class Identity:
         grant = form.get("grant_type")
         if client_id != SANDBOX_CLIENT_ID:
             return json_response({"error": "invalid_client"}, 400)
+        if secret is not None and secret != SANDBOX_CLIENT_SECRET:
+            return json_response({"error": "invalid_client"}, 400)  # a confidential client's
         if grant == "client_credentials":
             if secret != SANDBOX_CLIENT_SECRET:
                 return json_response({"error": "invalid_client"}, 400)

@@ -431,12 +431,24 @@ def _holds_token(body: Any) -> bool:
 
 
 def as_token(answer: Mapping[str, Any]) -> Token:
+    """The token of a token answer; its lifetime from `expires_in`, or from `expires_at` (an
+    epoch second or an ISO date-time, as Wisenet's authorisation server gives it)."""
     expires = answer.get("expires_in")
-    return Token(
-        str(answer["access_token"]),
-        expires if isinstance(expires, int) else 0,
-        str(answer.get("scope", "")),
-    )
+    lifetime = expires if isinstance(expires, int) else 0
+    at = answer.get("expires_at")
+    if not lifetime and at is not None:
+        from datetime import UTC, datetime
+
+        from diagnose.msdate import parse_datetime
+
+        when = (
+            datetime.fromtimestamp(at, UTC)
+            if isinstance(at, int | float)
+            else parse_datetime(str(at))
+        )
+        if when is not None:
+            lifetime = max(0, int((when - datetime.now(UTC)).total_seconds()))
+    return Token(str(answer["access_token"]), lifetime, str(answer.get("scope", "")))
 
 
 async def client_credentials_token(

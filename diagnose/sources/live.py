@@ -55,18 +55,21 @@ async def refreshed_token(
         grant = store.load()
         if grant is None:
             raise UsageError(f"profile {profile.name!r} is not signed in to {name}: run {again}")
+        client_id = profile.xero_client_id if xero else profile.wisenet_client_id
+        secret = "" if xero else profile.secret("wisenet_client_secret")
         try:
             answer = await token_request(
                 profile.xero_identity_url if xero else profile.wisenet_auth_url,
                 {
                     "grant_type": "refresh_token",
                     "refresh_token": grant.refresh_token,
-                    "client_id": profile.xero_client_id if xero else profile.wisenet_client_id,
+                    "client_id": client_id,
                 },
                 log,
                 service=service,
                 path="/connect/token" if xero else "/api/oauth/token",
                 options=profile.http,
+                basic_auth=(client_id, secret) if secret else None,
             )
         except SourceError as exc:
             if exc.problem.kind is ProblemKind.AUTH:
@@ -107,6 +110,7 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
         token = await client_credentials_token(
             profile.xero_identity_url, profile.xero_client_id, secret, log, profile.http
         )
+    wisenet_token = None
     if profile.wisenet_auth == "oauth":
         wisenet_token, _ = await refreshed_token(profile, log, Service.WISENET)
         wisenet_headers = {"Authorization": f"Bearer {wisenet_token.value}"}
@@ -138,4 +142,5 @@ async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
             mode="live",
             tenant=profile.name,
             token=token,
+            wisenet_token=wisenet_token,
         )
