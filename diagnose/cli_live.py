@@ -28,6 +28,92 @@ def config_show(profile: ProfileOpt = None) -> None:
         typer.echo(f"  {key:<46} {one_line(value)}")
 
 
+@config_app.command("init")
+def config_init(
+    name: Annotated[str, typer.Argument(metavar="[NAME]", help="The new profile's name.")] = "",
+    wisenet_url: Annotated[
+        str | None, typer.Option("--wisenet-url", help="Wisenet's API address.")
+    ] = None,
+    flavour: Annotated[
+        str | None, typer.Option("--flavour", help="The learners endpoint: AU, NZ, SA or SG.")
+    ] = None,
+    wisenet_auth: Annotated[
+        str | None, typer.Option("--wisenet-auth", help="oauth (the default) or api-key.")
+    ] = None,
+    wisenet_client_id: Annotated[
+        str | None, typer.Option("--wisenet-client-id", help="Wisenet › Developer Tools.")
+    ] = None,
+    xero_auth: Annotated[
+        str | None,
+        typer.Option("--xero-auth", help="pkce (a web app, the default) or custom (paid)."),
+    ] = None,
+    xero_client_id: Annotated[
+        str | None, typer.Option("--xero-client-id", help="Xero developer portal › My Apps.")
+    ] = None,
+    redirect_port: Annotated[
+        int | None, typer.Option("--redirect-port", help="The sign-in's port (8749).")
+    ] = None,
+    no_status: Annotated[
+        bool, typer.Option("--no-status", help="Do not check the services at the end.")
+    ] = False,
+) -> None:
+    """Set up a live profile: asks for each setting at a terminal (flags answer in scripts),
+    writes it, says which redirect URI to register, and checks the services."""
+    import asyncio
+
+    from diagnose.config import config_path
+    from diagnose.setup import CUSTOM_NOTE, Answers, next_steps, write_profile
+
+    asking = sys.stdin.isatty()
+    answers = Answers(name or "")
+
+    def ask(given: str | None, question: str, default: str) -> str:
+        if given is not None:
+            return given.strip()
+        if not asking:
+            return default
+        return str(typer.prompt(question, default=default, err=True)).strip()
+
+    answers.name = ask(name or None, "Profile name", "college")
+    answers.wisenet_url = ask(wisenet_url, "Wisenet API address", answers.wisenet_url)
+    answers.wisenet_flavour = ask(flavour, "Learner flavour (AU, NZ, SA, SG)", "AU").upper()
+    answers.wisenet_auth = ask(
+        wisenet_auth, "Wisenet sign-in: oauth, or api-key (deprecated by Wisenet)", "oauth"
+    )
+    if answers.wisenet_auth == "oauth":
+        answers.wisenet_client_id = ask(
+            wisenet_client_id, "Wisenet app client id (Settings › Developer Tools)", ""
+        )
+    if asking and xero_auth is None:
+        typer.echo(
+            f"Xero app: pkce for an 'Auth code with PKCE' app; custom: {CUSTOM_NOTE}", err=True
+        )
+    answers.xero_auth = ask(xero_auth, "Xero app type: pkce or custom", "pkce")
+    answers.xero_client_id = ask(xero_client_id, "Xero app client id", "")
+    port = ask(None if redirect_port is None else str(redirect_port), "Sign-in port", "8749")
+    try:
+        answers.redirect_port = int(port)
+    except ValueError:
+        raise UsageError(f"sign-in port {port!r} is not a number (nothing written)") from None
+    path = config_path()
+    write_profile(path, answers)
+    typer.echo(f"✓ profile {answers.name} written to {path}")
+    for step in next_steps(answers):
+        typer.echo(step)
+    if no_status:
+        return
+    from diagnose.core import open_core
+
+    typer.echo(f"\ndiagnose status --profile {answers.name}:")
+    try:
+        lines = asyncio.run(open_core(answers.name).status())
+    except UsageError as exc:  # not signed in yet: expected on a new profile
+        typer.echo(f"  – {one_line(str(exc))}")
+        return
+    for line in lines:
+        typer.echo(f"  {'✓' if line.ok else '✗'} {line.service:<8} {one_line(line.text)}")
+
+
 def status(profile: ProfileOpt = None) -> None:
     """Can this profile reach Wisenet and Xero? Organisation, token lifetime, headroom."""
     import asyncio

@@ -3,6 +3,8 @@ verdicts about learners (against `diagnose sandbox serve` on loopback)."""
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -119,3 +121,54 @@ def test_an_xero_url_with_the_api_path_is_refused_up_front(
     run = cli("status", "--profile", "p")
     assert run.code == 2
     assert "xero_url is the API's host alone (https://api.xero.com)" in run.err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_config_init_writes_a_profile_from_flags_and_says_what_to_register(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "diagnose" / "config.toml"
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(path))
+    run = cli(
+        "config", "init", "college", "--flavour", "NZ", "--xero-client-id", "XERO-APP",
+        "--wisenet-client-id", "WISENET-APP", "--redirect-port", "8750",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    assert f"profile college written to {path}" in run.out
+    assert "  http://localhost:8750/callback" in run.out
+    assert "diagnose connect xero --profile college" in run.out
+    assert "diagnose status --profile college:" in run.out
+    assert "not signed in to Xero" in run.out
+    shown = cli("config", "show", "--profile", "college").out
+    for setting in ("wisenet_flavour", "xero_client_id", "redirect_uri"):
+        assert setting in shown
+    assert "http://localhost:8750/callback" in shown
+    assert "XERO-APP" in shown
+    again = cli("config", "init", "college", "--xero-client-id", "X", "--wisenet-auth", "api-key")
+    assert again.code == 2
+    assert "profile 'college' is already in" in again.err
+    custom = cli("config", "init", "other", "--xero-auth", "custom", "--wisenet-auth", "api-key",
+                 "--xero-client-id", "X", "--no-status")  # fmt: skip
+    assert custom.code == 0, custom.err
+    assert "paid Xero add-on" in custom.out
+    assert "[profiles.college]" in path.read_text()  # the first profile kept as it was
+
+
+def test_config_init_asks_at_a_terminal(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(tmp_path / "config.toml"))
+    typed = "\n".join(["tafe", "", "nz", "", "W-APP", "", "X-APP", "", ""]) + "\n"
+    monkeypatch.setattr(sys, "stdin", Terminal(typed))
+    run = cli("config", "init", "--no-status")
+    assert run.code == 0, run.err
+    assert "Profile name" in run.err
+    assert "paid Xero add-on" in run.err
+    shown = cli("config", "show", "--profile", "tafe").out
+    assert "NZ" in shown
+    assert "W-APP" in shown
+    assert "X-APP" in shown

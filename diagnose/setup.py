@@ -1,0 +1,129 @@
+"""`diagnose config init`: a new profile from a few answers, written to the config file.
+
+What the person is asked (or a script passes as flags): the Wisenet API address and learner
+flavour, how Wisenet is signed in to, which kind of Xero app the organisation has, and the client
+ids. The profile is appended to the config file as a TOML table; the file's other contents are
+kept as they are. What to register in each developer portal is said at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from diagnose.config import FLAVOURS, REDIRECT_URI, SANDBOX, _read, load_profile
+from diagnose.errors import UsageError
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+CUSTOM_NOTE = (
+    "A Xero custom connection is a paid Xero add-on, for organisations in Australia, New "
+    "Zealand, the UK and the US; it is bound to one organisation and needs its client secret in "
+    "$DIAGNOSE_XERO_CLIENT_SECRET."
+)
+
+
+@dataclass
+class Answers:
+    name: str
+    wisenet_url: str = "https://api.wisenet.co/v1"
+    wisenet_flavour: str = "AU"
+    wisenet_auth: str = "oauth"
+    wisenet_client_id: str = ""
+    xero_auth: str = "pkce"
+    xero_client_id: str = ""
+    redirect_port: int = 8749
+
+    @property
+    def redirect_uri(self) -> str:
+        return REDIRECT_URI.replace(":8749/", f":{self.redirect_port}/")
+
+    def problems(self) -> list[str]:
+        """What keeps these answers from making a usable profile."""
+        found = []
+        if not NAME.fullmatch(self.name) or self.name == SANDBOX:
+            found.append(f"profile name {self.name!r}: letters, digits, - and _ (not 'sandbox')")
+        if self.wisenet_flavour not in FLAVOURS:
+            found.append(f"--flavour is one of {', '.join(FLAVOURS)}")
+        if self.wisenet_auth not in ("oauth", "api-key"):
+            found.append("--wisenet-auth is oauth or api-key")
+        if self.xero_auth not in ("pkce", "custom"):
+            found.append("--xero-auth is pkce (a web app) or custom (a custom connection)")
+        if not self.xero_client_id:
+            found.append("--xero-client-id is needed (Xero developer portal › My Apps)")
+        if self.wisenet_auth == "oauth" and not self.wisenet_client_id:
+            found.append(
+                "--wisenet-client-id is needed for Wisenet's sign-in (Wisenet › Settings › "
+                "Developer Tools), or --wisenet-auth api-key"
+            )
+        if not 1024 <= self.redirect_port <= 65535:
+            found.append("--redirect-port is from 1024 to 65535")
+        return found
+
+    def table(self) -> str:
+        """The profile as a TOML table (strings as JSON strings: valid TOML basic strings)."""
+        values = {
+            "wisenet_url": self.wisenet_url,
+            "wisenet_flavour": self.wisenet_flavour,
+            "wisenet_auth": self.wisenet_auth,
+            "xero_auth": self.xero_auth,
+            "xero_client_id": self.xero_client_id,
+            "redirect_uri": self.redirect_uri,
+        }
+        if self.wisenet_auth == "oauth":
+            values["wisenet_client_id"] = self.wisenet_client_id
+        lines = [f"[profiles.{self.name}]"]
+        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+        return "\n".join(lines) + "\n"
+
+
+def write_profile(path: Path, answers: Answers) -> None:
+    """Append the profile to the config file (made when missing); refuse a name in use or
+    answers that would not load."""
+    problems = answers.problems()
+    if problems:
+        raise UsageError("; ".join(problems) + " (nothing written)")
+    document = _read(path)
+    profiles = document.get("profiles")
+    if isinstance(profiles, dict) and answers.name in profiles:
+        raise UsageError(
+            f"profile {answers.name!r} is already in {path}: edit it there, or choose another "
+            "name (nothing written)"
+        )
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    separator = "\n" if existing and not existing.endswith("\n\n") else ""
+    if existing and not existing.endswith("\n"):
+        separator = "\n\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(existing + separator + answers.table(), encoding="utf-8")
+    try:
+        load_profile(answers.name)  # what was written must load, or nothing stays written
+    except UsageError:
+        path.write_text(existing, encoding="utf-8") if existing else path.unlink()
+        raise
+
+
+def next_steps(answers: Answers) -> list[str]:
+    name = answers.name
+    steps = [
+        "Register this redirect URI, exactly, in each developer portal:",
+        f"  {answers.redirect_uri}",
+    ]
+    if answers.xero_auth == "pkce":
+        steps += [
+            "  Xero: developer.xero.com › My Apps › your app (type 'Auth code with PKCE') › "
+            "Configuration › Redirect URIs.",
+        ]
+    else:
+        steps += [f"  (Xero: not needed for a custom connection.) {CUSTOM_NOTE}"]
+    if answers.wisenet_auth == "oauth":
+        steps += ["  Wisenet: Settings › Developer Tools › your app › Redirect URIs."]
+    steps += ["Then sign in:"]
+    if answers.xero_auth == "pkce":
+        steps += [f"  diagnose connect xero --profile {name}"]
+    else:
+        steps += ["  export DIAGNOSE_XERO_CLIENT_SECRET=…   (the custom connection's secret)"]
+    steps += [f"  diagnose connect wisenet --profile {name}"]
+    steps += [f"and try it: diagnose learner ID --profile {name}"]
+    return steps
