@@ -113,9 +113,29 @@ def create_app(
                         ("/Contacts", xero.contact_list),
                         ("/Invoices/{key}", xero.invoice),
                         ("/Invoices", xero.invoice_list),
+                        ("/Organisation", xero.organisation),
                     ]
                 ),
             ),
         ],
     )
-    return with_faults(app, faults_from_env())
+    return with_faults(any_case(app), faults_from_env())
+
+
+# Xero's paths are case-insensitive (its SDK asks for /Connections): each known word of a path,
+# in any case, is given the case the routes use. Wisenet's paths are left as they come.
+XERO_WORDS = {
+    word.casefold(): word
+    for word in ("connections", "api.xro", "Contacts", "Invoices", "Organisation", "connect")
+}
+
+
+def any_case(app: Any) -> Any:
+    async def routed(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path and not path.startswith("/v1"):
+            words = [XERO_WORDS.get(w.casefold(), w) for w in path.split("/")]
+            scope = {**scope, "path": "/".join(words)}
+        await app(scope, receive, send)
+
+    return routed

@@ -97,6 +97,8 @@ def with_faults(app: Any, faults: list[Fault]) -> Any:
                         headers = [(b"content-type", b"application/json")]
                         if fault.retry_after is not None:
                             headers.append((b"retry-after", str(fault.retry_after).encode()))
+                        if fault.status == 429:  # as Xero names the limit it met
+                            headers.append((b"x-rate-limit-problem", b"minute"))
                         await send(
                             {
                                 "type": "http.response.start",

@@ -166,7 +166,9 @@ def with_behaviour(
         if fault == "throttle":
             retry = str(chance.randrange(2))
             body = {"Title": "Too Many Requests", "Status": 429, "Detail": "injected"}
-            await send_json(send, 429, body, {"Retry-After": retry})
+            await send_json(
+                send, 429, body, {"Retry-After": retry, "X-Rate-Limit-Problem": "minute"}
+            )
             return
         if fault == "drop":
             # promise a body, then hang up: the client sees the connection dropped mid-answer

@@ -32,6 +32,7 @@ class Tenant:
     contacts: list[Record] = field(default_factory=list)
     invoices: list[Record] = field(default_factory=list)
     source: str = ""
+    organisation_details: Record | None = None  # `xero.organisation`: what /Organisation adds
 
     @property
     def organisation(self) -> str:
@@ -135,6 +136,11 @@ def parse_tenant(document: Any) -> Tenant:
         connections=_list(xero, "connections", "xero"),
         contacts=_list(xero, "contacts", "xero"),
         invoices=_list(xero, "invoices", "xero"),
+        organisation_details=(
+            dict(_obj(xero["organisation"], "xero.organisation"))
+            if "organisation" in xero
+            else None
+        ),
     )
     _unique(tenant.learners, "LearnerId", "wisenet.learners", int)
     for i, learner in enumerate(tenant.learners):

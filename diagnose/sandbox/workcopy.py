@@ -44,6 +44,11 @@ def save_working(tenant: Tenant, copy: Path) -> None:
             "connections": tenant.connections,
             "contacts": tenant.contacts,
             "invoices": tenant.invoices,
+            **(
+                {"organisation": tenant.organisation_details}
+                if tenant.organisation_details is not None
+                else {}
+            ),
         },
     }
     write_atomically(copy, json.dumps(document, indent=1, ensure_ascii=True) + "\n")

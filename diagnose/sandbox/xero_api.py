@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from diagnose.msdate import parse_datetime, to_ms_date
+from diagnose.sandbox import xero_query
 from diagnose.sandbox.identity import Identity
 from diagnose.sandbox.integration import ARCHIVED
 from diagnose.sandbox.responses import SANDBOX_TOKEN, Refused, json_response
@@ -22,6 +23,23 @@ from diagnose.sandbox.tenant import Record, Tenant
 XERO_PAGE = 100
 NOT_FOUND = "The resource you're looking for cannot be found"
 GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+WRITABLE = frozenset(
+    {
+        "ContactNumber",
+        "AccountNumber",
+        "ContactStatus",
+        "Name",
+        "FirstName",
+        "LastName",
+        "EmailAddress",
+        "Addresses",
+        "Phones",
+        "TaxNumber",
+        "Website",
+        "CompanyNumber",
+    }
+)  # every other field of a Contacts element is read-only, or beyond the sandbox: ignored
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 WRITE_CONTACTS = "accounting.contacts"
 READ_CONTACTS = (WRITE_CONTACTS, "accounting.contacts.read")
 READ_INVOICES = tuple(
@@ -175,8 +193,7 @@ class Xero:
             rows = [
                 c for c in rows if any(folded in str(c.get(f) or "").casefold() for f in fields)
             ]
-        if query.get("where"):
-            raise _validation("Syntax error", "QueryParseException", 16)
+        rows = _query(rows, query.get("where"), query.get("order"))
         page = _page(query.get("page"))
         if page is None:  # without paging Xero leaves MergedToContactID out
             rows = [{k: v for k, v in c.items() if k != "MergedToContactID"} for c in rows]
@@ -207,14 +224,18 @@ class Xero:
         return json_response(answer, status, headers=self.headers())
 
     def apply_contact(self, contact: Record, changes: Any) -> tuple[int, Any]:
-        unknown = (
-            set(changes) - {"ContactID", "ContactNumber"} if isinstance(changes, dict) else {""}
-        )
-        if unknown:
-            return 400, _error_body(contact, "Only ContactNumber can be changed in the sandbox")
-        code = str(changes.get("ContactNumber", ""))
-        if contact.get("ContactStatus") == "ARCHIVED":
+        """Apply the writable fields of a Contacts element; read-only ones (HasAttachments,
+        HasValidationErrors, UpdatedDateUTC, …) are ignored, as Xero ignores them."""
+        if not isinstance(changes, dict):
+            return 400, _error_body(contact, "A contact must be an object")
+        wanted = {k: v for k, v in changes.items() if k in WRITABLE}
+        problems = _contact_problems(wanted)
+        if problems:
+            return 400, _error_body(contact, problems[0])
+        restoring = wanted.get("ContactStatus") == "ACTIVE"
+        if contact.get("ContactStatus") == "ARCHIVED" and not restoring:
             return 400, _error_body(contact, ARCHIVED)
+        code = str(wanted.get("ContactNumber", contact.get("ContactNumber")) or "")
         holder = next(
             (
                 c
@@ -229,10 +250,39 @@ class Xero:
                 "The contact number must be unique across all contacts"
             )
             return 400, _error_body(contact, message)
-        contact["ContactNumber"] = code
+        changed = {k: v for k, v in wanted.items() if contact.get(k) != v}
+        contact.update(changed)
         contact["UpdatedDateUTC"] = to_ms_date(datetime.now(UTC))
-        self.wrote(f"POST /api.xro/2.0/Contacts/{contact.get('ContactID')} ContactNumber={code}")
+        if set(changed) <= {"ContactNumber"}:
+            what = f"ContactNumber={code}"
+        else:
+            what = ", ".join(f"{k} changed" for k in sorted(changed))
+        self.wrote(f"POST /api.xro/2.0/Contacts/{contact.get('ContactID')} {what}")
         return 200, self.envelope("Contacts", [contact], None, 1)
+
+    # -- /Organisation ---------------------------------------------------------------------------
+
+    def organisation(self, request: Request) -> Response:
+        """`GET /Organisation`: the connected organisation (a tenant file may give its details
+        under `xero.organisation`)."""
+        self.authorise(request)
+        tenant_id = request.headers.get("xero-tenant-id", "")
+        connection = next(c for c in self.tenant.connections if c.get("tenantId") == tenant_id)
+        name = str(connection.get("tenantName") or self.tenant.name)
+        record = {
+            "OrganisationID": tenant_id,
+            "Name": name,
+            "LegalName": name,
+            "ShortCode": "!" + tenant_id.replace("-", "")[:5],
+            "CountryCode": "AU",
+            "BaseCurrency": "AUD",
+            "Timezone": "AUSEASTERNSTANDARDTIME",
+            "OrganisationType": "COMPANY",
+            "OrganisationStatus": "ACTIVE",
+            "IsDemoCompany": False,
+            **(self.tenant.organisation_details or {}),
+        }
+        return self.respond("Organisations", [record], None, 1)
 
     # -- /Invoices ---------------------------------------------------------------------------------
 
@@ -284,16 +334,16 @@ class Xero:
         if statuses is not None:
             rows = [i for i in rows if i.get("Status") in set(statuses.split(","))]
         where = query.get("where")
-        if where:
-            match = WHERE_CONTACT_NUMBER.fullmatch(where)
-            if match is None:
-                raise _validation("Syntax error", "QueryParseException", 16)
+        match = WHERE_CONTACT_NUMBER.fullmatch(where or "")
+        if match is not None:  # the invoice's contact as it is now, not as the invoice holds it
             code = match.group(1)
             rows = [
                 i
                 for i in rows
                 if self.contacts.get(i["Contact"]["ContactID"], {}).get("ContactNumber") == code
             ]
+            where = None
+        rows = _query(rows, where, query.get("order"))
         page = _page(query.get("page"))
         if page is None:
             shown = [
@@ -305,6 +355,19 @@ class Xero:
         start = (page - 1) * size
         chunk = [self.summary(i, full=False) for i in rows[start : start + size]]
         return self.respond("Invoices", chunk, page, len(rows), size)
+
+
+def _query(rows: list[Record], where: str | None, order: str | None) -> list[Record]:
+    """`where` and `order`, or Xero's QueryParseException."""
+    try:
+        if where:
+            test = xero_query.where(where)
+            rows = [r for r in rows if test(r)]
+        if order:
+            rows = xero_query.order(rows, order)
+    except xero_query.QueryError:
+        raise _validation("Syntax error", "QueryParseException", 16) from None
+    return rows
 
 
 def _ids(raw: str | None) -> set[str] | None:
@@ -322,9 +385,10 @@ def _modified_since(request: Request, records: list[Record]) -> list[Record]:
     header = request.headers.get("if-modified-since")
     if not header:
         return list(records)
-    since = parse_datetime(header)
-    if since is None:
-        raise _validation("If-Modified-Since is not a date-time")
+    documented = re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", header.strip())
+    since = parse_datetime(header.strip() + "Z") if documented else None
+    if since is None:  # as a strict server: only the documented UTC yyyy-mm-ddThh:mm:ss
+        raise _validation(f"The If-Modified-Since header '{header}' is not a valid date")
     return [
         r
         for r in records
@@ -347,3 +411,22 @@ def _page(raw: str | None) -> int | None:
     if not re.fullmatch(r"\d{1,6}", raw) or int(raw) < 1:
         raise _validation("page must be a positive whole number")
     return int(raw)
+
+
+def _contact_problems(wanted: Record) -> list[str]:
+    """Xero's validation of the writable fields, in its words."""
+    problems = []
+    number = wanted.get("ContactNumber")
+    if number is not None and len(str(number)) > 50:
+        problems.append("The Contact Number must not be more than 50 characters long.")
+    email = wanted.get("EmailAddress")
+    if email and not EMAIL.fullmatch(str(email)):
+        problems.append("Email address must be valid.")
+    if "Name" in wanted and not str(wanted.get("Name") or "").strip():
+        problems.append("The contact name must be specified.")
+    if "Name" in wanted and len(str(wanted["Name"])) > 255:
+        problems.append("The contact name must not be more than 255 characters long.")
+    status = wanted.get("ContactStatus")
+    if status is not None and status not in ("ACTIVE", "ARCHIVED"):
+        problems.append(f"ContactStatus '{status}' is not valid.")
+    return problems
