@@ -343,7 +343,12 @@ class Xero:
                 if self.contacts.get(i["Contact"]["ContactID"], {}).get("ContactNumber") == code
             ]
             where = None
-        rows = _query(rows, where, query.get("order"))
+        by_id = {id(i): i for i in rows}
+        as_seen = [  # a filter reads the invoice's contact as it is now, as at Xero
+            {**i, "Contact": self.contacts.get(i["Contact"]["ContactID"], i["Contact"]), "_": id(i)}
+            for i in rows
+        ]
+        rows = [by_id[v["_"]] for v in _query(as_seen, where, query.get("order"))]
         page = _page(query.get("page"))
         if page is None:
             shown = [
