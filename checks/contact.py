@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from diagnose.checking import Outcome, check, failed, passed, warned, xero_contact_link
 from diagnose.model import Learner, XeroContact
 
@@ -95,20 +97,58 @@ def contact_active(contact: XeroContact) -> Outcome:
     return warned(f"{contact.name} has an unexpected status {contact.status!r}", links=links)
 
 
-def _looks_like(candidate: XeroContact, learner: Learner) -> str | None:
-    """Why `candidate` looks like this learner, or None."""
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())[-9:]  # the number without its prefix
+
+
+def resemblance(candidate: XeroContact, learner: Learner) -> dict[str, Any] | None:
+    """How far `candidate` looks like this learner: what matched and what did not, and whether
+    the match is strong (the same full name, and the same email or the same suburb and
+    postcode). None when neither the name nor the email matches. A phone or an address alone
+    never makes a match: families share them."""
+    first, last = learner.first_name.strip().casefold(), learner.last_name.strip().casefold()
     full = learner.full_name.casefold()
-    email = learner.email.strip().casefold()
-    if email and candidate.email.strip().casefold() == email:
-        return "same email"
-    same_parts = (
-        candidate.first_name.strip().casefold() == learner.first_name.strip().casefold()
-        and candidate.last_name.strip().casefold() == learner.last_name.strip().casefold()
-    )
     name = candidate.name.strip().casefold()
-    if full and (same_parts or name == full or name.startswith(full + " (")):
-        return "same name"
-    return None
+    parts = (candidate.first_name.strip().casefold(), candidate.last_name.strip().casefold())
+    same_name = bool(full) and (
+        parts == (first, last) or name == full or name.startswith(full + " (")
+    )
+    email = learner.email.strip().casefold()
+    same_email = bool(email) and candidate.email.strip().casefold() == email
+    if not (same_name or same_email):
+        return None
+    matched: list[str] = []
+    differs: list[str] = []
+    if same_name:
+        matched.append("name")
+    else:
+        shown = candidate.name or f"{candidate.first_name} {candidate.last_name}".strip()
+        differs.append(f"name ({shown}, not {learner.full_name})")
+    if same_email:
+        matched.append("email")
+    elif email or candidate.email:
+        differs.append(f"email ({candidate.email or 'none'}, not {learner.email or 'none'})")
+    mobile = _digits(learner.mobile)
+    if mobile and mobile in {_digits(p.number) for p in candidate.phones}:
+        matched.append("phone")
+    street, xero = learner.street, candidate.street
+    same_place = False
+    if xero is not None and not street.is_empty and (xero.city or xero.postal_code):
+        same_place = bool(street.postcode.strip()) and (
+            _norm(street.suburb),
+            street.postcode.strip(),
+        ) == (_norm(xero.city), xero.postal_code.strip())
+        if same_place:
+            matched.append("suburb and postcode")
+        else:
+            differs.append(
+                f"address ({xero.city} {xero.postal_code}, not {street.suburb} {street.postcode})"
+            )
+    return {
+        "strong": same_name and (same_email or same_place),
+        "matched": matched,
+        "differs": differs,
+    }
 
 
 @check(
@@ -126,39 +166,48 @@ def contact_duplicates(
 ) -> Outcome:
     """Invoices raised on a second contact that lacks the Contact Code never reach Wisenet. This
     typically happens when finance created the person in Xero before the first sync, or when
-    contacts were merged the wrong way round."""
+    contacts were merged the wrong way round. Only a strong match (the same full name, and the
+    same email or the same suburb and postcode) is called the learner's contact; a weaker one is
+    a warning that says what matched and what did not."""
     own = contact.contact_id if contact else None
-    lookalikes = [
-        (c, why)
-        for c in candidates
-        if c.contact_id != own and not c.contact_number and (why := _looks_like(c, learner))
-    ]
-    rows = [{**_brief(c), "why": why} for c, why in lookalikes]
-    links = tuple(xero_contact_link(c.contact_id) for c, _ in lookalikes)
-    active = [c for c, _ in lookalikes if c.status == "ACTIVE"]
-    if active:
-        names = ", ".join(c.name for c in active)
+    found = []
+    for c in candidates:
+        if c.contact_id == own or c.contact_number:
+            continue
+        if own and c.merged_to == own:
+            continue  # merged into the learner's own contact: the FAQ's merge, completed
+        how = resemblance(c, learner)
+        if how is not None:
+            found.append((c, how))
+    rows = [{**_brief(c), **how} for c, how in found]
+    links = tuple(xero_contact_link(c.contact_id) for c, _ in found)
+    strong = [c for c, how in found if how["strong"] and c.status == "ACTIVE"]
+    if strong:
+        names = ", ".join(c.name for c in strong)
         lost_code = None
-        if contact is None:
+        if contact is None and len(strong) == 1:
             lost_code = (
-                "No contact carries the Contact Code, so this is most likely the learner's own "
-                "contact, whose code was lost (typically in a merge). Have its Contact Code set "
-                f"to {learner.learner_number} through the API (Xero's screens cannot set it); "
-                "merge any other look-alikes into it."
+                f"No contact carries the Contact Code, and {strong[0].name} matches the learner "
+                "closely, so it is most likely the learner's own contact, whose code was lost "
+                "(typically in a merge). Run 'diagnose fix contact-code learner "
+                f"{learner.learner_id}' to set its Contact Code to {learner.learner_number} "
+                "(Xero's screens cannot set it); merge any other look-alikes into it."
             )
         return failed(
-            f"{len(active)} active contact(s) look like this learner but have no Contact Code: "
-            f"{names}",
+            f"{len(strong)} active contact(s) match this learner closely but have no Contact "
+            f"Code: {names}",
             fix=lost_code,
             links=links,
             contacts=rows,
             searched=len(candidates),
         )
-    if lookalikes:
+    if found:
+        described = "; ".join(_described(c, how) for c, how in found)
         return warned(
-            f"{len(lookalikes)} archived contact(s) without a Contact Code look like this learner",
-            fix="Nothing blocks sync; if invoices are missing in Wisenet, check whether they were "
-            "raised on these archived contacts.",
+            f"{len(found)} contact(s) without a Contact Code partly resemble this learner, not "
+            f"closely enough to be theirs: {described}",
+            fix="Nothing blocks sync. Check in Xero whether these are the learner's (then merge "
+            "them into the contact with the Contact Code) or other people (then leave them).",
             links=links,
             contacts=rows,
             searched=len(candidates),
@@ -167,6 +216,12 @@ def contact_duplicates(
         f"none of the {len(candidates)} contacts found by name and email is a look-alike",
         searched=len(candidates),
     )
+
+
+def _described(contact: XeroContact, how: dict[str, Any]) -> str:
+    same = ", ".join(how["matched"]) or "nothing"
+    other = f"; different {', '.join(how['differs'])}" if how["differs"] else ""
+    return f"{contact.name} ({contact.status.lower()}): same {same}{other}"
 
 
 def _norm(value: str) -> str:

@@ -289,11 +289,20 @@ def fix_contact_code(
     ref: Annotated[str, typer.Argument(metavar="ID", help="The learner's LearnerId.")],
     yes: YesOpt = False,
     dry_run: DryRunOpt = False,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            "--contact",
+            metavar="CONTACT_ID",
+            help="Use this look-alike, though it does not match the learner closely.",
+        ),
+    ] = None,
     sandbox: SandboxOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
     """Give the learner's look-alike Xero contact the learner's Contact Code (RefInternal), when
-    exactly one active contact is clearly the learner and none holds the code."""
+    exactly one active contact matches the learner closely (or --contact names one) and none
+    holds the code."""
     import asyncio
 
     from diagnose import remedy
@@ -302,7 +311,7 @@ def fix_contact_code(
     if kind != "learner":
         raise UsageError("say 'diagnose fix contact-code learner ID'")
     core = open_core(profile, sandbox, writing=not dry_run)
-    plan = asyncio.run(core.plan_code_fix(ref))
+    plan = asyncio.run(core.plan_code_fix(ref, contact or ""))
     fix = plan.fix
     if fix.refusal:
         remedy.refuse(fix, where=plan.where)

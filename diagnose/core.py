@@ -71,10 +71,10 @@ class CodeFixPlan:
     @property
     def lines(self) -> list[str]:
         fix = self.fix
-        return [
-            f"Set Contact Code {fix.code} on {fix.contact_name} ({fix.link}):",
-            *(f"  {step}" for step in remedy.code_fix_plan(fix, self.key)),
-        ]
+        lines = [f"Set Contact Code {fix.code} on {fix.contact_name} ({fix.link}):"]
+        if fix.differs:
+            lines.append(f"  NOTE: this contact differs from the learner: {'; '.join(fix.differs)}")
+        return lines + [f"  {step}" for step in remedy.code_fix_plan(fix, self.key)]
 
 
 @dataclass
@@ -302,14 +302,15 @@ class Core:
 
     # -- the Contact Code -----------------------------------------------------------------
 
-    async def plan_code_fix(self, ref: str) -> CodeFixPlan:
+    async def plan_code_fix(self, ref: str, contact_id: str = "") -> CodeFixPlan:
+        """The Contact Code fix for a learner; `contact_id` chooses a weaker look-alike."""
         parse_learner_ref(ref)
         async with self.sources() as sources:
             raw = await runner.gather_from(SubjectKind.LEARNER, ref, sources)
             where = await self.where(sources)
             token = sources.token
         diagnosis = self.diagnose(raw)
-        fix = remedy.plan_code_fix(diagnosis, Evidence(raw))
+        fix = remedy.plan_code_fix(diagnosis, Evidence(raw), contact_id)
         plan = CodeFixPlan(where, fix, diagnosis)
         scopes = set(token.scope.split()) if token is not None and token.scope else None
         if scopes is not None and remedy.CONTACT_WRITE_SCOPE not in scopes:

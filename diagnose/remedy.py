@@ -251,6 +251,7 @@ class CodeFix:
     refusal: str = ""
     manual: str = ""
     contact: XeroContact | None = None  # as the diagnosis saw it, to notice a change since
+    differs: tuple[str, ...] = ()  # how a contact chosen with --contact differs from the learner
 
     @property
     def link(self) -> str:
@@ -268,9 +269,11 @@ MANUAL_CODE = (
 )
 
 
-def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence) -> CodeFix:
-    """Decide from a learner's diagnosis: exactly one active look-alike without a code, and no
-    contact (archived ones included) holding the learner's code already."""
+def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "") -> CodeFix:
+    """Decide from a learner's diagnosis: exactly one active contact that matches the learner
+    closely and has no code, and no contact (archived ones included) holding the learner's code
+    already. A weaker look-alike is used only when `chosen_id` names it (`--contact`), and the
+    plan then says how it differs from the learner."""
     learner = evidence.learner
     found = {f.check_id: f for f in diagnosis.findings}
     if learner is None:
@@ -292,13 +295,31 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence) -> CodeFix:
     if not is_safe_code(learner.learner_number):
         return CodeFix(learner, refusal=f"{learner.learner_number!r} cannot be set safely")
     rows = found["contact.duplicates"].evidence.get("contacts", [])
+    if chosen_id:
+        return _chosen(learner, evidence, rows, chosen_id)
     active = [r for r in rows if r.get("status") == "ACTIVE"]
-    if len(active) > 1:
-        names = ", ".join(str(r.get("name")) for r in active)
+    strong = [r for r in active if r.get("strong")]
+    if len(strong) > 1:
+        names = ", ".join(str(r.get("name")) for r in strong)
         return CodeFix(
             learner,
-            refusal=f"{len(active)} active contacts look like this learner: {names}",
+            refusal=f"{len(strong)} active contacts match this learner closely: {names}",
             manual=MANUAL_CODE,
+        )
+    if not strong and active:
+        described = "; ".join(
+            f"{r.get('name')} ({r.get('contact_id')}): same {', '.join(r.get('matched') or [])}"
+            f", different {', '.join(r.get('differs') or []) or 'nothing'}"
+            for r in active
+        )
+        return CodeFix(
+            learner,
+            refusal="no active contact matches this learner closely enough to be theirs "
+            f"({described})",
+            manual="Check in Xero whether one of them really is the learner. If it is, run "
+            f"'diagnose fix contact-code learner {learner.learner_id} --contact CONTACT_ID' "
+            "with its ContactID; if not, the learner has not reached Xero yet: fix the failing "
+            f"learner checks and run 'diagnose resync learner {learner.learner_id}'.",
         )
     if not active and rows:
         return CodeFix(
@@ -314,14 +335,38 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence) -> CodeFix:
             manual="The learner has not reached Xero yet: fix the failing learner checks, then "
             f"run 'diagnose resync learner {learner.learner_id}'.",
         )
-    chosen = active[0]
-    seen = next((c for c in evidence.candidates if c.contact_id == chosen["contact_id"]), None)
+    return _fix_for(learner, evidence, strong[0])
+
+
+def _fix_for(learner: Learner, evidence: Evidence, row: Mapping[str, Any]) -> CodeFix:
+    seen = next((c for c in evidence.candidates if c.contact_id == row["contact_id"]), None)
     return CodeFix(
         learner,
-        contact_id=str(chosen["contact_id"]),
-        contact_name=str(chosen["name"]),
+        contact_id=str(row["contact_id"]),
+        contact_name=str(row["name"]),
         contact=seen,
+        differs=tuple(str(d) for d in row.get("differs") or ()),
     )
+
+
+def _chosen(learner: Learner, evidence: Evidence, rows: list[Any], chosen_id: str) -> CodeFix:
+    """The contact `--contact` names: one of the look-alikes the checks found, and active."""
+    row = next((r for r in rows if str(r.get("contact_id")).lower() == chosen_id.lower()), None)
+    if row is None:
+        listed = ", ".join(f"{r.get('name')} ({r.get('contact_id')})" for r in rows) or "none"
+        return CodeFix(
+            learner,
+            refusal=f"contact {chosen_id} is not one of the look-alikes of this learner "
+            f"without a Contact Code (found: {listed})",
+        )
+    if row.get("status") != "ACTIVE":
+        return CodeFix(
+            learner,
+            refusal=f"{row.get('name')} is {str(row.get('status')).lower()}",
+            manual="In Xero restore it (Contacts › All contacts › Archived › Restore), then run "
+            "'diagnose fix contact-code' again.",
+        )
+    return _fix_for(learner, evidence, row)
 
 
 def code_fix_plan(fix: CodeFix, key: str) -> list[str]:

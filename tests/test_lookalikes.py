@@ -1,0 +1,115 @@
+"""A look-alike contact is called the learner's only when it matches closely, and the Contact
+Code fix never writes a learner's code onto somebody else without being told which contact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Run
+
+LOOK_ALIKE_108 = "2cc82b84-3bd3-5af7-8354-a10f4c01eb5a"
+
+
+def with_contact(tenant: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    contact = next(c for c in tenant["xero"]["contacts"] if c["ContactID"] == LOOK_ALIKE_108)
+    contact.update(changes)
+    return tenant
+
+
+def street(city: str, postcode: str) -> list[dict[str, str]]:
+    return [
+        {"AddressType": "POBOX"},
+        {
+            "AddressType": "STREET",
+            "AddressLine1": "9 Hay Street",
+            "City": city,
+            "Region": "WA",
+            "PostalCode": postcode,
+            "Country": "Australia",
+        },
+    ]
+
+
+SIBLING = {  # a brother who uses the family email
+    "Name": "Marco Rossi",
+    "FirstName": "Marco",
+    "LastName": "Rossi",
+}
+STRANGER = {  # the same name, another email and another city
+    "EmailAddress": "bella.r@other.example",
+    "Addresses": street("Perth", "6000"),
+}
+
+
+def duplicates(run: Run) -> dict[str, Any]:
+    return next(
+        f
+        for f in run.json()["findings"]
+        if f["id"] == "contact.duplicates" and f["target"]["kind"] == "learner"
+    )
+
+
+@pytest.mark.parametrize(("who", "changes"), [("sibling", SIBLING), ("stranger", STRANGER)])
+def test_a_weak_look_alike_is_a_warning_and_never_gets_the_code_unasked(
+    cli: Callable[..., Run],
+    demo_tenant: dict[str, Any],
+    write_tenant: Callable[[dict[str, Any]], Path],
+    who: str,
+    changes: dict[str, Any],
+) -> None:
+    path = str(write_tenant(with_contact(demo_tenant, **changes)))
+    run = cli("learner", "108", "--sandbox", path, "--json")
+    finding = duplicates(run)
+    assert finding["status"] == "warn", finding
+    assert "not closely enough to be theirs" in finding["message"]
+    row = next(r for r in finding["evidence"]["contacts"] if r["contact_id"] == LOOK_ALIKE_108)
+    assert row["strong"] is False
+    if who == "sibling":
+        assert row["matched"][:2] == ["email", "phone"]
+        assert "name (Marco Rossi, not Isabella Rossi)" in row["differs"]
+    else:
+        assert "name" in row["matched"]
+        assert "address (Perth 6000, not Darwin 0800)" in row["differs"]
+
+    refused = cli("fix", "contact-code", "learner", "108", "--sandbox", path, "--yes")
+    assert refused.code == 1
+    assert "no active contact matches this learner closely enough to be theirs" in refused.err
+    assert "--contact CONTACT_ID" in refused.err
+    after = cli("learner", "108", "--sandbox", path, "--json")
+    assert next(f for f in after.json()["findings"] if f["id"] == "contact.found")["status"] == (
+        "fail"
+    )  # nothing was written
+
+    told = cli(
+        "fix", "contact-code", "learner", "108", "--sandbox", path, "--contact", LOOK_ALIKE_108,
+        "--yes",
+    )  # fmt: skip
+    assert told.code == 0, told.err
+    assert "NOTE: this contact differs from the learner:" in told.err
+    fixed = cli("learner", "108", "--sandbox", path, "--json")
+    assert next(f for f in fixed.json()["findings"] if f["id"] == "contact.found")["status"] == (
+        "pass"
+    )
+
+
+def test_a_close_match_is_still_the_learner_s_own_contact(cli: Callable[..., Run]) -> None:
+    run = cli("learner", "108", "--json")
+    finding = duplicates(run)
+    assert finding["status"] == "fail"
+    assert "match this learner closely" in finding["message"]
+    assert "diagnose fix contact-code learner 108" in finding["fix"]
+    row = next(r for r in finding["evidence"]["contacts"] if r["contact_id"] == LOOK_ALIKE_108)
+    assert row["strong"] is True
+    assert row["matched"] == ["name", "email", "phone", "suburb and postcode"]
+
+
+def test_contact_must_name_one_of_the_look_alikes(cli: Callable[..., Run]) -> None:
+    run = cli(
+        "fix", "contact-code", "learner", "108", "--contact",
+        "11111111-1111-1111-1111-111111111111", "--yes",
+    )  # fmt: skip
+    assert run.code == 1
+    assert "is not one of the look-alikes of this learner" in run.err
