@@ -7,7 +7,8 @@
 - API calls and sequential rounds of every demo learner's diagnosis.
 
 Targets on the reference machine (2 cores): `--help` under 0.2 s, learner 123 under 0.5 s, at most
-2 rounds and 7 calls per learner diagnosis. This script reports; it does not judge.
+2 rounds and 7 calls per learner diagnosis (3 and 8 when look-alike contacts exist, whose
+invoices are read in a third round). This script reports; it does not judge.
 """
 
 from __future__ import annotations

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.checking import Outcome, check, failed, passed, warned, xero_contact_link
-from diagnose.model import Learner, XeroContact
+from diagnose.checking import (
+    Outcome,
+    check,
+    failed,
+    passed,
+    warned,
+    xero_contact_link,
+    xero_invoice_link,
+)
+from diagnose.model import Learner, XeroContact, XeroInvoice
 
 RESTORE = (
     "In Xero open Contacts › All contacts › Archived, open {name} and choose Restore; then in "
@@ -162,7 +170,10 @@ def resemblance(candidate: XeroContact, learner: Learner) -> dict[str, Any] | No
     """,
 )
 def contact_duplicates(
-    learner: Learner, contact: XeroContact | None, candidates: tuple[XeroContact, ...]
+    learner: Learner,
+    contact: XeroContact | None,
+    candidates: tuple[XeroContact, ...],
+    lookalike_invoices: tuple[XeroInvoice, ...],
 ) -> Outcome:
     """Invoices raised on a second contact that lacks the Contact Code never reach Wisenet. This
     typically happens when finance created the person in Xero before the first sync, or when
@@ -180,7 +191,12 @@ def contact_duplicates(
         if how is not None:
             found.append((c, how))
     rows = [{**_brief(c), **how} for c, how in found]
-    links = tuple(xero_contact_link(c.contact_id) for c, _ in found)
+    stuck = stuck_invoices(lookalike_invoices, {c.contact_id for c, _ in found})
+    money = _money(stuck)
+    links = tuple(xero_contact_link(c.contact_id) for c, _ in found) + tuple(
+        xero_invoice_link(i.invoice_id, i.type) for i in stuck
+    )
+    extra = {"stuck_invoices": [_invoice_row(i) for i in stuck]} if stuck else {}
     strong = [c for c, how in found if how["strong"] and c.status == "ACTIVE"]
     if strong:
         names = ", ".join(c.name for c in strong)
@@ -195,26 +211,73 @@ def contact_duplicates(
             )
         return failed(
             f"{len(strong)} active contact(s) match this learner closely but have no Contact "
-            f"Code: {names}",
+            f"Code: {names}{money}",
             fix=lost_code,
             links=links,
             contacts=rows,
             searched=len(candidates),
+            **extra,
         )
     if found:
         described = "; ".join(_described(c, how) for c, how in found)
         return warned(
             f"{len(found)} contact(s) without a Contact Code partly resemble this learner, not "
-            f"closely enough to be theirs: {described}",
+            f"closely enough to be theirs: {described}{money}",
             fix="Nothing blocks sync. Check in Xero whether these are the learner's (then merge "
             "them into the contact with the Contact Code) or other people (then leave them).",
             links=links,
             contacts=rows,
             searched=len(candidates),
+            **extra,
         )
     return passed(
         f"none of the {len(candidates)} contacts found by name and email is a look-alike",
         searched=len(candidates),
+    )
+
+
+SETTLED = ("VOIDED", "DELETED")
+
+
+def stuck_invoices(invoices: tuple[XeroInvoice, ...], on: set[str]) -> list[XeroInvoice]:
+    """The sales invoices and credit notes raised on the contacts `on`: they never reach the
+    learner's Xero Invoices tab (voided and deleted ones aside), oldest first."""
+    found = [
+        i
+        for i in invoices
+        if i.contact_id in on and i.type in ("ACCREC", "ACCRECCREDIT") and i.status not in SETTLED
+    ]
+    return sorted(found, key=lambda i: (str(i.date or ""), i.number))
+
+
+def _invoice_row(invoice: XeroInvoice) -> dict[str, Any]:
+    return {
+        "number": invoice.number,
+        "status": invoice.status,
+        "total": invoice.total,
+        "amount_due": invoice.amount_due,
+        "date": str(invoice.date or ""),
+        "contact_id": invoice.contact_id,
+        "link": xero_invoice_link(invoice.invoice_id, invoice.type),
+    }
+
+
+def _money(stuck: list[XeroInvoice]) -> str:
+    """The impact in one clause: how many invoices, how much outstanding, since when."""
+    if not stuck:
+        return ""
+    owed = sum(i.amount_due or 0.0 for i in stuck if i.type == "ACCREC" and i.status != "DRAFT")
+    currency = next((f"{i.currency} " for i in stuck if i.currency), "")
+    since = min((str(i.date) for i in stuck if i.date), default="")
+    listed = ", ".join(
+        f"{i.number} ({i.status}, {i.total:,.2f})" if i.total is not None else i.number
+        for i in stuck
+    )
+    count = f"{len(stuck)} invoice{'s' if len(stuck) != 1 else ''}"
+    when = f" since {since}" if since else ""
+    return (
+        f". Stuck on them, never reaching Wisenet: {count}, {currency}{owed:,.2f} "
+        f"outstanding{when}: {listed}"
     )
 
 

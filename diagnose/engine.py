@@ -139,6 +139,7 @@ FIXTURES: Mapping[str, Callable[[Context], Any]] = {
     "wisenet_invoices": lambda ctx: ctx.evidence.wisenet_invoices,
     "contact": lambda ctx: ctx.evidence.contact,
     "candidates": lambda ctx: ctx.evidence.candidates,
+    "lookalike_invoices": lambda ctx: ctx.evidence.lookalike_invoices,
     "alerts": lambda ctx: ctx.evidence.alerts,
     "invoice": lambda ctx: ctx.invoice,
     "invoice_contact": _invoice_contact,

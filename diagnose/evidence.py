@@ -50,6 +50,8 @@ class Key(StrEnum):
     XERO_SEARCH_EMAIL = "xero.search-email"  # GET /Contacts?searchTerm=<email>
     XERO_INVOICES = "xero.invoices"  # {"Invoices": [...]} over all pages
     XERO_INVOICE_CONTACTS = "xero.invoice-contacts"  # GET /Contacts?IDs=… of invoice contacts
+    # GET /Invoices?ContactIDs=… of the learner's look-alike and merged-into contacts
+    XERO_LOOKALIKE_INVOICES = "xero.lookalike-invoices"
     EVENT_ALERTS = "wisenet.event-alerts"  # Event Alerts rows, when known
 
 
@@ -262,6 +264,17 @@ class Evidence:
         return tuple(
             self._parse(parse.invoice, i)
             for i in _envelope(self.payload(Key.XERO_INVOICES), "Invoices")
+        )
+
+    @cached_property
+    def lookalike_invoices(self) -> tuple[XeroInvoice, ...]:
+        """Invoices raised on the learner's look-alike or merged-into contacts (none asked
+        when there are no such contacts)."""
+        if not self.has(Key.XERO_LOOKALIKE_INVOICES):
+            return ()
+        return tuple(
+            self._parse(parse.invoice, i)
+            for i in _envelope(self.payload(Key.XERO_LOOKALIKE_INVOICES), "Invoices")
         )
 
     def invoice_contact(self, invoice: XeroInvoice) -> XeroContact | None:

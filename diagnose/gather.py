@@ -24,7 +24,7 @@ from diagnose.model import Problem, ProblemKind, Service, Subject, SubjectKind
 from diagnose.refs import InvoiceRef, LearnerRef
 from diagnose.sources.http import CallLog
 from diagnose.sources.wisenet import WisenetClient
-from diagnose.sources.xero import XeroClient, is_safe_code
+from diagnose.sources.xero import GUID, ID_BATCH, XeroClient, is_safe_code
 
 _MISSING: Any = object()
 
@@ -157,12 +157,33 @@ class _Gatherer:
         self.sources.log.round += 1  # this call waits for the search: a round of its own
         await self.fetch(Key.XERO_INVOICES, self.sources.xero.invoices(contact_ids=[contact_id]))
 
+    def lookalike_ids(self) -> list[str]:
+        return lookalike_ids(self.raw.payloads)
+
     def xero_unavailable(self, keys: Sequence[Key], why: str) -> None:
         for key in keys:
             self.missing(key, why)
 
 
 _LEARNER_XERO_KEYS = (Key.XERO_CONTACT, Key.XERO_INVOICES, Key.XERO_SEARCH_NAME)
+
+
+def _contacts(body: Any) -> list[Mapping[str, Any]]:
+    rows = body.get("Contacts") if isinstance(body, Mapping) else None
+    return [r for r in rows or [] if isinstance(r, Mapping)]
+
+
+def lookalike_ids(payloads: Mapping[str, Any]) -> list[str]:
+    """The contacts whose invoices may be stuck: those the searches found without a Contact
+    Code, and the one the learner's coded contact was merged into. The scan asks the same."""
+    ids = [
+        parse.text(record, "ContactID")
+        for key in (Key.XERO_SEARCH_NAME, Key.XERO_SEARCH_EMAIL)
+        for record in _contacts(payloads.get(key))
+        if not parse.text(record, "ContactNumber").strip()
+    ]
+    ids += [parse.text(r, "MergedToContactID") for r in _contacts(payloads.get(Key.XERO_CONTACT))]
+    return sorted({i for i in ids if GUID.fullmatch(i)})[:ID_BATCH]
 
 
 async def gather_learner(ref: LearnerRef, sources: Sources, *, typed: str) -> RawEvidence:
@@ -209,6 +230,11 @@ async def gather_learner(ref: LearnerRef, sources: Sources, *, typed: str) -> Ra
         g.xero_unavailable(_LEARNER_XERO_KEYS, "not asked: no Xero organisation is connected")
     if round_two:
         await g.wave(*round_two)
+    others = g.lookalike_ids()
+    if others:  # a third round only when there are look-alikes: their invoices may be stuck
+        await g.wave(
+            g.fetch(Key.XERO_LOOKALIKE_INVOICES, sources.xero.invoices(contact_ids=others))
+        )
     return g.raw
 
 

@@ -22,7 +22,7 @@ from diagnose import engine, parse
 from diagnose.checking import Check
 from diagnose.errors import SourceError
 from diagnose.evidence import Evidence, Key, RawEvidence
-from diagnose.gather import Sources
+from diagnose.gather import Sources, lookalike_ids
 from diagnose.model import (
     ApiCall,
     Finding,
@@ -316,6 +316,11 @@ class _Index:
         if learner.email.strip():
             raw.payloads[Key.XERO_SEARCH_EMAIL] = {
                 "Contacts": self.by_email.get(learner.email.strip().casefold(), [])
+            }
+        others = lookalike_ids(raw.payloads)  # the same contacts a single diagnosis asks about
+        if others:
+            raw.payloads[Key.XERO_LOOKALIKE_INVOICES] = {
+                "Invoices": [i for c in others for i in self.invoices_of.get(c, [])]
             }
 
     def for_learner(self, item: Any, mode: str, tenant: str) -> RawEvidence:

@@ -139,14 +139,18 @@ def test_contact_active_archived_merged_and_gdpr_fail() -> None:
 def test_contact_duplicates_active_lookalike_without_code_fails() -> None:
     own = make_contact()
     dup = make_contact(contact_id="dup", contact_number="", email="other@example.com")
-    outcome = contact_duplicates(learner=make_learner(), contact=own, candidates=(own, dup))
+    outcome = contact_duplicates(
+        learner=make_learner(), contact=own, candidates=(own, dup), lookalike_invoices=()
+    )
     assert outcome.status is Status.FAIL
     assert outcome.links == ("https://go.xero.com/Contacts/View/dup",)
 
 
 def test_contact_duplicates_lost_code_advises_setting_it() -> None:
     survivor = make_contact(contact_id="s", contact_number="")
-    outcome = contact_duplicates(learner=make_learner(), contact=None, candidates=(survivor,))
+    outcome = contact_duplicates(
+        learner=make_learner(), contact=None, candidates=(survivor,), lookalike_invoices=()
+    )
     assert outcome.status is Status.FAIL
     assert outcome.fix is not None
     assert "STD0000123" in outcome.fix
@@ -157,11 +161,15 @@ def test_contact_duplicates_ignores_other_learners_and_warns_on_archived() -> No
     archived = make_contact(contact_id="a", contact_number="", status="ARCHIVED")
     learner = make_learner()
     assert (
-        contact_duplicates(learner=learner, contact=None, candidates=(other_learner,)).status
+        contact_duplicates(
+            learner=learner, contact=None, candidates=(other_learner,), lookalike_invoices=()
+        ).status
         is Status.PASS
     )
     assert (
-        contact_duplicates(learner=learner, contact=None, candidates=(archived,)).status
+        contact_duplicates(
+            learner=learner, contact=None, candidates=(archived,), lookalike_invoices=()
+        ).status
         is Status.WARN
     )
 

@@ -60,8 +60,11 @@ def test_demo_learner(
     assert _by_status(run, "error") == set()
     assert run.code == (1 if fails else 0)
     calls = run.json()["calls"]
-    assert len(calls) <= 7
-    assert max(c["round"] for c in calls) <= 2
+    duplicates = next(f for f in run.json()["findings"] if f["id"] == "contact.duplicates")
+    lookalikes = bool(duplicates["evidence"].get("contacts"))
+    # a third round, of one call, only to read the invoices of look-alike contacts
+    assert len(calls) <= (8 if lookalikes else 7)
+    assert max(c["round"] for c in calls) <= (3 if lookalikes else 2)
 
 
 @pytest.mark.parametrize(("number", "fails"), INVOICES)

@@ -113,3 +113,27 @@ def test_contact_must_name_one_of_the_look_alikes(cli: Callable[..., Run]) -> No
     )  # fmt: skip
     assert run.code == 1
     assert "is not one of the look-alikes of this learner" in run.err
+
+
+def test_the_money_stuck_on_a_look_alike_is_named_from_the_learner_s_side(
+    cli: Callable[..., Run],
+) -> None:
+    run = cli("learner", "108", "--json")
+    finding = duplicates(run)
+    assert (
+        "1 invoice, AUD 1,450.00 outstanding since 2026-10-21: INV-0050 (AUTHORISED, 1,450.00)"
+        in (finding["message"])
+    )
+    (stuck,) = finding["evidence"]["stuck_invoices"]
+    assert (stuck["number"], stuck["status"], stuck["total"], stuck["date"]) == (
+        "INV-0050",
+        "AUTHORISED",
+        1450.0,
+        "2026-10-21",
+    )
+    assert stuck["link"].startswith("https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID=")
+    assert max(c["round"] for c in run.json()["calls"]) == 3  # the look-alikes' invoices
+    assert max(c["round"] for c in cli("learner", "101", "--json").json()["calls"]) == 2
+    scan = cli("scan", "--json", "--only", "contact.duplicates")
+    in_scan = next(f for f in scan.json()["findings"] if f["subject"]["key"] == "108")
+    assert in_scan["message"] == finding["message"]  # the scan says the same
