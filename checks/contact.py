@@ -8,6 +8,7 @@ from diagnose.checking import (
     Outcome,
     check,
     failed,
+    near_miss,
     passed,
     warned,
     xero_contact_link,
@@ -43,19 +44,35 @@ def _brief(contact: XeroContact) -> dict[str, str]:
     set to the learner's RefInternal through the API.
     """,
 )
-def contact_found(learner: Learner, contact: XeroContact | None) -> Outcome:
+def contact_found(
+    learner: Learner, contact: XeroContact | None, candidates: tuple[XeroContact, ...]
+) -> Outcome:
     """On first sync Wisenet writes the learner's RefInternal into the contact's Contact Code,
     and later matches invoices back by that code. No contact with the code means no invoice can
     come back to this learner."""
-    if not learner.learner_number:
+    wanted = learner.learner_number
+    if not wanted:
         return failed(
             "the learner has no RefInternal, so no Xero contact can carry it as Contact Code",
             fix="Log a support request with Wisenet: every learner should have a RefInternal.",
         )
     if contact is None:
+        close = [(c, how) for c in candidates if (how := near_miss(c.contact_number, wanted))]
+        if close:
+            other, how = close[0]
+            return failed(
+                f"no Xero contact has Contact Code {wanted} exactly, but {other.name} "
+                f"({other.status.lower()}) has {other.contact_number!r}: it differs in {how}, "
+                "and the integration matches the code exactly",
+                fix=f"Set {other.name}'s Contact Code to {wanted} exactly: run 'diagnose fix "
+                f"contact-code learner {learner.learner_id}' (Xero's screens cannot set it).",
+                links=(xero_contact_link(other.contact_id),),
+                contact_code=wanted,
+                near_miss={**_brief(other), "difference": how},
+            )
         return failed(
-            f"no Xero contact has Contact Code {learner.learner_number} (archived ones included)",
-            contact_code=learner.learner_number,
+            f"no Xero contact has Contact Code {wanted} (archived ones included)",
+            contact_code=wanted,
         )
     return passed(
         f"{contact.name} has Contact Code {contact.contact_number}",
@@ -184,7 +201,7 @@ def contact_duplicates(
     found = []
     for c in candidates:
         if c.contact_id == own or c.contact_number:
-            continue
+            continue  # (a code off by case or spaces is contact.found's to name)
         if own and c.merged_to == own:
             continue  # merged into the learner's own contact: the FAQ's merge, completed
         how = resemblance(c, learner)

@@ -9,6 +9,7 @@ from diagnose.checking import (
     Outcome,
     check,
     failed,
+    near_miss,
     passed,
     warned,
     xero_contact_link,
@@ -154,10 +155,22 @@ def invoice_contact_code(invoice: XeroInvoice, invoice_contact: XeroContact | No
     """,
 )
 def invoice_contact_learner(
-    invoice_contact: XeroContact, invoice_learner: Learner | None
+    invoice_contact: XeroContact, invoice_learner: Learner | None, learner: Learner | None
 ) -> Outcome:
-    """The Contact Code must be the RefInternal of a learner, or the invoice has nowhere to go."""
+    """The Contact Code must be the RefInternal of a learner, exactly, or the invoice has nowhere
+    to go."""
     code = invoice_contact.contact_number
+    how = near_miss(code, learner.learner_number) if learner is not None else ""
+    if invoice_learner is None and learner is not None and how:
+        return failed(
+            f"Contact Code {code!r} is {learner.label}'s RefInternal but for {how}: the "
+            "integration matches it exactly, so the invoice has no learner",
+            fix=f"Set {invoice_contact.name}'s Contact Code to {learner.learner_number} exactly: "
+            f"run 'diagnose fix contact-code learner {learner.learner_id}'.",
+            contact_code=code,
+            learner_number=learner.learner_number,
+            difference=how,
+        )
     if invoice_learner is None:
         return failed(f"no Wisenet learner has RefInternal {code}", contact_code=code)
     return passed(f"Contact Code {code} is {invoice_learner.label}")

@@ -94,6 +94,20 @@ def check(
     return decorate
 
 
+def near_miss(code: str, wanted: str) -> str:
+    """How a Contact Code differs from the RefInternal it was meant to be, when it differs only
+    in letter case or surrounding spaces ("" otherwise): the integration matches exactly."""
+    if not code or not wanted or code == wanted:
+        return ""
+    if code.strip().casefold() != wanted.strip().casefold():
+        return ""
+    spaces = code != code.strip()
+    case = code.strip() != wanted.strip()
+    if spaces and case:
+        return "letter case and spaces around it"
+    return "spaces around it" if spaces else "letter case"
+
+
 def xero_contact_link(contact_id: str) -> str:
     return f"https://go.xero.com/Contacts/View/{contact_id}"
 

@@ -344,12 +344,12 @@ async def _learner_by_code(g: _Gatherer, code: str) -> None:
         if is_safe_code(code)
         else g.nothing()
     )
-    matches, _ = await asyncio.gather(
-        g.fetch(Key.WISENET_MATCHES, wisenet.find_learners(number=code)), contact_call
+    matches, _ = await asyncio.gather(  # a code with stray spaces still finds its learner
+        g.fetch(Key.WISENET_MATCHES, wisenet.find_learners(number=code.strip())), contact_call
     )
     if not is_safe_code(code):
         g.raw.payloads[Key.XERO_CONTACT] = None
     if matches is _MISSING:
         g.raw.problems[Key.WISENET_LEARNER] = g.raw.problems[Key.WISENET_MATCHES]
         return
-    g.raw.payloads[Key.WISENET_LEARNER] = _pick(LearnerRef("number", code), matches)
+    g.raw.payloads[Key.WISENET_LEARNER] = _pick(LearnerRef("number", code.strip()), matches)

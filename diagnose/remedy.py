@@ -294,6 +294,17 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
         )
     if not is_safe_code(learner.learner_number):
         return CodeFix(learner, refusal=f"{learner.learner_number!r} cannot be set safely")
+    close = found["contact.found"].evidence.get("near_miss")
+    if close and not chosen_id:  # the learner's contact, its code off by case or spaces
+        if close.get("status") != "ACTIVE":
+            return CodeFix(
+                learner,
+                refusal=f"{close.get('name')}, whose Contact Code differs only in "
+                f"{close.get('difference')}, is {str(close.get('status')).lower()}",
+                manual="In Xero restore it (Contacts › All contacts › Archived › Restore), then "
+                "run 'diagnose fix contact-code' again.",
+            )
+        return _fix_for(learner, evidence, close)
     rows = found["contact.duplicates"].evidence.get("contacts", [])
     if chosen_id:
         return _chosen(learner, evidence, rows, chosen_id)
@@ -340,6 +351,8 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
 
 def _fix_for(learner: Learner, evidence: Evidence, row: Mapping[str, Any]) -> CodeFix:
     seen = next((c for c in evidence.candidates if c.contact_id == row["contact_id"]), None)
+    if seen is not None and seen.contact_number:
+        row = {**row, "differs": [f"Contact Code {seen.contact_number!r} is replaced"]}
     return CodeFix(
         learner,
         contact_id=str(row["contact_id"]),
@@ -373,7 +386,7 @@ def code_fix_plan(fix: CodeFix, key: str) -> list[str]:
     body = json.dumps({"Contacts": [{"ContactID": fix.contact_id, "ContactNumber": fix.code}]})
     return [
         f"GET /api.xro/2.0/Contacts?IDs={fix.contact_id}  (re-read: unchanged since the "
-        "diagnosis, still active and without a code)",
+        "diagnosis, still active, its Contact Code as it was)",
         f"GET /api.xro/2.0/Contacts/{fix.code}  (no other contact holds the code)",
         f"POST /api.xro/2.0/Contacts/{fix.contact_id}  {body}  (Idempotency-Key: {key})",
         f"GET /api.xro/2.0/Contacts/{fix.code}  (read back: it must be {fix.contact_name})",
@@ -402,9 +415,9 @@ async def changed_since(xero: XeroClient, fix: CodeFix) -> str:
         return f"{fix.contact_name} was merged into another contact"
     if now.status != "ACTIVE":
         return f"{fix.contact_name} is {now.status.lower()} now"
-    if now.contact_number:
-        return f"{fix.contact_name} has Contact Code {now.contact_number} now"
     seen = fix.contact
+    if now.contact_number != (seen.contact_number if seen is not None else ""):
+        return f"{fix.contact_name} has Contact Code {now.contact_number or '(none)'} now"
     if seen is not None and seen.updated is not None and now.updated != seen.updated:
         when = f"{now.updated:%Y-%m-%d %H:%M} UTC" if now.updated else "since"
         return f"{fix.contact_name} was changed in Xero ({when})"
