@@ -122,7 +122,7 @@ def test_learner_field_mapping_exact_values_pass() -> None:
 
 
 def test_contact_found_none_fails_and_names_the_code() -> None:
-    outcome = contact_found(learner=make_learner(), contact=None)
+    outcome = contact_found(learner=make_learner(), contact=None, candidates=())
     assert outcome.status is Status.FAIL
     assert "STD0000123" in outcome.message
 
@@ -275,6 +275,6 @@ def test_alerts_clear_acknowledged_alerts_do_not_count() -> None:
 
 
 def test_contact_found_a_learner_without_refinternal_cannot_match() -> None:
-    outcome = contact_found(learner=make_learner(learner_number=""), contact=None)
+    outcome = contact_found(learner=make_learner(learner_number=""), contact=None, candidates=())
     assert outcome.status is Status.FAIL
     assert "no RefInternal" in outcome.message

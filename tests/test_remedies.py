@@ -309,7 +309,13 @@ def test_the_fix_refuses_several_candidates(
     )
     twin = {**survivor, "ContactID": "99999999-0000-4000-8000-000000000108"}
     demo_tenant["xero"]["contacts"].append(twin)
-    _refused(cli, data_dir, write_tenant(demo_tenant), "108", "2 active contacts look like")
+    _refused(
+        cli,
+        data_dir,
+        write_tenant(demo_tenant),
+        "108",
+        "2 active contacts match this learner closely",
+    )
 
 
 def test_the_fix_refuses_an_archived_candidate(
