@@ -16,11 +16,12 @@ from diagnose.checking import (
     xero_invoice_link,
 )
 from diagnose.evidence import Evidence
-from diagnose.model import Learner, WisenetInvoice, XeroContact, XeroInvoice
+from diagnose.model import Learner, Status, SubjectKind, WisenetInvoice, XeroContact, XeroInvoice
 
 SALES_TYPES = ("ACCREC", "ACCRECCREDIT")
 SYNCED_STATUSES = ("AUTHORISED", "PAID", "VOIDED", "DELETED")
 UNSYNCED_STATUSES = ("DRAFT", "SUBMITTED")
+NOT_FOR_WISENET = Outcome(Status.SKIP, "not a sales document, so not meant for Wisenet")
 
 
 def _brief(invoice: XeroInvoice) -> dict[str, Any]:
@@ -67,12 +68,22 @@ def invoice_found(invoice: XeroInvoice | None, evidence: Evidence) -> Outcome:
     invoice, raise it in Xero as a sales invoice (Business › Invoices › New invoice).
     """,
 )
-def invoice_type(invoice: XeroInvoice) -> Outcome:
+def invoice_type(invoice: XeroInvoice, evidence: Evidence) -> Outcome:
     """Only sales documents (ACCREC invoices and ACCRECCREDIT credit notes) belong on a learner's
-    Xero Invoices tab; bills (ACCPAY) never sync."""
+    Xero Invoices tab; bills (ACCPAY) never sync. Asked about the invoice, a bill is the answer;
+    seen from a learner, a bill on their contact is worth a look but blocks nothing."""
     if invoice.type in SALES_TYPES:
         return passed(f"{invoice.number} is a sales document ({invoice.type})")
     kind = "a bill" if invoice.type.startswith("ACCPAY") else f"of type {invoice.type}"
+    if evidence.subject.kind is SubjectKind.LEARNER:
+        return warned(
+            f"{invoice.number} is {kind} ({invoice.type}) on the learner's contact: it is not "
+            "meant for Wisenet and blocks nothing",
+            fix="Nothing to do for the sync. If it was raised on the learner's contact by "
+            "mistake, move it in Xero.",
+            links=_link(invoice),
+            **_brief(invoice),
+        )
     return failed(
         f"{invoice.number} is {kind} ({invoice.type}), not a sales invoice",
         links=_link(invoice),
@@ -93,6 +104,8 @@ def invoice_type(invoice: XeroInvoice) -> Outcome:
 def invoice_status(invoice: XeroInvoice) -> Outcome:
     """Draft and Submitted (awaiting approval) invoices do not sync; Authorised, Paid, Voided and
     Deleted ones do."""
+    if invoice.type not in SALES_TYPES:
+        return NOT_FOR_WISENET
     if invoice.status in SYNCED_STATUSES:
         return passed(f"{invoice.number} is {invoice.status}")
     if invoice.status in UNSYNCED_STATUSES:
@@ -123,6 +136,8 @@ def invoice_status(invoice: XeroInvoice) -> Outcome:
 def invoice_contact_code(invoice: XeroInvoice, invoice_contact: XeroContact | None) -> Outcome:
     """Wisenet finds the learner for an invoice by its contact's Contact Code; a contact without
     one (created in Xero, or left behind by a merge) leaves the invoice with no learner."""
+    if invoice.type not in SALES_TYPES:
+        return NOT_FOR_WISENET
     if invoice_contact is None:
         return failed(
             f"the contact {invoice.contact_name or invoice.contact_id} of {invoice.number} "
@@ -188,6 +203,8 @@ def invoice_contact_learner(
 )
 def invoice_contact_merged(invoice: XeroInvoice, invoice_contact: XeroContact | None) -> Outcome:
     """An invoice left on an archived or merged-away contact does not follow the learner."""
+    if invoice.type not in SALES_TYPES:
+        return NOT_FOR_WISENET
     if invoice_contact is None:
         return failed(f"the contact of {invoice.number} could not be read from Xero")
     links = (xero_contact_link(invoice_contact.contact_id),)
@@ -229,6 +246,12 @@ def invoice_in_wisenet(
         or (w.number and w.number == invoice.number)
     ]
     listed = [{"number": w.number, "status": w.status, "total": w.total} for w in wisenet_invoices]
+    if not rows and invoice.status == "DELETED":
+        return passed(  # Xero deletes only drafts and submitted invoices: never in Wisenet
+            f"{invoice.number} was deleted in Xero before it was approved, so it never reached "
+            "Wisenet and is not expected there",
+            wisenet_invoices=listed,
+        )
     if not rows:
         return failed(
             f"{invoice.number} is not on the Xero Invoices tab of learner "

@@ -43,9 +43,10 @@ def test_the_tables_cover_every_failure_mode_the_issue_names() -> None:
         "contact.found",
         "contact.duplicates",
         "invoice.status",
-        "invoice.type",
         "invoice.in-wisenet",
     } <= failing
+    # a bill fails invoice.type when it is asked about; from its learner's side it only warns
+    assert "invoice.type" in set().union(*(fails for _, fails in INVOICES))
     assert any(not fails and not warns for _, fails, warns in LEARNERS)
     assert len(dict((lid, f) for lid, f, _ in LEARNERS)["123"]) >= 2
 
