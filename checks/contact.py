@@ -14,7 +14,7 @@ from diagnose.checking import (
     xero_contact_link,
     xero_invoice_link,
 )
-from diagnose.model import Learner, XeroContact, XeroInvoice
+from diagnose.model import Address, Learner, XeroAddress, XeroContact, XeroInvoice
 
 RESTORE = (
     "In Xero open Contacts › All contacts › Archived, open {name} and choose Restore; then in "
@@ -308,6 +308,25 @@ def _norm(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+def _as_written(street: Address, xero: XeroAddress | None) -> str:
+    """The Xero street lines, read back as the learner's street line when they say the same:
+    the integration may put the unit or building on a line of its own."""
+    if xero is None:
+        return ""
+    lines = [line for line in (xero.line1, xero.line2) if line.strip()]
+    joined = ", ".join(lines)
+    parts = [p for p in (street.unit, street.building) if p.strip()]
+    road = f"{street.street_number} {street.street_name}".strip()
+    written = _norm(joined)
+    if (
+        road
+        and any(_norm(line) == _norm(road) for line in lines)
+        and all(_norm(p) in written for p in parts)
+    ):
+        return street.street_line
+    return joined
+
+
 @check(
     "contact.in-sync",
     title="The Xero contact matches the Wisenet learner",
@@ -333,7 +352,7 @@ def contact_in_sync(learner: Learner, contact: XeroContact) -> Outcome:
     ]
     if not street.is_empty:
         pairs += [
-            ("street", street.street_line, xero_street.line1 if xero_street else ""),
+            ("street", street.street_line, _as_written(street, xero_street)),
             ("suburb", street.suburb, xero_street.city if xero_street else ""),
             ("state", state.short if state else "", xero_street.region if xero_street else ""),
             ("postcode", street.postcode, xero_street.postal_code if xero_street else ""),

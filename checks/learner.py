@@ -17,6 +17,8 @@ from diagnose.model import Address, EventAlert, Learner
 
 EDIT_PERSONAL = "In Wisenet open the learner › Personal Details › Action › Edit Personal"
 
+XERO_NAME_MAX = 255  # the longest first or last name a Xero contact takes
+
 
 @check(
     "learner.found",
@@ -68,6 +70,16 @@ def learner_full_name(learner: Learner) -> Outcome:
     ]
     if missing:
         return failed(f"the learner has no {' and no '.join(missing)}")
+    too_long = [
+        f"{label} is {len(value.strip())} characters"
+        for label, value in (("first name", learner.first_name), ("surname", learner.last_name))
+        if len(value.strip()) > XERO_NAME_MAX
+    ]
+    if too_long:
+        return failed(
+            f"the {' and the '.join(too_long)}; Xero takes at most {XERO_NAME_MAX}",
+            fix=f"{EDIT_PERSONAL}, shorten the name to what the learner uses, and Save.",
+        )
     return passed(f"{learner.full_name}")
 
 
@@ -92,17 +104,18 @@ def _is_australian(learner: Learner, address: Address) -> bool:
 
 @check(
     "learner.address",
-    title="Street address has suburb, state and postcode",
+    title="Street address has a street, suburb, state and postcode",
     applies_to="learner",
     requires=("learner.found",),
     fix=f"""
-    {EDIT_PERSONAL}, complete the Street Address (suburb/town, state and postcode), and Save.
+    {EDIT_PERSONAL}, complete the Street Address (street, suburb/town, state and postcode), and
+    Save.
     """,
 )
 def learner_address(learner: Learner) -> Outcome:
-    """Xero receives the learner's street address; without a suburb, state and postcode Wisenet
-    does not send the learner at all. For Australian addresses the postcode must be four digits
-    and should lie in the state's range."""
+    """Xero receives the learner's street address; without a street, suburb, state and postcode
+    Wisenet does not send the learner at all. For Australian addresses the postcode must be four
+    digits (0-9) and should lie in the state's range."""
     address = learner.street
     state = _state(learner, address)
     shown: dict[str, Any] = {
@@ -114,6 +127,7 @@ def learner_address(learner: Learner) -> Outcome:
     missing = [
         name
         for name, present in (
+            ("street", address.street_line.strip()),
             ("suburb/town", address.suburb.strip()),
             ("state", address.state_id is not None),
             ("postcode", address.postcode.strip()),
@@ -131,8 +145,8 @@ def learner_address(learner: Learner) -> Outcome:
             **shown,
         )
     postcode = address.postcode.strip()
-    if not re.fullmatch(r"\d{4}", postcode):
-        return failed(f"postcode {postcode!r} is not four digits", **shown)
+    if not re.fullmatch(r"[0-9]{4}", postcode):  # ASCII digits: Xero and the ATO read no others
+        return failed(f"postcode {postcode!r} is not four digits (0-9)", **shown)
     if code not in states_for_postcode(postcode):
         expected = ", ".join(states_for_postcode(postcode)) or "no state"
         return warned(

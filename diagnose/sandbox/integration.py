@@ -58,7 +58,11 @@ def _contact_fields(tenant: Tenant, personal: dict[str, Any]) -> Record:
     street = personal.get("StreetAddress") or {}
     states = {s.get("StateId"): s.get("ShortDescription", "") for s in tenant.states}
     countries = {c.get("CountryId"): c.get("Description", "") for c in tenant.countries}
-    line1 = f"{street.get('StreetNumber') or ''} {street.get('StreetName') or ''}".strip()
+    road = f"{street.get('StreetNumber') or ''} {street.get('StreetName') or ''}".strip()
+    place = ", ".join(
+        str(street.get(k)).strip() for k in ("UnitDetails", "BuildingName") if street.get(k)
+    )
+    line1, line2 = (place, road) if place else (road, "")
     first, last = str(personal.get("FirstName", "")), str(personal.get("LastName", ""))
     return {
         "FirstName": first,
@@ -77,6 +81,7 @@ def _contact_fields(tenant: Tenant, personal: dict[str, Any]) -> Record:
             {
                 "AddressType": "STREET",
                 "AddressLine1": line1,
+                "AddressLine2": line2,
                 "City": street.get("SuburbTownCity") or "",
                 "Region": states.get(street.get("StateId"), ""),
                 "PostalCode": street.get("Postcode") or "",
