@@ -5,6 +5,7 @@ from __future__ import annotations
 from diagnose.checking import Outcome, check, failed, passed
 from diagnose.evidence import Evidence
 from diagnose.model import EventAlert, Status, Target, TargetKind, XeroInvoice
+from diagnose.textsafe import counted
 
 
 @check(
@@ -53,8 +54,10 @@ def alerts_clear(
             for a in open_alerts
         ]
         details = "; ".join(f"{a.alert_type}: {a.details}" for a in open_alerts)
-        return failed(f"{len(open_alerts)} unacknowledged alert(s): {details}", alerts=rows)
-    return passed(f"none of {len(alerts)} alert(s) is open for this record")
+        return failed(
+            f"{counted(len(open_alerts), 'unacknowledged alert')}: {details}", alerts=rows
+        )
+    return passed(f"none of {counted(len(alerts), 'alert')} is open for this record")
 
 
 def _names(record: str) -> set[str]:

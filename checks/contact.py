@@ -15,6 +15,7 @@ from diagnose.checking import (
     xero_invoice_link,
 )
 from diagnose.model import Address, Learner, XeroAddress, XeroContact, XeroInvoice
+from diagnose.textsafe import counted
 
 RESTORE = (
     "In Xero open Contacts › All contacts › Archived, open {name} and choose Restore; then in "
@@ -45,7 +46,7 @@ def _brief(contact: XeroContact) -> dict[str, str]:
     """,
 )
 def contact_found(
-    learner: Learner, contact: XeroContact | None, candidates: tuple[XeroContact, ...]
+    learner: Learner, contact: XeroContact | None, candidates_if_read: tuple[XeroContact, ...]
 ) -> Outcome:
     """On first sync Wisenet writes the learner's RefInternal into the contact's Contact Code,
     and later matches invoices back by that code. No contact with the code means no invoice can
@@ -57,7 +58,9 @@ def contact_found(
             fix="Log a support request with Wisenet: every learner should have a RefInternal.",
         )
     if contact is None:
-        close = [(c, how) for c in candidates if (how := near_miss(c.contact_number, wanted))]
+        close = [
+            (c, how) for c in candidates_if_read if (how := near_miss(c.contact_number, wanted))
+        ]
         if close:
             other, how = close[0]
             return failed(
@@ -227,7 +230,9 @@ def contact_duplicates(
                 "(Xero's screens cannot set it); merge any other look-alikes into it."
             )
         return failed(
-            f"{len(strong)} active contact(s) match this learner closely but have no Contact "
+            f"{counted(len(strong), 'active contact')} "
+            f"{'matches' if len(strong) == 1 else 'match'} this learner closely but "
+            f"{'has' if len(strong) == 1 else 'have'} no Contact "
             f"Code: {names}{money}",
             fix=lost_code,
             links=links,
@@ -238,7 +243,8 @@ def contact_duplicates(
     if found:
         described = "; ".join(_described(c, how) for c, how in found)
         return warned(
-            f"{len(found)} contact(s) without a Contact Code partly resemble this learner, not "
+            f"{counted(len(found), 'contact')} without a Contact Code partly "
+            f"{'resembles' if len(found) == 1 else 'resemble'} this learner, not "
             f"closely enough to be theirs: {described}{money}",
             fix="Nothing blocks sync. Check in Xero whether these are the learner's (then merge "
             "them into the contact with the Contact Code) or other people (then leave them).",

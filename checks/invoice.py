@@ -17,6 +17,7 @@ from diagnose.checking import (
 )
 from diagnose.evidence import Evidence
 from diagnose.model import Learner, Status, SubjectKind, WisenetInvoice, XeroContact, XeroInvoice
+from diagnose.textsafe import counted
 
 SALES_TYPES = ("ACCREC", "ACCRECCREDIT")
 SYNCED_STATUSES = ("AUTHORISED", "PAID", "VOIDED", "DELETED")
@@ -255,7 +256,8 @@ def invoice_in_wisenet(
     if not rows:
         return failed(
             f"{invoice.number} is not on the Xero Invoices tab of learner "
-            f"{invoice_learner.learner_id} ({len(wisenet_invoices)} invoice(s) listed there)",
+            f"{invoice_learner.learner_id} "
+            f"({counted(len(wisenet_invoices), 'invoice')} listed there)",
             links=_link(invoice),
             wisenet_invoices=listed,
         )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from diagnose.cli_options import ProfileOpt
-from diagnose.textsafe import one_line
+from diagnose.textsafe import counted, one_line
 
 alerts_app = typer.Typer(
     help="Event Alerts exports (LRM › Reports › Event Alerts › Xero), kept for each profile.",
@@ -32,8 +32,8 @@ def alerts_import(
     keep(chosen.name, export)
     still_open = sum(1 for row in export.rows if not row.get("Acknowledged"))
     typer.echo(
-        f"kept {len(export.rows)} alert(s) ({still_open} not acknowledged) from {file} for "
-        f"profile {chosen.name}"
+        f"kept {counted(len(export.rows), 'alert')} ({still_open} not acknowledged) from "
+        f"{file} for profile {chosen.name}"
     )
     for note in export.notes:
         typer.echo(f"note: {one_line(note)}", err=True)
@@ -56,7 +56,8 @@ def alerts_show(profile: ProfileOpt = None) -> None:
         still_open = sum(1 for row in export.rows if not row.get("Acknowledged"))
         typer.echo(
             one_line(
-                f"profile {name}: {len(export.rows)} alert(s), {still_open} not acknowledged, "
+                f"profile {name}: {counted(len(export.rows), 'alert')}, {still_open} not "
+                "acknowledged, "
                 f"from {export.source}, imported {export.imported.replace('T', ' ')}"
             )
         )

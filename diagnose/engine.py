@@ -131,6 +131,15 @@ def _invoice_learner(ctx: Context) -> Learner | None:
     return learner if learner.learner_number == contact.contact_number else None
 
 
+def _candidates_if_read(ctx: Context) -> Any:
+    """The look-alike candidates, or none when the searches could not be read (for a check
+    that only names a near miss among them)."""
+    try:
+        return ctx.evidence.candidates
+    except Unavailable:
+        return ()
+
+
 FIXTURES: Mapping[str, Callable[[Context], Any]] = {
     "evidence": lambda ctx: ctx.evidence,
     "target": lambda ctx: ctx.target,
@@ -139,6 +148,7 @@ FIXTURES: Mapping[str, Callable[[Context], Any]] = {
     "wisenet_invoices": lambda ctx: ctx.evidence.wisenet_invoices,
     "contact": lambda ctx: ctx.evidence.contact,
     "candidates": lambda ctx: ctx.evidence.candidates,
+    "candidates_if_read": _candidates_if_read,
     "lookalike_invoices": lambda ctx: ctx.evidence.lookalike_invoices,
     "alerts": lambda ctx: ctx.evidence.alerts,
     "invoice": lambda ctx: ctx.invoice,

@@ -40,3 +40,8 @@ def json_text(document: Any, *, indent: int | None = None) -> str:
     except UnicodeEncodeError:
         return json.dumps(document, ensure_ascii=True, indent=indent, default=str)
     return text
+
+
+def counted(n: int, word: str, plural: str = "") -> str:
+    """`1 warning`, `2 warnings`; `plural` where adding an s is wrong."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"

@@ -52,7 +52,7 @@ def test_the_exported_sandbox_alerts_fail_learner_107_on_a_live_profile(
         assert run.code == 1
         assert alerts_clear(run) == (
             "fail",
-            "1 unacknowledged alert(s): Learner Sync errors: NZCountry unknown",
+            "1 unacknowledged alert: Learner Sync errors: NZCountry unknown",
         )
         assert alerts_clear(cli("learner", "101", *LIVE, "--alerts", str(path), "--json"))[0] == (
             "pass"
@@ -60,10 +60,10 @@ def test_the_exported_sandbox_alerts_fail_learner_107_on_a_live_profile(
 
     kept = cli("alerts", "import", str(tmp_path / "alerts.csv"), *LIVE)
     assert kept.code == 0, kept.err
-    assert "kept 2 alert(s) (1 not acknowledged)" in kept.out
+    assert "kept 2 alerts (1 not acknowledged)" in kept.out
     assert alerts_clear(cli("learner", "107", *LIVE, "--json"))[0] == "fail"
     shown = cli("alerts", "show")
-    assert "profile local: 2 alert(s), 1 not acknowledged" in shown.out
+    assert "profile local: 2 alerts, 1 not acknowledged" in shown.out
     assert "STD0000107  Learner Sync errors: NZCountry unknown" in shown.out
     scan = cli("scan", *LIVE, "--json", "--only", "alerts.clear")
     failing = [r for r in scan.json()["findings"] if r["status"] == "fail"]

@@ -122,7 +122,7 @@ def test_learner_field_mapping_exact_values_pass() -> None:
 
 
 def test_contact_found_none_fails_and_names_the_code() -> None:
-    outcome = contact_found(learner=make_learner(), contact=None, candidates=())
+    outcome = contact_found(learner=make_learner(), contact=None, candidates_if_read=())
     assert outcome.status is Status.FAIL
     assert "STD0000123" in outcome.message
 
@@ -185,8 +185,20 @@ def test_contact_in_sync_lists_differences() -> None:
 
 
 def test_invoice_type_bill_fails_credit_note_passes() -> None:
-    assert invoice_type(invoice=make_invoice(type="ACCPAY")).status is Status.FAIL
-    assert invoice_type(invoice=make_invoice(type="ACCRECCREDIT")).status is Status.PASS
+    from diagnose.evidence import Evidence, RawEvidence
+    from diagnose.model import Subject, SubjectKind
+
+    def seen_from(kind: SubjectKind) -> Evidence:
+        return Evidence(RawEvidence(subject=Subject(kind, "x"), mode="sandbox", tenant="t"))
+
+    asked = seen_from(SubjectKind.INVOICE)
+    assert invoice_type(invoice=make_invoice(type="ACCPAY"), evidence=asked).status is Status.FAIL
+    bill = invoice_type(
+        invoice=make_invoice(type="ACCPAY"), evidence=seen_from(SubjectKind.LEARNER)
+    )
+    assert bill.status is Status.WARN  # from the learner's side a bill blocks nothing
+    note = invoice_type(invoice=make_invoice(type="ACCRECCREDIT"), evidence=asked)
+    assert note.status is Status.PASS
 
 
 def test_invoice_status_draft_and_submitted_fail_unknown_warns() -> None:
@@ -275,6 +287,8 @@ def test_alerts_clear_acknowledged_alerts_do_not_count() -> None:
 
 
 def test_contact_found_a_learner_without_refinternal_cannot_match() -> None:
-    outcome = contact_found(learner=make_learner(learner_number=""), contact=None, candidates=())
+    outcome = contact_found(
+        learner=make_learner(learner_number=""), contact=None, candidates_if_read=()
+    )
     assert outcome.status is Status.FAIL
     assert "no RefInternal" in outcome.message

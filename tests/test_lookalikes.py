@@ -99,7 +99,7 @@ def test_a_close_match_is_still_the_learner_s_own_contact(cli: Callable[..., Run
     run = cli("learner", "108", "--json")
     finding = duplicates(run)
     assert finding["status"] == "fail"
-    assert "match this learner closely" in finding["message"]
+    assert "1 active contact matches this learner closely" in finding["message"]
     assert "diagnose fix contact-code learner 108" in finding["fix"]
     row = next(r for r in finding["evidence"]["contacts"] if r["contact_id"] == LOOK_ALIKE_108)
     assert row["strong"] is True

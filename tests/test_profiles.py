@@ -218,5 +218,6 @@ def test_a_burst_of_slow_diagnoses_shares_five_calls_at_once_without_a_429(
         assert errors == [], errors
     xero_calls = [a for a in arrivals if a["path"].startswith("/api.xro")]
     # the processes shared 5 calls at once between them: none was turned away and retried
-    assert len(xero_calls) == 8 * 4
+    # four Xero calls a diagnosis; a fifth for learner 109, whose look-alike's invoices are read
+    assert len(xero_calls) == 8 * 4 + 1
     assert [a for a in arrivals if a.get("limited")] == []

@@ -12,7 +12,7 @@ import typer
 from diagnose import __version__
 from diagnose.checking import Check
 from diagnose.model import Diagnosis, Finding, Status
-from diagnose.textsafe import one_line
+from diagnose.textsafe import counted, one_line
 
 COLOURS = {
     Status.PASS: "green",
@@ -65,8 +65,8 @@ def _evidence_lines(evidence: Mapping[str, Any]) -> Iterator[str]:
 
 def finding_lines(f: Finding, verbose: bool) -> list[str]:
     lines = [f"  {_glyph(f.status)} {f.check_id:<24} {one_line(f.message)}"]
-    if verbose:
-        lines += _wrap(f.title, "      ")
+    if verbose:  # the condition checked, never printed as if it held beside a ✗
+        lines += _wrap(f"Expected: {f.title}", "      ")
     for link in f.links:
         lines.append(f"      → {link}")
     if f.fix and f.status in (Status.FAIL, Status.WARN):
@@ -81,12 +81,12 @@ def finding_lines(f: Finding, verbose: bool) -> list[str]:
 def summary(d: Diagnosis, elapsed: float | None) -> str:
     parts = [
         f"{d.count(Status.FAIL)} failed",
-        f"{d.count(Status.WARN)} warning(s)",
+        counted(d.count(Status.WARN), "warning"),
         f"{d.count(Status.ERROR)} could not be decided",
         f"{d.count(Status.PASS)} passed",
         f"{d.count(Status.SKIP)} skipped",
     ]
-    calls = f"{len(d.calls)} API calls in {d.rounds} round(s)"
+    calls = f"{counted(len(d.calls), 'API call')} in {counted(d.rounds, 'round')}"
     if elapsed is not None:
         calls += f", {elapsed:.2f} s"
     verdict = {
