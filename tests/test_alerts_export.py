@@ -3,27 +3,17 @@ Alerts › Xero and hand the file to diagnose, once (`--alerts`) or for good (`a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import Run
-from test_profiles import SECRET_ENV, write_config
-from test_serve import served
+from test_live_remedies import loop  # noqa: F401 — the live profile fixture, used by name
 
 from diagnose.errors import UsageError
 from diagnose.sources.alerts_export import read_export
 
 LIVE = ("--profile", "local")
-
-
-@pytest.fixture
-def loop(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with served(data_dir) as base:
-        monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
-        for key, value in SECRET_ENV.items():
-            monkeypatch.setenv(key, value)
-        yield base
 
 
 def alerts_clear(run: Run) -> tuple[str, str]:
@@ -36,7 +26,9 @@ def alerts_clear(run: Run) -> tuple[str, str]:
 
 
 def test_the_exported_sandbox_alerts_fail_learner_107_on_a_live_profile(
-    cli: Callable[..., Run], loop: str, tmp_path: Path
+    cli: Callable[..., Run],
+    loop: str,  # noqa: F811 — the fixture
+    tmp_path: Path,
 ) -> None:
     plain = cli("learner", "107", *LIVE, "--json")
     status, message = alerts_clear(plain)
