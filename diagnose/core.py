@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from diagnose import remedy, runner
-from diagnose import scan as scanning
 from diagnose.config import Profile, load_profile
 from diagnose.errors import DiagnoseError, SourceError, UsageError
 from diagnose.evidence import Evidence, RawEvidence
@@ -29,6 +28,7 @@ from diagnose.sources import policy
 from diagnose.where import Where
 
 if TYPE_CHECKING:
+    from diagnose import scan as scanning
     from diagnose.gather import Sources
     from diagnose.model import ApiCall, Learner
     from diagnose.runner import Sandbox
@@ -176,6 +176,7 @@ class Core:
         """The scan's page cache for this tenant (emptied with `fresh`)."""
         import hashlib
 
+        from diagnose import scan as scanning
         from diagnose.paths import cache_dir
 
         if self.box is not None:
@@ -198,6 +199,8 @@ class Core:
     ) -> tuple[scanning.Bulk, str, str]:
         """Every record a scan needs, in bulk: (records, mode, organisation name). The calls
         are kept in `log` as they are made, for the progress line."""
+        from diagnose import scan as scanning
+
         cache = self.scan_cache(fresh=fresh)
         async with self.sources() as sources:
             log[:] = sources.log.calls
