@@ -190,6 +190,24 @@ def test_the_scan_writes_a_word_summary(cli: Callable[..., Run], tmp_path: Path)
     document = Document(str(out))
     text = "\n".join(p.text for p in document.paragraphs)
     assert text.startswith("Sync health: Demo RTO Pty Ltd")
-    assert "contact.found — A Xero contact carries the learner's Contact Code (5)" in text
+    assert "contact.found: 5 records (expected: A Xero contact carries the learner's Contact" in (
+        text
+    )
+    # records share a fix only when it is the same: the GDPR contact gets its own
+    assert text.count("How to fix it: In Xero open Contacts › All contacts › Archived, open") == 2
+    assert "How to fix it: Ask the Xero administrator whether the erasure request stands" in text
     cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
     assert "learner 104 · Noah · STD0000104" in cells
+
+
+def test_the_health_page_counts_records_and_gives_each_its_own_fix(cli: Callable[..., Run]) -> None:
+    run = cli("scan")
+    assert "✗ contact.active           3 learners\n" in run.out
+    assert "✗ learner.full-name        1 learner\n" in run.out
+    section = run.out.split("contact.active (expected: The Xero contact is active)")[1]
+    section = section.split("\n\n")[0]
+    fixes = [line for line in section.splitlines() if line.startswith("  Fix: ")]
+    assert len(fixes) == 3  # Liam's restore, the GDPR question, Jane's restore: none shared
+    assert "open Liam O'Connor and choose Restore" in fixes[0]
+    assert "erasure request" in fixes[1]
+    assert "The Xero contact is active\n" not in run.out.split("\n\n")[1]  # never beside a ✗

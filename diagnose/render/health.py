@@ -11,7 +11,7 @@ from typing import Any
 from diagnose import __version__
 from diagnose.evidence import call_json
 from diagnose.model import ApiCall, Finding, Status
-from diagnose.textsafe import one_line
+from diagnose.textsafe import counted, one_line
 
 SHOWN_PER_CHECK = 20
 NOTEWORTHY = (Status.FAIL, Status.ERROR, Status.WARN)
@@ -29,6 +29,20 @@ def worst_first(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
         return worst, -len(item[1])
 
     return sorted(groups.items(), key=rank)
+
+
+def by_fix(group: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
+    """A check's findings grouped by their fix, in order: records share a fix only when it is
+    the same text (an archived contact's and a GDPR contact's differ)."""
+    fixes: dict[str, list[Finding]] = {}
+    for f in group:
+        fixes.setdefault(" ".join((f.fix or "").split()), []).append(f)
+    return list(fixes.items())
+
+
+def records(group: Sequence[Finding]) -> int:
+    """How many records (learners or invoices) a group of findings is about."""
+    return len({f.target.key for f in group})
 
 
 def health_text(
@@ -52,7 +66,7 @@ def health_text(
         return "\n".join(lines)
     for check_id, group in groups:
         glyph = min((f.status for f in group), key=NOTEWORTHY.index).glyph
-        kind = "invoices" if group[0].target.kind.value == "invoice" else "learners"
+        kind = "invoice" if group[0].target.kind.value == "invoice" else "learner"
         split = [
             f"{sum(1 for f in group if f.status is s)} {word}"
             for s, word in (
@@ -62,16 +76,21 @@ def health_text(
             )
             if any(f.status is s for f in group)
         ]
-        counted = f"{len(group)} {kind}" + (f" ({', '.join(split)})" if len(split) > 1 else "")
-        lines.append(f"  {glyph} {check_id:<24} {counted:<28} {group[0].title}")
-    for check_id, group in groups:
-        lines += ["", f"{check_id} — {group[0].title}"]
-        if group[0].fix:
-            lines.append(f"  Fix: {one_line(group[0].fix)}")
-        for f in group[:SHOWN_PER_CHECK]:
-            lines.append(f"  {f.status.glyph} {one_line(f.target.label)}: {one_line(f.message)}")
-        if len(group) > SHOWN_PER_CHECK:
-            lines.append(f"  … and {len(group) - SHOWN_PER_CHECK} more (--csv FILE lists them all)")
+        many = counted(records(group), kind) + (f" ({', '.join(split)})" if len(split) > 1 else "")
+        lines.append(f"  {glyph} {check_id:<24} {many}")
+    for check_id, group in groups:  # the title is the condition: never shown as if it held
+        lines += ["", f"{check_id} (expected: {group[0].title})"]
+        for fix, same in by_fix(group):
+            if fix:
+                lines.append(f"  Fix: {one_line(fix)}")
+            for f in same[:SHOWN_PER_CHECK]:
+                lines.append(
+                    f"    {f.status.glyph} {one_line(f.target.label)}: {one_line(f.message)}"
+                )
+            if len(same) > SHOWN_PER_CHECK:
+                lines.append(
+                    f"    … and {len(same) - SHOWN_PER_CHECK} more (--csv FILE lists them all)"
+                )
     return "\n".join(lines)
 
 

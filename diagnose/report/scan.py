@@ -8,9 +8,9 @@ from datetime import datetime
 
 from diagnose import __version__
 from diagnose.model import ApiCall, Finding
-from diagnose.render.health import NOTEWORTHY, worst_first
+from diagnose.render.health import NOTEWORTHY, by_fix, records, worst_first
 from diagnose.report.model import Block, Report, Table, when_text
-from diagnose.textsafe import xml_safe
+from diagnose.textsafe import counted, xml_safe
 
 ROWS_PER_CHECK = 1000  # beyond that the CSV is the place: a Word table of thousands helps nobody
 
@@ -30,7 +30,7 @@ def scan_report(
         {
             "id": check_id,
             "status": min((f.status for f in group), key=NOTEWORTHY.index).glyph,
-            "message": xml_safe(f"{len(group)} record(s): {group[0].title}"),
+            "message": xml_safe(f"{counted(records(group), 'record')}; expected: {group[0].title}"),
             "tried": "—",
         }
         for check_id, group in ordered
@@ -44,25 +44,27 @@ def scan_report(
         )
     ]
     for check_id, group in ordered:
-        block = Block(xml_safe(f"{check_id} — {group[0].title} ({len(group)})"), 2)
-        if group[0].fix:
-            block.add(xml_safe(f"How to fix it: {' '.join(group[0].fix.split())}"))
-        rows = [[f.status.glyph, f.target.label, f.message] for f in group[:ROWS_PER_CHECK]]
-        block.add(
-            Table(
-                ["", "Record", "What is wrong"],
-                [[xml_safe(cell) for cell in row] for row in rows],
-                widths=(0.8, 6, 10.2),
+        title = f"{check_id}: {counted(records(group), 'record')} (expected: {group[0].title})"
+        block = Block(xml_safe(title), 2)
+        for fix, same in by_fix(group):  # records share a fix only when it is the same
+            if fix:
+                block.add(xml_safe(f"How to fix it: {fix}"))
+            rows = [[f.status.glyph, f.target.label, f.message] for f in same[:ROWS_PER_CHECK]]
+            block.add(
+                Table(
+                    ["", "Record", "What is wrong"],
+                    [[xml_safe(cell) for cell in row] for row in rows],
+                    widths=(0.8, 6, 10.2),
+                )
             )
-        )
-        if len(group) > ROWS_PER_CHECK:
-            block.add(f"… and {len(group) - ROWS_PER_CHECK} more: see the CSV (--csv FILE).")
+            if len(same) > ROWS_PER_CHECK:
+                block.add(f"… and {len(same) - ROWS_PER_CHECK} more: see the CSV (--csv FILE).")
         blocks.append(block)
     verdict = (
         "Nothing blocks the sync anywhere in the tenant."
         if not ordered
-        else f"{len(ordered)} check(s) fail or warn for "
-        f"{sum(len(group) for _, group in ordered)} record(s)."
+        else f"{counted(len(ordered), 'check')} fail or warn for "
+        f"{counted(len({f.target.key for _, g in ordered for f in g}), 'record')}."
     )
     label = (
         "Sandbox (built-in sample data, not a real organisation)" if mode == "sandbox" else "Live"
