@@ -7,6 +7,7 @@ from typing import Any
 from diagnose.checking import (
     Outcome,
     check,
+    contact_state,
     failed,
     near_miss,
     passed,
@@ -65,8 +66,8 @@ def contact_found(
             other, how = close[0]
             return failed(
                 f"no Xero contact has Contact Code {wanted} exactly, but {other.name} "
-                f"({other.status.lower()}) has {other.contact_number!r}: it differs in {how}, "
-                "and the integration matches the code exactly",
+                f"({contact_state(other.status)}) has {other.contact_number!r}: it differs in "
+                f"{how}, and the integration matches the code exactly",
                 fix=f"Set {other.name}'s Contact Code to {wanted} exactly: run 'diagnose fix "
                 f"contact-code learner {learner.learner_id}' (Xero's screens cannot set it).",
                 links=(xero_contact_link(other.contact_id),),
@@ -91,20 +92,22 @@ def contact_found(
     requires=("contact.found",),
     fix=RESTORE.format(name="the contact"),
 )
-def contact_active(contact: XeroContact) -> Outcome:
+def contact_active(contact: XeroContact, candidates_if_read: tuple[XeroContact, ...]) -> Outcome:
     """Archived contacts are read-only in Xero, so Wisenet's updates to them fail; a contact
     under a GDPR erasure request cannot be used at all."""
     links = (xero_contact_link(contact.contact_id),)
     if contact.status == "ACTIVE":
         return passed(f"{contact.name} is active", links=links, **_brief(contact))
     if contact.status == "ARCHIVED" and contact.merged_to:
+        final, name = surviving(contact, candidates_if_read)
+        into = f"{name} ({final})" if name else f"contact {final}"
         return failed(
-            f"{contact.name} was merged into contact {contact.merged_to} and archived",
+            f"{contact.name} was merged into {into} and archived",
             fix="In Xero, open the surviving contact and merge it the other way (into the "
             "contact with the Contact Code), or ask for the Contact Code to be moved to the "
             'surviving contact; then re-tick "Sync to Xero" in Wisenet.',
-            links=(*links, xero_contact_link(contact.merged_to)),
-            merged_to=contact.merged_to,
+            links=(*links, xero_contact_link(final)),
+            merged_to=final,
             **_brief(contact),
         )
     if contact.status == "ARCHIVED":
@@ -123,6 +126,18 @@ def contact_active(contact: XeroContact) -> Outcome:
             **_brief(contact),
         )
     return warned(f"{contact.name} has an unexpected status {contact.status!r}", links=links)
+
+
+def surviving(contact: XeroContact, known: tuple[XeroContact, ...]) -> tuple[str, str]:
+    """Where a merge chain A → B → C ends: (C's ContactID, C's name, "" when C is not among the
+    known contacts). Never an archived contact in the middle of the chain."""
+    by_id = {c.contact_id: c for c in known}
+    final = contact.merged_to or ""
+    seen = {contact.contact_id}
+    while final in by_id and by_id[final].merged_to and final not in seen:
+        seen.add(final)
+        final = by_id[final].merged_to or ""
+    return final, by_id[final].name if final in by_id else ""
 
 
 def _digits(value: str) -> str:
@@ -307,7 +322,7 @@ def _money(stuck: list[XeroInvoice]) -> str:
 def _described(contact: XeroContact, how: dict[str, Any]) -> str:
     same = ", ".join(how["matched"]) or "nothing"
     other = f"; different {', '.join(how['differs'])}" if how["differs"] else ""
-    return f"{contact.name} ({contact.status.lower()}): same {same}{other}"
+    return f"{contact.name} ({contact_state(contact.status)}): same {same}{other}"
 
 
 def _norm(value: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from diagnose.checking import (
     Outcome,
     check,
+    contact_state,
     failed,
     near_miss,
     passed,
@@ -217,7 +218,11 @@ def invoice_contact_merged(invoice: XeroInvoice, invoice_contact: XeroContact | 
         )
     if invoice_contact.status == "ARCHIVED":
         return failed(f"{invoice_contact.name} is archived", links=links)
-    return passed(f"{invoice_contact.name} is {invoice_contact.status.lower()}", links=links)
+    if invoice_contact.status != "ACTIVE":  # under a GDPR request, say: no invoice follows it
+        return failed(
+            f"{invoice_contact.name} is {contact_state(invoice_contact.status)}", links=links
+        )
+    return passed(f"{invoice_contact.name} is active", links=links)
 
 
 def _money(value: float | None) -> str:

@@ -94,6 +94,15 @@ def check(
     return decorate
 
 
+def contact_state(status: str) -> str:
+    """A contact's status in words: a GDPR request is not "archived", nor an odd status either."""
+    return {
+        "ACTIVE": "active",
+        "ARCHIVED": "archived",
+        "GDPRREQUEST": "under a GDPR erasure request",
+    }.get(status, f"in status {status}")
+
+
 def near_miss(code: str, wanted: str) -> str:
     """How a Contact Code differs from the RefInternal it was meant to be, when it differs only
     in letter case or surrounding spaces ("" otherwise): the integration matches exactly."""

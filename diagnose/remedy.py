@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnose import audit, failpoints, journal, parse
-from diagnose.checking import xero_contact_link
+from diagnose.checking import contact_state, xero_contact_link
 from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, SourceError
 from diagnose.evidence import Evidence
 from diagnose.model import Diagnosis, Learner, Status, XeroContact
@@ -288,8 +288,8 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
         name = holder.name if holder else "a contact"
         return CodeFix(
             learner,
-            refusal=f"{name} ({holder.status.lower() if holder else '?'}) already holds Contact "
-            f"Code {learner.learner_number}; Xero allows a code on one contact only",
+            refusal=f"{name} ({contact_state(holder.status) if holder else '?'}) already holds "
+            f"Contact Code {learner.learner_number}; Xero allows a code on one contact only",
             manual=MANUAL_CODE,
         )
     if not is_safe_code(learner.learner_number):
@@ -300,7 +300,7 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
             return CodeFix(
                 learner,
                 refusal=f"{close.get('name')}, whose Contact Code differs only in "
-                f"{close.get('difference')}, is {str(close.get('status')).lower()}",
+                f"{close.get('difference')}, is {contact_state(str(close.get('status')))}",
                 manual="In Xero restore it (Contacts › All contacts › Archived › Restore), then "
                 "run 'diagnose fix contact-code' again.",
             )
@@ -375,7 +375,7 @@ def _chosen(learner: Learner, evidence: Evidence, rows: list[Any], chosen_id: st
     if row.get("status") != "ACTIVE":
         return CodeFix(
             learner,
-            refusal=f"{row.get('name')} is {str(row.get('status')).lower()}",
+            refusal=f"{row.get('name')} is {contact_state(str(row.get('status')))}",
             manual="In Xero restore it (Contacts › All contacts › Archived › Restore), then run "
             "'diagnose fix contact-code' again.",
         )
@@ -414,7 +414,7 @@ async def changed_since(xero: XeroClient, fix: CodeFix) -> str:
     if now.merged_to:
         return f"{fix.contact_name} was merged into another contact"
     if now.status != "ACTIVE":
-        return f"{fix.contact_name} is {now.status.lower()} now"
+        return f"{fix.contact_name} is {contact_state(now.status)} now"
     seen = fix.contact
     if now.contact_number != (seen.contact_number if seen is not None else ""):
         return f"{fix.contact_name} has Contact Code {now.contact_number or '(none)'} now"

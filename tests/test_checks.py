@@ -128,12 +128,20 @@ def test_contact_found_none_fails_and_names_the_code() -> None:
 
 
 def test_contact_active_archived_merged_and_gdpr_fail() -> None:
-    assert contact_active(contact=make_contact(status="ARCHIVED")).status is Status.FAIL
-    merged = contact_active(contact=make_contact(status="ARCHIVED", merged_to="abc"))
+    assert (
+        contact_active(contact=make_contact(status="ARCHIVED"), candidates_if_read=()).status
+        is Status.FAIL
+    )
+    merged = contact_active(
+        contact=make_contact(status="ARCHIVED", merged_to="abc"), candidates_if_read=()
+    )
     assert merged.status is Status.FAIL
     assert "merged into" in merged.message
-    assert contact_active(contact=make_contact(status="GDPRREQUEST")).status is Status.FAIL
-    assert contact_active(contact=make_contact()).status is Status.PASS
+    assert (
+        contact_active(contact=make_contact(status="GDPRREQUEST"), candidates_if_read=()).status
+        is Status.FAIL
+    )
+    assert contact_active(contact=make_contact(), candidates_if_read=()).status is Status.PASS
 
 
 def test_contact_duplicates_active_lookalike_without_code_fails() -> None:
@@ -292,3 +300,17 @@ def test_contact_found_a_learner_without_refinternal_cannot_match() -> None:
     )
     assert outcome.status is Status.FAIL
     assert "no RefInternal" in outcome.message
+
+
+def test_a_merge_chain_names_the_contact_that_survived_it() -> None:
+    a = make_contact(contact_id="a", status="ARCHIVED", merged_to="b")
+    b = make_contact(
+        contact_id="b", contact_number="", name="Jane C", status="ARCHIVED", merged_to="c"
+    )
+    c = make_contact(contact_id="c", contact_number="", name="Jane Citizen (2)", status="ACTIVE")
+    outcome = contact_active(contact=a, candidates_if_read=(a, b, c))
+    assert outcome.status is Status.FAIL
+    assert "was merged into Jane Citizen (2) (c) and archived" in outcome.message
+    assert outcome.evidence["merged_to"] == "c"  # not the archived contact in the middle
+    alone = contact_active(contact=a, candidates_if_read=(a,))
+    assert "was merged into contact b" in alone.message  # all that is known
