@@ -113,7 +113,10 @@ def test_every_demo_subject_gets_a_complete_document(
     for finding in diagnosis["findings"]:
         if finding["status"] in ("fail", "warn"):
             assert finding["id"] in text
-            assert f"{finding['id']} — {finding['title']}" in text  # its own section
+            label = finding["target"]["label"]
+            assert f"{finding['id']} ({label})" in text  # its own section
+            assert f"What we checked: {finding['title']}." in text  # the condition, as such
+            assert f"{finding['id']} — {finding['title']}" not in text  # never as a ✗ heading
     for call in diagnosis["calls"]:
         if call["correlation_id"]:
             assert call["correlation_id"] in text

@@ -23,12 +23,13 @@ from diagnose.report.model import NO_LEARNER, NOTHING_TRIED, Block, Table, money
 class Sections(ReportContext):
     def finding_block(self, f: Finding) -> Block:
         block = Block(
-            heading=self.safe(f"{f.status.glyph} {f.check_id} — {f.title} ({f.target.label})"),
+            # the title is the condition checked: a heading beside ✗ names the check, not it
+            heading=self.safe(f"{f.status.glyph} {f.check_id} ({f.target.label})"),
             level=2,
             status=f.status,
         )
         block.add(
-            self.safe(f"What we checked: {f.explanation or f.title}"),
+            self.safe(f"What we checked: {f.title}. {f.explanation}".strip()),
             self.safe(f"What we found: {f.message}"),
         )
         scalars = [

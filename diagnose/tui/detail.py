@@ -52,8 +52,9 @@ def steps(fix: str) -> list[str]:
 
 def detail_markdown(finding: Finding, report: Report) -> str:
     lines = [
-        f"# {finding.status.glyph} {_cell(finding.title)}",
-        f"`{finding.check_id}` · {_cell(finding.target.label)} · **{finding.status.value}**",
+        f"# {finding.status.glyph} {finding.check_id}",
+        f"{_cell(finding.target.label)} · **{finding.status.value}** · expected: "
+        f"{_cell(finding.title)}",
         "",
         "## Why it matters",
         _cell(finding.explanation or finding.title),
