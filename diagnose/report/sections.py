@@ -20,6 +20,15 @@ from diagnose.report.context import ReportContext
 from diagnose.report.model import NO_LEARNER, NOTHING_TRIED, Block, Table, money_text, when_text
 
 
+def _cell(value: object) -> object:
+    """A table cell as a person reads it: lists as text, yes/no, a dash for nothing."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value) or "—"
+    return value
+
+
 class Sections(ReportContext):
     def finding_block(self, f: Finding) -> Block:
         block = Block(
@@ -42,8 +51,9 @@ class Sections(ReportContext):
         for key, value in f.evidence.items():
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 columns = list(dict.fromkeys(k for row in value for k in row))
-                rows = [[row.get(c, "") for c in columns] for row in value]
-                block.add(self.table(columns, rows, title=key.replace("_", " ")))
+                rows = [[_cell(row.get(c, "")) for c in columns] for row in value]
+                shown = [c.replace("_", " ") for c in columns]
+                block.add(self.table(shown, rows, title=key.replace("_", " ")))
             elif isinstance(value, list) and value:
                 block.add(self.table((key.replace("_", " "),), [[v] for v in value]))
         block.add(*(self.safe(f"Xero: {link}") for link in f.links))
