@@ -128,6 +128,7 @@ def test_the_learner_flavour_comes_from_the_profile(
     assert "/v1/learnersAU/103" not in asked
     # a route the service does not have is a setting to look at, not a missing learner
     assert "learner 103: skipped — Wisenet is not what answered at" in run.out
+    assert "(or wisenet_flavour: the learners endpoint differs by country)" in run.out
 
 
 def test_a_live_resync_killed_mid_way_is_finished_through_its_profile(

@@ -255,10 +255,15 @@ class Session:
         shown = response.request.url.copy_with(query=None)
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         what = "a web page" if kind == "text/html" else (kind or "an empty body")
+        flavour = (
+            " (or wisenet_flavour: the learners endpoint differs by country)"
+            if self.setting == "wisenet_url" and "/learners" in shown.path
+            else ""
+        )
         return self._raise(
             ProblemKind.WRONG_ADDRESS,
             f"is not what answered at {shown} (HTTP {response.status_code} with {what}, not "
-            f"the API's own answer){self._check()}",
+            f"the API's own answer){self._check()}{flavour}",
         )
 
     def _decode(self, response: httpx.Response) -> Any:
