@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.invoice import SALES_TYPES
 from diagnose.checking import (
     Outcome,
     check,
@@ -219,7 +220,7 @@ def contact_duplicates(
     found = []
     for c in candidates:
         if c.contact_id == own or c.contact_number:
-            continue  # (a code off by case or spaces is contact.found's to name)
+            continue  # (a code off by letter case is contact.found's to name)
         if own and c.merged_to == own:
             continue  # merged into the learner's own contact: the FAQ's merge, completed
         how = resemblance(c, learner)
@@ -283,7 +284,7 @@ def stuck_invoices(invoices: tuple[XeroInvoice, ...], on: set[str]) -> list[Xero
     found = [
         i
         for i in invoices
-        if i.contact_id in on and i.type in ("ACCREC", "ACCRECCREDIT") and i.status not in SETTLED
+        if i.contact_id in on and i.type in SALES_TYPES and i.status not in SETTLED
     ]
     return sorted(found, key=lambda i: (str(i.date or ""), i.number))
 
@@ -311,10 +312,10 @@ def _money(stuck: list[XeroInvoice]) -> str:
         f"{i.number} ({i.status}, {i.total:,.2f})" if i.total is not None else i.number
         for i in stuck
     )
-    count = f"{len(stuck)} invoice{'s' if len(stuck) != 1 else ''}"
     when = f" since {since}" if since else ""
     return (
-        f". Stuck on them, never reaching Wisenet: {count}, {currency}{owed:,.2f} "
+        f". Stuck on them, never reaching Wisenet: {counted(len(stuck), 'invoice')}, "
+        f"{currency}{owed:,.2f} "
         f"outstanding{when}: {listed}"
     )
 

@@ -104,17 +104,11 @@ def contact_state(status: str) -> str:
 
 
 def near_miss(code: str, wanted: str) -> str:
-    """How a Contact Code differs from the RefInternal it was meant to be, when it differs only
-    in letter case or surrounding spaces ("" otherwise): the integration matches exactly."""
-    if not code or not wanted or code == wanted:
-        return ""
-    if code.strip().casefold() != wanted.strip().casefold():
-        return ""
-    spaces = code != code.strip()
-    case = code.strip() != wanted.strip()
-    if spaces and case:
-        return "letter case and spaces around it"
-    return "spaces around it" if spaces else "letter case"
+    """ "letter case" when a Contact Code is the RefInternal it was meant to be but for letter
+    case, else "": the integration matches exactly. (Codes arrive trimmed: `parse` strips them.)"""
+    if code and code != wanted and code.casefold() == wanted.casefold():
+        return "letter case"
+    return ""
 
 
 def xero_contact_link(contact_id: str) -> str:

@@ -325,9 +325,7 @@ def fix_contact_code(
         if plan.scope_refusal:
             typer.echo(f"diagnose: {plan.scope_refusal}", err=True)
         return
-    if plan.scope_refusal:  # before asking anyone to confirm what cannot be written
-        remedy.refuse(fix, where=plan.where, reason=plan.scope_refusal)
-        raise remedy.Refusal(plan.scope_refusal)
+    core.refuse_without_scope(plan)  # before asking anyone to confirm what cannot be written
     refusal = _confirm(lines, yes, "fix contact-code", plan.where)
     if refusal:
         core.refuse(plan, f"learner {fix.learner.learner_id if fix.learner else ref}", refusal)

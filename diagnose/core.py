@@ -128,12 +128,10 @@ class Core:
                 "sandbox", self.box.label, tenant.organisation, tenant.tenant_id or "", tenant.name
             )
         from diagnose import parse
+        from diagnose.gather import organisation
 
-        rows = [c for c in await sources.xero.connections() if isinstance(c, dict)]
         wanted = sources.xero.tenant_id
-        chosen = next((c for c in rows if parse.text(c, "tenantId") == wanted), None)
-        if chosen is None and not wanted:
-            chosen = next((c for c in rows if parse.text(c, "tenantType") == "ORGANISATION"), None)
+        chosen = organisation(await sources.xero.connections(), wanted)
         if chosen is None:
             raise UsageError(
                 f"profile {self.profile.name!r} reaches no Xero organisation"
@@ -208,15 +206,12 @@ class Core:
             bulk = await scanning.fetch(sources, tick, cache=cache, invoices_since=invoices_since)
             if self.box is not None:
                 return bulk, sources.mode, self.box.tenant.organisation
-            name = next(
-                (
-                    str(c.get("tenantName"))
-                    for c in bulk.connections
-                    if c.get("tenantId") == sources.xero.tenant_id
-                ),
-                self.profile.name,
-            )
-            return bulk, sources.mode, name
+            from diagnose import parse
+            from diagnose.gather import organisation
+
+            named = organisation(bulk.connections, sources.xero.tenant_id)
+            name = parse.text(named, "tenantName") if named else ""
+            return bulk, sources.mode, name or self.profile.name
 
     # -- re-toggling "Sync to Xero" -----------------------------------------------------------
 
@@ -334,10 +329,15 @@ class Core:
             f"{how}, then try again (nothing written)"
         )
 
-    async def apply_code_fix(self, plan: CodeFixPlan) -> str:
+    @staticmethod
+    def refuse_without_scope(plan: CodeFixPlan) -> None:
+        """Refuse (and record it) when the sign-in may not write contacts."""
         if plan.scope_refusal:
             remedy.refuse(plan.fix, where=plan.where, reason=plan.scope_refusal)
             raise remedy.Refusal(plan.scope_refusal)
+
+    async def apply_code_fix(self, plan: CodeFixPlan) -> str:
+        self.refuse_without_scope(plan)
         async with self.sources() as sources:
             await self._same_place(sources, plan.where)
             try:

@@ -85,20 +85,11 @@ class _Gatherer:
         """Use the first connected organisation unless the profile named one; a live diagnosis
         is labelled with that organisation's name."""
         xero = self.sources.xero
-        records = (
-            [r for r in connections if isinstance(r, Mapping)]
-            if connections is not _MISSING
-            else []
-        )
-        if not xero.tenant_id:
-            chosen = next(
-                (r for r in records if parse.text(r, "tenantType") == "ORGANISATION"), None
-            )
-            if chosen is None:
-                return False
-            xero.tenant_id = parse.text(chosen, "tenantId")
-        named = next((r for r in records if parse.text(r, "tenantId") == xero.tenant_id), None)
-        if named is not None and self.sources.mode == "live":
+        named = organisation(connections if connections is not _MISSING else [], xero.tenant_id)
+        if named is None:
+            return bool(xero.tenant_id)  # a named organisation is asked even if not listed
+        xero.tenant_id = parse.text(named, "tenantId")
+        if self.sources.mode == "live":
             self.raw.tenant = parse.text(named, "tenantName") or self.raw.tenant
         return True
 
@@ -166,6 +157,16 @@ class _Gatherer:
 
 
 _LEARNER_XERO_KEYS = (Key.XERO_CONTACT, Key.XERO_INVOICES, Key.XERO_SEARCH_NAME)
+
+
+def organisation(connections: Any, tenant_id: str | None) -> Mapping[str, Any] | None:
+    """The connection a session works on: the one with `tenant_id` when the profile or the
+    sign-in named one, else the first organisation (never a practice); None when there is none.
+    Diagnoses, the scan and the remedies all choose with this."""
+    records = [r for r in connections if isinstance(r, Mapping)] if connections else []
+    if tenant_id:
+        return next((r for r in records if parse.text(r, "tenantId") == tenant_id), None)
+    return next((r for r in records if parse.text(r, "tenantType") == "ORGANISATION"), None)
 
 
 def _contacts(body: Any) -> list[Mapping[str, Any]]:
@@ -344,12 +345,12 @@ async def _learner_by_code(g: _Gatherer, code: str) -> None:
         if is_safe_code(code)
         else g.nothing()
     )
-    matches, _ = await asyncio.gather(  # a code with stray spaces still finds its learner
-        g.fetch(Key.WISENET_MATCHES, wisenet.find_learners(number=code.strip())), contact_call
+    matches, _ = await asyncio.gather(
+        g.fetch(Key.WISENET_MATCHES, wisenet.find_learners(number=code)), contact_call
     )
     if not is_safe_code(code):
         g.raw.payloads[Key.XERO_CONTACT] = None
     if matches is _MISSING:
         g.raw.problems[Key.WISENET_LEARNER] = g.raw.problems[Key.WISENET_MATCHES]
         return
-    g.raw.payloads[Key.WISENET_LEARNER] = _pick(LearnerRef("number", code.strip()), matches)
+    g.raw.payloads[Key.WISENET_LEARNER] = _pick(LearnerRef("number", code), matches)

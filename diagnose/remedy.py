@@ -295,7 +295,7 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
     if not is_safe_code(learner.learner_number):
         return CodeFix(learner, refusal=f"{learner.learner_number!r} cannot be set safely")
     close = found["contact.found"].evidence.get("near_miss")
-    if close and not chosen_id:  # the learner's contact, its code off by case or spaces
+    if close and not chosen_id:  # the learner's contact, its code off by letter case
         if close.get("status") != "ACTIVE":
             return CodeFix(
                 learner,

@@ -22,7 +22,7 @@ from diagnose import engine, parse
 from diagnose.checking import Check
 from diagnose.errors import SourceError
 from diagnose.evidence import Evidence, Key, RawEvidence
-from diagnose.gather import Sources, lookalike_ids
+from diagnose.gather import Sources, lookalike_ids, organisation
 from diagnose.model import (
     ApiCall,
     Finding,
@@ -218,9 +218,7 @@ async def fetch(
     bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
     cache.save("learners", "wisenet_invoices")  # kept even if round 2 is interrupted
     if not sources.xero.tenant_id:
-        chosen = next(
-            (c for c in bulk.connections if parse.text(c, "tenantType") == "ORGANISATION"), None
-        )
+        chosen = organisation(bulk.connections, None)
         sources.xero.tenant_id = parse.text(chosen, "tenantId") if chosen else None
     sources.log.round = 2
     # --since checks only the invoices changed since then. Without cached invoices those few are

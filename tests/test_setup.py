@@ -172,3 +172,41 @@ def test_config_init_asks_at_a_terminal(
     assert "NZ" in shown
     assert "W-APP" in shown
     assert "X-APP" in shown
+
+
+def test_a_web_page_answering_200_is_a_wrong_address_not_an_empty_answer() -> None:
+    import asyncio
+
+    from diagnose.errors import SourceError
+    from diagnose.model import ProblemKind, Service
+    from diagnose.sources.http import CallLog, Session
+
+    page = httpx.MockTransport(
+        lambda request: httpx.Response(200, html="<html><body>Welcome</body></html>")
+    )
+
+    async def ask() -> None:
+        async with Session(
+            Service.WISENET, "https://lrm.example/v1", CallLog(), transport=page,
+            setting="wisenet_url",
+        ) as session:  # fmt: skip
+            await session.get("/learnersAU", shape=lambda body: isinstance(body, list))
+
+    with pytest.raises(SourceError) as refused:
+        asyncio.run(ask())
+    assert refused.value.problem.kind is ProblemKind.WRONG_ADDRESS
+    assert "HTTP 200 with a web page" in str(refused.value)
+    assert 'check wisenet_url = "https://lrm.example/v1" in the profile' in str(refused.value)
+
+
+def test_a_token_s_lifetime_is_read_from_expires_at_too() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from diagnose.sources.http import as_token
+
+    soon = datetime.now(UTC) + timedelta(minutes=10)
+    for expires_at in (int(soon.timestamp()), soon.isoformat()):
+        token = as_token({"access_token": "t", "expires_at": expires_at})
+        assert 590 <= token.expires_in <= 600, expires_at
+    assert as_token({"access_token": "t", "expires_in": 1800}).expires_in == 1800
+    assert as_token({"access_token": "t"}).expires_in == 0

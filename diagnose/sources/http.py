@@ -68,7 +68,6 @@ class Session:
         options = options or HttpOptions()
         self.service = service
         self.setting = setting  # the profile setting that names `base_url`, for a wrong address
-        self.base_url = base_url.rstrip("/")
         self.log = log
         self.policy = policy or replace(policies.POLICIES[service], max_wait=options.max_wait)
         self.limiter = Limiter(self.policy)
@@ -118,6 +117,10 @@ class Session:
         if self.budget is None or not organisation:
             return nullcontext()
         return self.budget.call(organisation)
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url).rstrip("/")
 
     @property
     def base_path(self) -> str:
