@@ -61,9 +61,7 @@ def _confirm(plans: list[str], yes: bool, what: str, where: Where) -> str:
         show_default=False,
         err=True,
     )
-    if typed.strip().casefold() == phrase.casefold():
-        return ""
-    return f"the name typed ({typed.strip()[:60]!r}) is not {phrase!r}"
+    return where.refusal(typed)
 
 
 def parse_duration(text: str) -> float:

@@ -113,7 +113,7 @@ def config_path() -> Path:
     return Path(user_config_dir("diagnose", appauthor=False)) / "config.toml"
 
 
-def _read(path: Path) -> dict[str, object]:
+def read_config(path: Path) -> dict[str, object]:
     if not path.exists():
         return {}
     try:
@@ -162,7 +162,7 @@ def _seconds(name: str, value: str, low: float, high: float, profile: str) -> st
 
 def load_profile(name: str | None = None) -> Profile:
     path = config_path()
-    document = _read(path)
+    document = read_config(path)
     default = document.get("default_profile")
     chosen = name or os.environ.get(PROFILE_ENV) or (default if isinstance(default, str) else None)
     chosen = chosen or SANDBOX

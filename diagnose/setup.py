@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from diagnose.config import FLAVOURS, REDIRECT_URI, SANDBOX, _read, load_profile
+from diagnose.config import FLAVOURS, REDIRECT_URI, SANDBOX, load_profile, read_config
 from diagnose.errors import UsageError
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
@@ -84,7 +84,7 @@ def write_profile(path: Path, answers: Answers) -> None:
     problems = answers.problems()
     if problems:
         raise UsageError("; ".join(problems) + " (nothing written)")
-    document = _read(path)
+    document = read_config(path)
     profiles = document.get("profiles")
     if isinstance(profiles, dict) and answers.name in profiles:
         raise UsageError(

@@ -28,6 +28,13 @@ class Where:
         """What a person types to confirm writes at a terminal: a live organisation's name."""
         return one_line(self.organisation) if self.live else None
 
+    def refusal(self, typed: str) -> str:
+        """Why what the person typed does not confirm a write here; "" when it does."""
+        phrase = self.confirm_phrase
+        if phrase is None or typed.strip().casefold() == phrase.casefold():
+            return ""
+        return f"the name typed ({typed.strip()[:60]!r}) is not {phrase!r}"
+
     def describe(self) -> str:
         """`Xero organisation Demo RTO Pty Ltd and Wisenet Demo RTO, live profile loop`."""
         place = (

@@ -24,6 +24,7 @@ from diagnose.report import Report, build_report
 from diagnose.textsafe import one_line, strip_ansi
 from diagnose.tui.detail import DetailScreen
 from diagnose.tui.dialogs import ConfirmScreen, FileNameScreen, TypedConfirmScreen
+from diagnose.where import Where
 
 RETOGGLE_NO_LEARNER = "there is no Wisenet learner in this diagnosis to re-toggle"
 NO_LOST_CODE = "the checks found no lost Contact Code to restore (contact.found did not fail)"
@@ -234,10 +235,9 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             return
         self.plan_retoggle(learner)
 
-    def confirm(
-        self, title: str, lines: list[str], phrase: str | None, go: Any, refused: Any
-    ) -> None:
+    def confirm(self, title: str, lines: list[str], where: Where, go: Any, refused: Any) -> None:
         """The plan, then y on the sandbox, or the organisation's name typed on a live one."""
+        phrase = where.confirm_phrase
         if phrase is None:
             self.app.push_screen(ConfirmScreen(title, lines), lambda yes: go() if yes else None)
             return
@@ -245,12 +245,12 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         def typed(text: str | None) -> None:
             if text is None:
                 return  # cancelled
-            if text.strip().casefold() == phrase.casefold():
+            reason = where.refusal(text)
+            if not reason:
                 go()
-            else:
-                reason = f"the name typed ({text.strip()[:60]!r}) is not {phrase!r}"
-                refused(reason)
-                self.notify(f"{reason}: nothing written", title="Not confirmed", severity="error")
+                return
+            refused(reason)
+            self.notify(f"{reason}: nothing written", title="Not confirmed", severity="error")
 
         self.app.push_screen(TypedConfirmScreen(title, lines, phrase), typed)
 
@@ -268,7 +268,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.confirm(
             f'Re-toggle "Sync to Xero" for {one_line(learner.label)}',
             plan.lines,
-            plan.where.confirm_phrase,
+            plan.where,
             lambda: self.retoggle(plan),
             lambda reason: self.core.refuse(plan, subject, reason),
         )
@@ -311,7 +311,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.confirm(
             f"Set Contact Code {fix.code} on {one_line(fix.contact_name)}",
             plan.lines,
-            plan.where.confirm_phrase,
+            plan.where,
             lambda: self.fix_code(plan),
             lambda reason: self.core.refuse(plan, f"learner {learner.learner_id}", reason),
         )
