@@ -45,7 +45,6 @@ READ_CONTACTS = (WRITE_CONTACTS, "accounting.contacts.read")
 READ_INVOICES = tuple(
     f"accounting.{area}{read}" for area in ("transactions", "invoices") for read in ("", ".read")
 )
-WHERE_CONTACT_NUMBER = re.compile(r'\s*Contact\.ContactNumber\s*==\s*"([^"\\]*)"\s*')
 
 
 def _problem(status: int, title: str, detail: str) -> Refused:
@@ -333,22 +332,11 @@ class Xero:
         statuses = query.get("Statuses")
         if statuses is not None:
             rows = [i for i in rows if i.get("Status") in set(statuses.split(","))]
-        where = query.get("where")
-        match = WHERE_CONTACT_NUMBER.fullmatch(where or "")
-        if match is not None:  # the invoice's contact as it is now, not as the invoice holds it
-            code = match.group(1)
-            rows = [
-                i
-                for i in rows
-                if self.contacts.get(i["Contact"]["ContactID"], {}).get("ContactNumber") == code
-            ]
-            where = None
-        by_id = {id(i): i for i in rows}
-        as_seen = [  # a filter reads the invoice's contact as it is now, as at Xero
-            {**i, "Contact": self.contacts.get(i["Contact"]["ContactID"], i["Contact"]), "_": id(i)}
-            for i in rows
-        ]
-        rows = [by_id[v["_"]] for v in _query(as_seen, where, query.get("order"))]
+
+        def as_seen(invoice: Record) -> Record:  # a filter reads the contact as it is now
+            return {**invoice, "Contact": self.contacts.get(invoice["Contact"]["ContactID"], {})}
+
+        rows = _query(rows, query.get("where"), query.get("order"), as_seen)
         page = _page(query.get("page"))
         if page is None:
             shown = [
@@ -362,14 +350,19 @@ class Xero:
         return self.respond("Invoices", chunk, page, len(rows), size)
 
 
-def _query(rows: list[Record], where: str | None, order: str | None) -> list[Record]:
-    """`where` and `order`, or Xero's QueryParseException."""
+def _query(
+    rows: list[Record],
+    where: str | None,
+    order: str | None,
+    view: Callable[[Record], Record] = lambda record: record,
+) -> list[Record]:
+    """`where` and `order`, read on each record's `view`, or Xero's QueryParseException."""
     try:
         if where:
             test = xero_query.where(where)
-            rows = [r for r in rows if test(r)]
+            rows = [r for r in rows if test(view(r))]
         if order:
-            rows = xero_query.order(rows, order)
+            rows = xero_query.order(rows, order, view)
     except xero_query.QueryError:
         raise _validation("Syntax error", "QueryParseException", 16) from None
     return rows

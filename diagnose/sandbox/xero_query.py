@@ -91,8 +91,11 @@ def where(expression: str) -> Test:
     return test
 
 
-def order(rows: list[Record], expression: str) -> list[Record]:
-    """`Name ASC, UpdatedDateUTC DESC`: a stable sort, the last key first."""
+def order(
+    rows: list[Record], expression: str, view: Callable[[Record], Record] = lambda r: r
+) -> list[Record]:
+    """`Name ASC, UpdatedDateUTC DESC`: a stable sort, the last key first, read on each
+    record's `view`."""
     keys = []
     for part in expression.split(","):
         match = re.fullmatch(r"\s*([A-Za-z][A-Za-z0-9.]*)(?:\s+(ASC|DESC))?\s*", part, re.I)
@@ -103,8 +106,8 @@ def order(rows: list[Record], expression: str) -> list[Record]:
         rows = sorted(
             rows,
             key=lambda r, f=field: (  # type: ignore[misc]
-                _value(r, f) is None,
-                str(_value(r, f) or "").casefold(),
+                _value(view(r), f) is None,
+                str(_value(view(r), f) or "").casefold(),
             ),
             reverse=descending,
         )
