@@ -42,7 +42,9 @@ def alerts_clear(
             str(learner.learner_id),
         }
     names.discard("")
-    open_alerts = [a for a in alerts if not a.acknowledged and _names(a.related_record) & names]
+    open_alerts = [
+        a for a in alerts if not a.acknowledged and related_names(a.related_record) & names
+    ]
     if open_alerts:
         rows = [
             {
@@ -60,7 +62,8 @@ def alerts_clear(
     return passed(f"none of {counted(len(alerts), 'alert')} is open for this record")
 
 
-def _names(record: str) -> set[str]:
-    """What a Related Record may name: itself, and each side of `STD0000001: Jane Citizen`."""
+def related_names(record: str) -> set[str]:
+    """What a Related Record may name, folded: itself, and each side of `STD0000001: Jane
+    Citizen`. The scan indexes alerts by the same names."""
     folded = record.strip().casefold()
     return {folded, *(part.strip() for part in folded.split(":", 1))} - {""}

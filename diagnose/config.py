@@ -181,12 +181,20 @@ def load_profile(name: str | None = None) -> Profile:
         raise UsageError(
             f"no profile {chosen!r} in {path}{listed}; 'diagnose config init {chosen}' adds it"
         )
+    return profile_from(chosen, table, path)
+
+
+def profile_from(
+    chosen: str, table: dict[str, object], path: Path, *, overrides: bool = True
+) -> Profile:
+    """A profile from its table's settings, each checked (and, with `overrides`, the
+    environment's `DIAGNOSE_<SETTING>` taking precedence); one line for the first bad one."""
     known = {f.name for f in fields(Profile)} - {"name"}
     unknown = set(table) - known
     if unknown:
         raise UsageError(f"profile {chosen!r} in {path}: unknown setting {sorted(unknown)[0]!r}")
     values = {key: str(value) for key, value in table.items()}
-    for key in known:
+    for key in known if overrides else ():
         override = os.environ.get(f"DIAGNOSE_{key.upper()}")
         if override:
             values[key] = override

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from checks.alerts import related_names
 from diagnose import engine, parse
 from diagnose.checking import Check
 from diagnose.errors import SourceError
@@ -279,9 +280,7 @@ class _Index:
             self.invoices_of[parse.text(parse.obj(invoice, "Contact"), "ContactID")].append(invoice)
         for alert in self.bulk.alerts or []:
             if isinstance(alert, Mapping):
-                record = parse.text(alert, "RelatedRecord").strip().casefold()
-                # under each name it may give: `STD0000001: Jane Citizen` names both
-                for name in {record, *(p.strip() for p in record.split(":", 1))} - {""}:
+                for name in related_names(parse.text(alert, "RelatedRecord")):
                     self.alerts_for[name].append(alert)
         for row in self.bulk.wisenet_invoices:
             data, _ = parse.unwrap(row)

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from diagnose.config import FLAVOURS, REDIRECT_URI, SANDBOX, load_profile, read_config
+from diagnose.config import REDIRECT_URI, SANDBOX, profile_from, read_config
 from diagnose.errors import UsageError
+from diagnose.paths import write_atomically
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 CUSTOM_NOTE = (
@@ -44,12 +45,6 @@ class Answers:
         found = []
         if not NAME.fullmatch(self.name) or self.name == SANDBOX:
             found.append(f"profile name {self.name!r}: letters, digits, - and _ (not 'sandbox')")
-        if self.wisenet_flavour not in FLAVOURS:
-            found.append(f"--flavour is one of {', '.join(FLAVOURS)}")
-        if self.wisenet_auth not in ("oauth", "api-key"):
-            found.append("--wisenet-auth is oauth or api-key")
-        if self.xero_auth not in ("pkce", "custom"):
-            found.append("--xero-auth is pkce (a web app) or custom (a custom connection)")
         if not self.xero_client_id:
             found.append("--xero-client-id is needed (Xero developer portal › My Apps)")
         if self.wisenet_auth == "oauth" and not self.wisenet_client_id:
@@ -61,9 +56,8 @@ class Answers:
             found.append("--redirect-port is from 1024 to 65535")
         return found
 
-    def table(self) -> str:
-        """The profile as a TOML table (strings as JSON strings: valid TOML basic strings)."""
-        values = {
+    def values(self) -> dict[str, object]:
+        values: dict[str, object] = {
             "wisenet_url": self.wisenet_url,
             "wisenet_flavour": self.wisenet_flavour,
             "wisenet_auth": self.wisenet_auth,
@@ -73,17 +67,25 @@ class Answers:
         }
         if self.wisenet_auth == "oauth":
             values["wisenet_client_id"] = self.wisenet_client_id
+        return values
+
+    def table(self) -> str:
+        """The profile as a TOML table (strings as JSON strings: valid TOML basic strings)."""
         lines = [f"[profiles.{self.name}]"]
-        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+        lines += [f"{key} = {json.dumps(value)}" for key, value in self.values().items()]
         return "\n".join(lines) + "\n"
 
 
 def write_profile(path: Path, answers: Answers) -> None:
     """Append the profile to the config file (made when missing); refuse a name in use or
-    answers that would not load."""
+    answers that would not load, before anything is written."""
     problems = answers.problems()
     if problems:
         raise UsageError("; ".join(problems) + " (nothing written)")
+    try:  # the settings are checked as every later command will check them
+        profile_from(answers.name, answers.values(), path, overrides=False)
+    except UsageError as exc:
+        raise UsageError(f"{exc} (nothing written)") from None
     document = read_config(path)
     profiles = document.get("profiles")
     if isinstance(profiles, dict) and answers.name in profiles:
@@ -91,17 +93,8 @@ def write_profile(path: Path, answers: Answers) -> None:
             f"profile {answers.name!r} is already in {path}: edit it there, or choose another "
             "name (nothing written)"
         )
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    separator = "\n" if existing and not existing.endswith("\n\n") else ""
-    if existing and not existing.endswith("\n"):
-        separator = "\n\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(existing + separator + answers.table(), encoding="utf-8")
-    try:
-        load_profile(answers.name)  # what was written must load, or nothing stays written
-    except UsageError:
-        path.write_text(existing, encoding="utf-8") if existing else path.unlink()
-        raise
+    existing = path.read_text(encoding="utf-8").rstrip("\n") if path.exists() else ""
+    write_atomically(path, (existing + "\n\n" if existing else "") + answers.table())
 
 
 def next_steps(answers: Answers) -> list[str]:

@@ -210,3 +210,16 @@ def test_a_token_s_lifetime_is_read_from_expires_at_too() -> None:
         assert 590 <= token.expires_in <= 600, expires_at
     assert as_token({"access_token": "t", "expires_in": 1800}).expires_in == 1800
     assert as_token({"access_token": "t"}).expires_in == 0
+
+
+def test_config_init_refuses_a_setting_that_would_not_load_and_writes_nothing(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.toml"
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(path))
+    run = cli("config", "init", "x", "--flavour", "XX", "--xero-client-id", "A",
+              "--wisenet-auth", "api-key", "--no-status")  # fmt: skip
+    assert run.code == 2
+    assert "wisenet_flavour is one of AU, NZ, SA, SG" in run.err
+    assert "(nothing written)" in run.err
+    assert not path.exists()
