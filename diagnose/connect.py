@@ -36,7 +36,8 @@ def redirect_address(profile_uri: str, port: int = 0) -> tuple[str, str, int, st
     instead of its own when one is given (`--redirect-port`)."""
     parts = urlsplit(profile_uri)
     port = port or parts.port or 0
-    netloc = f"{parts.hostname}:{port}"
+    host = f"[{parts.hostname}]" if ":" in str(parts.hostname) else str(parts.hostname)
+    netloc = f"{host}:{port}"
     return f"{parts.scheme}://{netloc}{parts.path}", str(parts.hostname), port, parts.path
 
 

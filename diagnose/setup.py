@@ -105,13 +105,13 @@ def next_steps(answers: Answers) -> list[str]:
     ]
     if answers.xero_auth == "pkce":
         steps += [
-            "  Xero: developer.xero.com › My Apps › your app (type 'Auth code with PKCE') › "
-            "Configuration › Redirect URIs.",
+            "  Xero: the developer portal › My Apps › your app (type 'Auth code with PKCE'): "
+            "its redirect URIs.",
         ]
     else:
         steps += [f"  (Xero: not needed for a custom connection.) {CUSTOM_NOTE}"]
     if answers.wisenet_auth == "oauth":
-        steps += ["  Wisenet: Settings › Developer Tools › your app › Redirect URIs."]
+        steps += ["  Wisenet: Settings › Developer Tools › your app's redirect URIs."]
     steps += ["Then sign in:"]
     if answers.xero_auth == "pkce":
         steps += [f"  diagnose connect xero --profile {name}"]
