@@ -30,6 +30,7 @@ from diagnose import engine, scan
 from diagnose.config import Profile
 from diagnose.sandbox.generate import generate
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from diagnose.sources.bulk import Bulk
 from diagnose.sources.live import live_sources
 
 
@@ -85,7 +86,7 @@ def measure(size: int, seed: int, folder: Path) -> None:
 
         cache_path = folder / f"cache-{size}"
 
-        async def fetch() -> tuple[scan.Bulk, list]:  # type: ignore[type-arg]
+        async def fetch() -> tuple[Bulk, list]:  # type: ignore[type-arg]
             async with live_sources(profile) as sources:
                 cache = scan.Cache.load(cache_path)
                 return await scan.fetch(sources, cache=cache), sources.log.calls

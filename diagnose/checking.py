@@ -104,11 +104,15 @@ def contact_state(status: str) -> str:
 
 
 def near_miss(code: str, wanted: str) -> str:
-    """ "letter case" when a Contact Code is the RefInternal it was meant to be but for letter
-    case, else "": the integration matches exactly. (Codes arrive trimmed: `parse` strips them.)"""
-    if code and code != wanted and code.casefold() == wanted.casefold():
-        return "letter case"
-    return ""
+    """How a Contact Code differs from the RefInternal it was meant to be — "letter case",
+    "surrounding spaces" or both — when that is all; else "". The integration matches exactly."""
+    if not code or code == wanted or code.strip().casefold() != wanted.casefold():
+        return ""
+    spaces = code != code.strip()
+    case = code.strip() != wanted
+    return " and ".join(
+        how for how, differs in (("letter case", case), ("surrounding spaces", spaces)) if differs
+    )
 
 
 def xero_contact_link(contact_id: str) -> str:

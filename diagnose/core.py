@@ -25,6 +25,7 @@ from diagnose.evidence import Evidence, RawEvidence
 from diagnose.model import Diagnosis, ProblemKind, Status, SubjectKind, TargetKind
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sources import policy
+from diagnose.sources.bulk import Bulk
 from diagnose.where import Where
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ class Core:
         *,
         fresh: bool = False,
         invoices_since: datetime | None = None,
-    ) -> tuple[scanning.Bulk, str, str]:
+    ) -> tuple[Bulk, str, str]:
         """Every record a scan needs, in bulk: (records, mode, organisation name). The calls
         are kept in `log` as they are made, for the progress line."""
         from diagnose import scan as scanning

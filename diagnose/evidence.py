@@ -185,10 +185,7 @@ class Evidence:
         self._memo = memo if memo is not None else {}
 
     def _parse(self, parser: Callable[[Any], T], record: Any) -> T:
-        key = (parser.__name__, id(record))
-        if key not in self._memo:
-            self._memo[key] = parser(record)
-        return self._memo[key]  # type: ignore[no-any-return]
+        return remembered(self._memo, parser, record)
 
     @property
     def subject(self) -> Subject:
@@ -297,6 +294,14 @@ class Evidence:
         return tuple(
             self._parse(parse.event_alert, a) for a in _records(self.payload(Key.EVENT_ALERTS))
         )
+
+
+def remembered(memo: dict[tuple[str, int], Any], parser: Callable[[Any], T], record: Any) -> T:
+    """`parser(record)`, parsed once for all who share `memo`."""
+    key = (parser.__name__, id(record))
+    if key not in memo:  # the record is kept with it: its id is never reused
+        memo[key] = (record, parser(record))
+    return memo[key][1]  # type: ignore[no-any-return]
 
 
 def _records(payload: Any) -> list[Mapping[str, Any]]:

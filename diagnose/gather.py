@@ -13,9 +13,9 @@ that need it report `error` with the cause while the rest of the diagnosis still
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from diagnose import parse
 from diagnose.errors import AmbiguousError, NotFoundError, SourceError
@@ -27,6 +27,80 @@ from diagnose.sources.wisenet import WisenetClient
 from diagnose.sources.xero import GUID, ID_BATCH, XeroClient, is_safe_code
 
 _MISSING: Any = object()
+T = TypeVar("T")
+
+
+class WisenetReads(Protocol):
+    """The Wisenet calls a diagnosis makes (`WisenetClient`, or the scan's `BulkWisenet`)."""
+
+    async def learner(self, learner_id: int) -> Any: ...
+
+    async def find_learners(
+        self, *, number: str | None = None, search: str | None = None, take: int = 50
+    ) -> list[Any]: ...
+
+    async def invoices(self, learner_id: int) -> list[Any]: ...
+
+
+class XeroReads(Protocol):
+    """The Xero calls a diagnosis makes (`XeroClient`, or the scan's `BulkXero`)."""
+
+    tenant_id: str | None
+
+    async def connections(self) -> list[Any]: ...
+
+    async def contact_by_number(self, code: str) -> Any: ...
+
+    async def contacts(
+        self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
+    ) -> Any: ...
+
+    async def contacts_by_ids(self, ids: Iterable[str]) -> dict[str, list[Any]]: ...
+
+    async def invoices(
+        self,
+        *,
+        numbers: Sequence[str] = (),
+        ids: Sequence[str] = (),
+        contact_ids: Sequence[str] = (),
+        contact_code: str | None = None,
+    ) -> dict[str, list[Any]]: ...
+
+    async def invoice(self, invoice_id: str) -> Any: ...
+
+
+class Reader(Protocol):
+    """Where a diagnosis reads from: the services (`Sources`) or a scan's pages (`BulkSources`)."""
+
+    @property
+    def wisenet(self) -> WisenetReads: ...
+    @property
+    def xero(self) -> XeroReads: ...
+    @property
+    def log(self) -> CallLog: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def alerts(self) -> list[Any] | None: ...
+    @property
+    def in_memory(self) -> bool: ...
+
+    def parsed(self, parser: Callable[[Any], T], record: Any) -> T:
+        """`parser(record)`, perhaps remembered from an earlier subject."""
+        ...
+
+
+def at_once(work: Coroutine[Any, Any, T]) -> T:
+    """The result of gathering from an in-memory `Reader`, where nothing ever waits: run to the
+    end without an event loop (a scan gathers tens of thousands of subjects this way)."""
+    try:
+        work.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    work.close()
+    raise RuntimeError("an in-memory read waited for something")
 
 
 @dataclass
@@ -41,6 +115,10 @@ class Sources:
     alerts: list[Any] | None = None  # Event Alerts rows, when known
     token: Any = None  # a live Xero token's expiry and scopes, for `diagnose status`
     wisenet_token: Any = None  # a Wisenet sign-in's token, when it signs in with OAuth
+    in_memory: bool = False
+
+    def parsed(self, parser: Callable[[Any], T], record: Any) -> T:
+        return parser(record)
 
     @property
     def lifetime(self) -> int:
@@ -50,7 +128,7 @@ class Sources:
 
 
 class _Gatherer:
-    def __init__(self, sources: Sources, subject: Subject) -> None:
+    def __init__(self, sources: Reader, subject: Subject) -> None:
         self.sources = sources
         self.raw = RawEvidence(subject=subject, mode=sources.mode, tenant=sources.tenant)
         self.raw.calls = sources.log.calls
@@ -60,7 +138,19 @@ class _Gatherer:
     async def wave(self, *fetches: Awaitable[Any]) -> list[Any]:
         """One round of concurrent calls."""
         self.sources.log.round += 1
-        answers = await asyncio.gather(*fetches, return_exceptions=True)
+        return await self.together(*fetches)
+
+    async def together(self, *fetches: Awaitable[Any]) -> list[Any]:
+        """Calls made side by side (one after the other when nothing waits)."""
+        if self.sources.in_memory:
+            answers: list[Any] = []
+            for fetch in fetches:
+                try:
+                    answers.append(await fetch)
+                except Exception as exc:
+                    answers.append(exc)
+        else:
+            answers = await asyncio.gather(*fetches, return_exceptions=True)
         for answer in answers:  # every call of the round has ended before one's error is raised
             if isinstance(answer, BaseException):
                 raise answer
@@ -100,7 +190,7 @@ class _Gatherer:
 
     def xero_for_learner(self, item: Mapping[str, Any]) -> list[Awaitable[Any]]:
         """Round-2 calls for a learner: contact by code, look-alike searches, invoices."""
-        learner = parse.learner(item)
+        learner = self.sources.parsed(parse.learner, item)
         if learner is None:
             return []
         xero = self.sources.xero
@@ -138,7 +228,7 @@ class _Gatherer:
         exact = [
             c
             for c in (body or {}).get("Contacts", [])
-            if isinstance(c, Mapping) and parse.text(c, "ContactNumber").strip() == code
+            if isinstance(c, Mapping) and parse.text(c, "ContactNumber") == code  # exactly
         ]
         self.raw.payloads[Key.XERO_CONTACT] = {"Contacts": exact[:1]} if exact else None
         if not exact:
@@ -187,7 +277,7 @@ def lookalike_ids(payloads: Mapping[str, Any]) -> list[str]:
     return sorted({i for i in ids if GUID.fullmatch(i)})[:ID_BATCH]
 
 
-async def gather_learner(ref: LearnerRef, sources: Sources, *, typed: str) -> RawEvidence:
+async def gather_learner(ref: LearnerRef, sources: Reader, *, typed: str) -> RawEvidence:
     g = _Gatherer(sources, Subject(SubjectKind.LEARNER, typed))
     wisenet, xero = sources.wisenet, sources.xero
     if ref.kind == "id":
@@ -206,7 +296,7 @@ async def gather_learner(ref: LearnerRef, sources: Sources, *, typed: str) -> Ra
             g.fetch(Key.WISENET_MATCHES, lookup),
             g.fetch(Key.XERO_CONNECTIONS, xero.connections()),
         )
-        item = _MISSING if matches is _MISSING else _pick(ref, matches)
+        item = _MISSING if matches is _MISSING else _pick(g, ref, matches)
         if item is _MISSING:
             g.raw.problems[Key.WISENET_LEARNER] = g.raw.problems[Key.WISENET_MATCHES]
         else:
@@ -222,7 +312,7 @@ async def gather_learner(ref: LearnerRef, sources: Sources, *, typed: str) -> Ra
         return g.raw
     round_two: list[Awaitable[Any]] = []
     if Key.WISENET_INVOICES not in g.raw.payloads and Key.WISENET_INVOICES not in g.raw.problems:
-        learner = parse.learner(item)
+        learner = g.sources.parsed(parse.learner, item)
         if learner is not None:
             round_two.append(g.fetch(Key.WISENET_INVOICES, wisenet.invoices(learner.learner_id)))
     if g.choose_tenant(connections):
@@ -239,12 +329,12 @@ async def gather_learner(ref: LearnerRef, sources: Sources, *, typed: str) -> Ra
     return g.raw
 
 
-def _pick(ref: LearnerRef, matches: list[Any]) -> Any:
+def _pick(g: _Gatherer, ref: LearnerRef, matches: list[Any]) -> Any:
     """The one learner a RefInternal or name means; None when none; UsageError when several."""
     parsed = [
         (m, learner)
         for m in matches
-        if isinstance(m, Mapping) and (learner := parse.learner(m)) is not None
+        if isinstance(m, Mapping) and (learner := g.sources.parsed(parse.learner, m)) is not None
     ]
     wanted = ref.value.casefold()
     if ref.kind == "number":
@@ -265,7 +355,7 @@ def _pick(ref: LearnerRef, matches: list[Any]) -> Any:
     )
 
 
-async def gather_invoice(ref: InvoiceRef, sources: Sources, *, typed: str) -> RawEvidence:
+async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> RawEvidence:
     g = _Gatherer(sources, Subject(SubjectKind.INVOICE, typed))
     wisenet, xero = sources.wisenet, sources.xero
     if not xero.tenant_id:
@@ -292,7 +382,7 @@ async def gather_invoice(ref: InvoiceRef, sources: Sources, *, typed: str) -> Ra
     summary_code = next((i.contact_number for i in invoices if i.contact_number), None)
     first = [g.fetch(Key.XERO_INVOICE_CONTACTS, xero.contacts_by_ids(contact_ids))]
     if summary_code:  # the list told us the Contact Code: look the learner up at once
-        first.append(_learner_by_code(g, summary_code))
+        first.append(_learner_by_code(g, summary_code.strip()))
     await g.wave(*first)
     unread = g.raw.problems.get(Key.XERO_INVOICE_CONTACTS)
     if not summary_code and unread is not None:  # not "no Contact Code": we could not tell
@@ -315,7 +405,7 @@ async def gather_invoice(ref: InvoiceRef, sources: Sources, *, typed: str) -> Ra
             return g.raw  # no Contact Code: no learner to look at
         await g.wave(_learner_by_code(g, code))
     item = g.raw.payloads.get(Key.WISENET_LEARNER)
-    if isinstance(item, Mapping) and (learner := parse.learner(item)) is not None:
+    if isinstance(item, Mapping) and (learner := g.sources.parsed(parse.learner, item)):
         rest = [g.fetch(Key.WISENET_INVOICES, wisenet.invoices(learner.learner_id))]
         rest += [
             g.fetch(Key.XERO_SEARCH_NAME, xero.contacts(search_term=learner.full_name))
@@ -332,7 +422,7 @@ async def gather_invoice(ref: InvoiceRef, sources: Sources, *, typed: str) -> Ra
     return g.raw
 
 
-async def _invoice_by_id(xero: XeroClient, invoice_id: str) -> Any:
+async def _invoice_by_id(xero: XeroReads, invoice_id: str) -> Any:
     body = await xero.invoice(invoice_id)
     return body if body is not None else {"Invoices": []}
 
@@ -345,7 +435,7 @@ async def _learner_by_code(g: _Gatherer, code: str) -> None:
         if is_safe_code(code)
         else g.nothing()
     )
-    matches, _ = await asyncio.gather(
+    matches, _ = await g.together(
         g.fetch(Key.WISENET_MATCHES, wisenet.find_learners(number=code)), contact_call
     )
     if not is_safe_code(code):
@@ -353,4 +443,4 @@ async def _learner_by_code(g: _Gatherer, code: str) -> None:
     if matches is _MISSING:
         g.raw.problems[Key.WISENET_LEARNER] = g.raw.problems[Key.WISENET_MATCHES]
         return
-    g.raw.payloads[Key.WISENET_LEARNER] = _pick(LearnerRef("number", code), matches)
+    g.raw.payloads[Key.WISENET_LEARNER] = _pick(g, LearnerRef("number", code), matches)

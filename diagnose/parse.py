@@ -196,10 +196,16 @@ def xero_address(record: JSON) -> XeroAddress:
     )
 
 
+def code(stored: str) -> str:
+    """A Contact Code as Xero holds it, spaces included (the integration matches it exactly);
+    "" when it is only spaces."""
+    return stored if stored.strip() else ""
+
+
 def contact(record: JSON) -> XeroContact:
     return XeroContact(
         contact_id=text(record, "ContactID"),
-        contact_number=text(record, "ContactNumber").strip(),
+        contact_number=code(text(record, "ContactNumber")),
         status=text(record, "ContactStatus").upper() or "ACTIVE",
         name=text(record, "Name"),
         first_name=text(record, "FirstName"),
@@ -230,7 +236,7 @@ def invoice(record: JSON) -> XeroInvoice:
         contact_id=text(contact_summary, "ContactID"),
         contact_name=text(contact_summary, "Name"),
         contact_number=(
-            text(contact_summary, "ContactNumber").strip()
+            code(text(contact_summary, "ContactNumber"))
             if "ContactNumber" in contact_summary
             else None
         ),

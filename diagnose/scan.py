@@ -1,9 +1,10 @@
 """`diagnose scan`: the whole tenant's sync health from a few hundred paged calls.
 
 The tenant is fetched in bulk — Wisenet learners and invoices, Xero contacts (archived included)
-and invoices, each paged with the largest page the service serves — then indexed, and every
-learner and every invoice gets the evidence a single diagnosis would have fetched for it, cut
-from the bulk data. The same pure checks run on it: no per-learner call is made.
+and invoices, each paged with the largest page the service serves. Then every learner and every
+invoice is gathered by the single diagnosis's own gatherer, reading those pages through
+`sources.bulk` (which answers each call as the service would), and the same pure checks run on
+it: no per-learner call is made, and no second way of building evidence exists to disagree.
 """
 
 from __future__ import annotations
@@ -23,32 +24,23 @@ from diagnose import engine, parse
 from diagnose.checking import Check
 from diagnose.errors import SourceError
 from diagnose.evidence import Evidence, Key, RawEvidence
-from diagnose.gather import Sources, lookalike_ids, organisation
+from diagnose.gather import Sources, at_once, gather_invoice, gather_learner, organisation
 from diagnose.model import (
     ApiCall,
     Finding,
     ProblemKind,
     Status,
-    Subject,
-    SubjectKind,
     TargetKind,
 )
 from diagnose.msdate import parse_datetime
-from diagnose.sources.http import a_list, envelope
+from diagnose.refs import InvoiceRef, LearnerRef
+from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
+from diagnose.sources.http import CallLog, a_list, envelope
+from diagnose.sources.xero import GUID
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
 Record = Mapping[str, Any]
-
-
-@dataclass
-class Bulk:
-    learners: list[Any] = field(default_factory=list)
-    wisenet_invoices: list[Any] = field(default_factory=list)
-    connections: list[Any] = field(default_factory=list)
-    contacts: list[Any] = field(default_factory=list)
-    invoices: list[Any] = field(default_factory=list)
-    alerts: list[Any] | None = None
 
 
 RESOURCES = ("learners", "wisenet_invoices", "contacts", "invoices")
@@ -244,110 +236,22 @@ async def fetch(
     return bulk
 
 
-@dataclass
-class _Index:
-    bulk: Bulk
-    calls: list[ApiCall] = field(default_factory=list)
-    by_number: dict[str, Any] = field(default_factory=dict)
-    by_id: dict[str, Any] = field(default_factory=dict)
-    contact_by_code: dict[str, Any] = field(default_factory=dict)
-    by_name: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    by_email: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    invoices_of: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    tab_of: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    alerts_for: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+def _alerts_naming(alerts: list[Any] | None) -> Callable[..., list[Any]] | None:
+    """The Event Alerts that name any of some records (each alert read once for all subjects:
+    every alert for every subject would cost more than all the checks)."""
+    if alerts is None:
+        return None
+    index: dict[str, list[Any]] = defaultdict(list)
+    for alert in alerts:
+        if isinstance(alert, Mapping):
+            for name in related_names(parse.text(alert, "RelatedRecord")):
+                index[name].append(alert)
 
-    def __post_init__(self) -> None:
-        for item in self.bulk.learners:
-            data, _ = parse.unwrap(item)
-            number = parse.text(parse.obj(data, "Personal"), "LearnerNumber").strip()
-            if number:
-                self.by_number.setdefault(number.casefold(), item)
-        for contact in self.bulk.contacts:
-            self.by_id[parse.text(contact, "ContactID")] = contact
-            code = parse.text(contact, "ContactNumber").strip()
-            if code:
-                self.contact_by_code.setdefault(code, contact)
-            name = " ".join(
-                (parse.text(contact, "FirstName"), parse.text(contact, "LastName"))
-            ).strip()
-            for key in {name.casefold(), parse.text(contact, "Name").strip().casefold()} - {""}:
-                self.by_name[key].append(contact)
-            email = parse.text(contact, "EmailAddress").strip().casefold()
-            if email:
-                self.by_email[email].append(contact)
-        for invoice in self.bulk.invoices:
-            self.invoices_of[parse.text(parse.obj(invoice, "Contact"), "ContactID")].append(invoice)
-        for alert in self.bulk.alerts or []:
-            if isinstance(alert, Mapping):
-                for name in related_names(parse.text(alert, "RelatedRecord")):
-                    self.alerts_for[name].append(alert)
-        for row in self.bulk.wisenet_invoices:
-            data, _ = parse.unwrap(row)
-            learner_id = parse.integer(data, "LearnerId")
-            if learner_id is not None:
-                self.tab_of[learner_id].append(row)
+    def naming(*records: str) -> list[Any]:
+        keys = {r.strip().casefold() for r in records} - {""}
+        return list({id(a): a for k in keys for a in index.get(k, [])}.values())
 
-    def common(self, raw: RawEvidence, *records: str) -> RawEvidence:
-        """What every subject shares; of the Event Alerts, only those naming `records` (parsing
-        every alert for every subject would cost more than all the checks)."""
-        raw.calls = self.calls  # the bulk calls answered: the services are reachable
-        raw.payloads[Key.XERO_CONNECTIONS] = self.bulk.connections
-        if self.bulk.alerts is not None:
-            keys = {r.strip().casefold() for r in records} - {""}
-            found = {id(a): a for k in keys for a in self.alerts_for.get(k, [])}
-            raw.payloads[Key.EVENT_ALERTS] = list(found.values())
-        return raw
-
-    def learner_payloads(self, raw: RawEvidence, item: Any) -> None:
-        learner = parse.learner(item)
-        if learner is None:
-            return
-        raw.payloads[Key.WISENET_LEARNER] = item
-        raw.payloads[Key.WISENET_INVOICES] = self.tab_of.get(learner.learner_id, [])
-        coded = self.contact_by_code.get(learner.learner_number)
-        raw.payloads[Key.XERO_CONTACT] = {"Contacts": [coded]} if coded else None
-        raw.payloads[Key.XERO_SEARCH_NAME] = {
-            "Contacts": self.by_name.get(learner.full_name.casefold(), [])
-        }
-        if learner.email.strip():
-            raw.payloads[Key.XERO_SEARCH_EMAIL] = {
-                "Contacts": self.by_email.get(learner.email.strip().casefold(), [])
-            }
-        others = lookalike_ids(raw.payloads)  # the same contacts a single diagnosis asks about
-        if others:
-            raw.payloads[Key.XERO_LOOKALIKE_INVOICES] = {
-                "Invoices": [i for c in others for i in self.invoices_of.get(c, [])]
-            }
-
-    def for_learner(self, item: Any, mode: str, tenant: str) -> RawEvidence:
-        data, _ = parse.unwrap(item)
-        raw = RawEvidence(Subject(SubjectKind.LEARNER, parse.text(data, "LearnerId")), mode, tenant)
-        learner = parse.learner(item)
-        names = (
-            (learner.learner_number, learner.full_name, str(learner.learner_id)) if learner else ()
-        )
-        self.learner_payloads(self.common(raw, *names), item)
-        raw.payloads[Key.XERO_INVOICES] = {"Invoices": []}  # its invoices are checked one by one
-        return raw
-
-    def for_invoice(self, invoice: Any, mode: str, tenant: str) -> RawEvidence:
-        number = parse.text(invoice, "InvoiceNumber") or parse.text(invoice, "InvoiceID")
-        raw = self.common(
-            RawEvidence(Subject(SubjectKind.INVOICE, number), mode, tenant),
-            parse.text(invoice, "InvoiceNumber"),
-        )
-        raw.payloads[Key.XERO_INVOICES] = {"Invoices": [invoice]}
-        contact = self.by_id.get(parse.text(parse.obj(invoice, "Contact"), "ContactID"))
-        raw.payloads[Key.XERO_INVOICE_CONTACTS] = {"Contacts": [contact] if contact else []}
-        code = parse.text(contact, "ContactNumber").strip() if contact else ""
-        if code:
-            item = self.by_number.get(code.casefold())
-            if item is None:
-                raw.payloads[Key.WISENET_LEARNER] = None
-            else:
-                self.learner_payloads(raw, item)
-        return raw
+    return naming
 
 
 def diagnose_all(
@@ -359,20 +263,48 @@ def diagnose_all(
     calls: Sequence[ApiCall] = (),
 ) -> Iterator[Finding]:
     """Every learner's and every invoice's failures, warnings and undecided checks (what passed
-    or did not apply is not kept: at 40,000 subjects it would be most of the memory)."""
-    index = _Index(bulk, list(calls))
-    memo: dict[tuple[str, int], Any] = {}  # every record parsed once, for all the subjects
+    or did not apply is not kept: at 40,000 subjects it would be most of the memory).
+
+    Each subject's evidence is gathered by `gather_learner` / `gather_invoice`, the code a single
+    diagnosis runs, reading the fetched pages through `BulkSources` instead of the network."""
+    chosen = organisation(bulk.connections, None)
+    reader = BulkSources(
+        BulkWisenet(bulk),
+        BulkXero(bulk, parse.text(chosen, "tenantId") if chosen else None),
+        CallLog(list(calls)),
+        mode,
+        tenant,
+    )
+    naming = _alerts_naming(bulk.alerts)
+
+    def evidence(raw: RawEvidence) -> Evidence:
+        raw.calls = reader.log.calls  # the bulk calls answered: the services are reachable
+        found = Evidence(raw, reader.memo)  # every record parsed once, for all the subjects
+        if naming is not None:  # of the Event Alerts, those naming its learner or invoice
+            learner = found.learner if Key.WISENET_LEARNER in raw.payloads else None
+            names = (learner.learner_number, learner.full_name) if learner else ()
+            raw.payloads[Key.EVENT_ALERTS] = naming(raw.subject.ref, *names)
+        return found
+
     first = True
     for item in bulk.learners:
-        evidence = Evidence(index.for_learner(item, mode, tenant), memo)
-        for finding in engine.run(evidence, catalogue, kinds=[TargetKind.LEARNER]).findings:
+        learner_id = parse.integer(parse.unwrap(item)[0], "LearnerId")
+        if learner_id is None or learner_id < 1:
+            continue  # not a learner Wisenet could be asked about
+        ref = LearnerRef("id", str(learner_id))
+        raw = at_once(gather_learner(ref, reader, typed=ref.value))
+        for finding in engine.run(evidence(raw), catalogue, kinds=[TargetKind.LEARNER]).findings:
             noteworthy = finding.status in (Status.FAIL, Status.WARN, Status.ERROR)
             if noteworthy and (finding.target.kind is not TargetKind.TENANT or first):
                 yield finding
         first = False
     for invoice in bulk.invoices:
-        evidence = Evidence(index.for_invoice(invoice, mode, tenant), memo)
-        for finding in engine.run(evidence, catalogue, kinds=[TargetKind.INVOICE]).findings:
+        invoice_id = parse.text(invoice, "InvoiceID")
+        if not GUID.fullmatch(invoice_id):
+            continue
+        number = parse.text(invoice, "InvoiceNumber") or invoice_id
+        raw = at_once(gather_invoice(InvoiceRef("id", invoice_id.lower()), reader, typed=number))
+        for finding in engine.run(evidence(raw), catalogue, kinds=[TargetKind.INVOICE]).findings:
             noteworthy = finding.status in (Status.FAIL, Status.WARN, Status.ERROR)
             if noteworthy and finding.target.kind is TargetKind.INVOICE:
                 yield finding

@@ -139,18 +139,28 @@ def test_the_money_stuck_on_a_look_alike_is_named_from_the_learner_s_side(
     assert in_scan["message"] == finding["message"]  # the scan says the same
 
 
+@pytest.mark.parametrize(
+    ("stored", "how"),
+    [
+        (" std0000108", "letter case and surrounding spaces"),
+        ("STD0000108 ", "surrounding spaces"),
+        ("Std0000108", "letter case"),
+    ],
+)
 def test_a_contact_code_off_by_case_or_spaces_is_named_the_same_way_everywhere(
     cli: Callable[..., Run],
     demo_tenant: dict[str, Any],
     write_tenant: Callable[[dict[str, Any]], Path],
+    stored: str,
+    how: str,
 ) -> None:
-    path = str(write_tenant(with_contact(demo_tenant, ContactNumber=" std0000108")))
+    path = str(write_tenant(with_contact(demo_tenant, ContactNumber=stored)))
     learner = cli("learner", "108", "--sandbox", path, "--json").json()
     found = next(f for f in learner["findings"] if f["id"] == "contact.found")
     assert found["status"] == "fail"
     assert found["message"] == (
         "no Xero contact has Contact Code STD0000108 exactly, but Isabella Rossi (active) has "
-        "'std0000108': it differs in letter case, and the integration matches the code exactly"
+        f"{stored!r}: it differs in {how}, and the integration matches the code exactly"
     )
     assert "diagnose fix contact-code learner 108" in found["fix"]
     invoice = cli("invoice", "INV-0050", "--sandbox", path, "--json").json()
@@ -158,7 +168,7 @@ def test_a_contact_code_off_by_case_or_spaces_is_named_the_same_way_everywhere(
     assert by_id["invoice.contact-code"]["status"] == "pass"
     assert by_id["invoice.contact-learner"]["status"] == "fail"
     assert (
-        "is learner 108 · Isabella Rossi · STD0000108's RefInternal but for letter case:"
+        f"is learner 108 · Isabella Rossi · STD0000108's RefInternal but for {how}:"
         in (by_id["invoice.contact-learner"]["message"])
     )
     scan = cli("scan", "--sandbox", path, "--json").json()["findings"]
@@ -171,6 +181,6 @@ def test_a_contact_code_off_by_case_or_spaces_is_named_the_same_way_everywhere(
 
     fixed = cli("fix", "contact-code", "learner", "108", "--sandbox", path, "--yes")
     assert fixed.code == 0, fixed.err
-    assert "Contact Code 'std0000108' is replaced" in fixed.err
+    assert f"Contact Code {stored!r} is replaced" in fixed.err
     after = cli("learner", "108", "--sandbox", path, "--json").json()
     assert next(f for f in after["findings"] if f["id"] == "contact.found")["status"] == "pass"

@@ -64,10 +64,11 @@ def test_xero_contact_with_merge_and_odd_status() -> None:
         }
     )
     assert (contact.contact_number, contact.status, contact.merged_to) == (
-        "STD1",
+        " STD1 ",  # as stored: the integration matches the spaces too
         "ARCHIVED",
         "def",
     )
+    assert parse.contact({"ContactNumber": "  "}).contact_number == ""
     assert contact.street is not None
     assert contact.street.city == "Perth"
     assert contact.updated is not None

@@ -15,6 +15,7 @@ from diagnose import scan as scanning
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.app import SANDBOX_API_KEY, SANDBOX_TOKEN, create_app
 from diagnose.sandbox.tenant import load_tenant
+from diagnose.sources.bulk import Bulk
 from diagnose.sources.sandbox import sandbox_sources
 
 TENANT = load_tenant(demo_tenant_path())
@@ -47,7 +48,7 @@ def watched(seen: list[tuple[str, str, str]], refuse: bool = False) -> Any:
     return app
 
 
-async def scan(folder: Path, app: Any) -> scanning.Bulk:
+async def scan(folder: Path, app: Any) -> Bulk:
     async with sandbox_sources(TENANT, app=app) as sources:
         return await scanning.fetch(sources, cache=scanning.Cache.load(folder))
 

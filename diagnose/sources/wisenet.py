@@ -12,6 +12,11 @@ FILTER_MAX = 200  # longer filter text is cut (a record's text can be any length
 # checked exactly afterwards
 
 
+def filter_text(value: str) -> str:
+    """A filter's text as sent: one line, cut to FILTER_MAX."""
+    return one_line(value)[:FILTER_MAX]
+
+
 class WisenetClient:
     def __init__(self, session: Session, *, flavour: str = "AU") -> None:
         self.session = session
@@ -32,9 +37,9 @@ class WisenetClient:
         """Learners by RefInternal (`learnerNumberFilter`) or by name (`search`): one page."""
         params: dict[str, str | int] = {"skip": 0, "take": take}
         if number is not None:
-            params["learnerNumberFilter"] = one_line(number)[:FILTER_MAX]
+            params["learnerNumberFilter"] = filter_text(number)
         if search is not None:
-            params["search"] = one_line(search)[:FILTER_MAX]
+            params["search"] = filter_text(search)
         body = await self.session.get(self.learners_path, params=params, shape=a_list)
         return body if isinstance(body, list) else []
 

@@ -28,6 +28,14 @@ def is_safe_code(code: str) -> bool:
     return CONTACT_CODE.fullmatch(code) is not None
 
 
+def search_text(term: str) -> str:
+    """A `searchTerm` as sent: one line, cut to what a URL can carry."""
+    return one_line(term)[:SEARCH_MAX]
+
+
+SEARCHED = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")  # by searchTerm
+
+
 class XeroClient:
     def __init__(self, session: Session, *, tenant_id: str | None = None) -> None:
         self.session = session
@@ -62,7 +70,7 @@ class XeroClient:
         `MergedToContactID` is returned)."""
         params: dict[str, str | int] = {"includeArchived": "true", "page": page}
         if search_term is not None:
-            params["searchTerm"] = one_line(search_term)[:SEARCH_MAX]  # what a URL can carry
+            params["searchTerm"] = search_text(search_term)
         if ids:
             params["IDs"] = ",".join(ids)
         return await self._get("/Contacts", "Contacts", params)

@@ -1,0 +1,270 @@
+"""The two services as the scan sees them: answered from pages already fetched.
+
+`BulkWisenet` and `BulkXero` offer the calls a diagnosis makes (`learner`, `contacts(search_term=)`,
+`invoices(contact_code=)`, …) with the answers Wisenet and Xero would give — the same shapes, the
+same matching rules (Xero's `searchTerm` is a case-insensitive "contains" over five fields, a
+`where` on the Contact Code is exact, Wisenet's `learnerNumberFilter` ignores letter case) — read
+from a `Bulk` instead of the network. The scan hands them to the very gatherer a single diagnosis
+uses, so a subject's evidence is built by one code path whichever way it was fetched.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from diagnose import parse
+from diagnose.evidence import remembered
+from diagnose.sources.http import CallLog
+from diagnose.sources.wisenet import filter_text
+from diagnose.sources.xero import GUID, ID_BATCH, SEARCHED, is_safe_code, search_text
+
+XERO_PAGE = 100  # what a `GET /Contacts?page=1` holds
+T = TypeVar("T")
+
+
+@dataclass
+class Bulk:
+    """What a scan fetched: every page of the four resources, as the services sent them."""
+
+    learners: list[Any] = field(default_factory=list)
+    wisenet_invoices: list[Any] = field(default_factory=list)
+    connections: list[Any] = field(default_factory=list)
+    contacts: list[Any] = field(default_factory=list)
+    invoices: list[Any] = field(default_factory=list)
+    alerts: list[Any] | None = None
+
+
+class BulkWisenet:
+    def __init__(self, bulk: Bulk) -> None:
+        self.by_id: dict[int, Any] = {}
+        self.by_number: dict[str, list[Any]] = defaultdict(list)
+        self.tab_of: dict[int, list[Any]] = defaultdict(list)
+        for item in bulk.learners:
+            data, _ = parse.unwrap(item)
+            learner_id = parse.integer(data, "LearnerId")
+            if learner_id is not None:
+                self.by_id.setdefault(learner_id, item)
+            number = parse.text(parse.obj(data, "Personal"), "LearnerNumber")
+            self.by_number[number.casefold()].append(item)
+        for row in bulk.wisenet_invoices:
+            data, _ = parse.unwrap(row)
+            learner_id = parse.integer(data, "LearnerId")
+            if learner_id is not None:
+                self.tab_of[learner_id].append(row)
+
+    async def learner(self, learner_id: int) -> Any:
+        return self.by_id.get(learner_id)
+
+    async def find_learners(
+        self, *, number: str | None = None, search: str | None = None, take: int = 50
+    ) -> list[Any]:
+        if search is not None:
+            raise NotImplementedError("a scan looks learners up by LearnerId or RefInternal")
+        wanted = filter_text(number or "")
+        return self.by_number.get(wanted.casefold(), [])[:take] if wanted else []
+
+    async def invoices(self, learner_id: int) -> list[Any]:
+        return self.tab_of.get(learner_id, [])
+
+
+_RUN = re.compile(r"\w+")
+
+
+class TextSearch:
+    """Which records have a field containing a text, ignoring case: Xero's `searchTerm`, without
+    reading every record for every search. Each field is cut into runs of word characters; a
+    text's inner runs must be whole runs of the field, its first run the end of one and its last
+    the start of one, so the rarest of those narrows the records to check exactly."""
+
+    def __init__(self, records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> None:
+        self.records = records
+        self.fields = fields
+        postings: dict[str, list[int]] = defaultdict(list)
+        for n, record in enumerate(records):
+            for run in {r for f in fields for r in _RUN.findall(_folded(record, f))}:
+                postings[run].append(n)
+        self.postings = dict(postings)
+        self.forward = sorted(self.postings)
+        self.backward = sorted(run[::-1] for run in self.postings)
+
+    def find(self, text: str) -> list[Mapping[str, Any]]:
+        folded = text.casefold()
+        if not folded:
+            return list(self.records)
+        options = sorted(
+            (
+                self._runs(m.group(), m.start() > 0, m.end() < len(folded))
+                for m in _RUN.finditer(folded)
+            ),
+            key=self._size,
+        )
+        rows: Iterable[int] = range(len(self.records))
+        if options:
+            narrowed = {n for name in options[0] for n in self.postings[name]}
+            for names in options[1:]:  # a few more constraints, while they are cheap to apply
+                if len(narrowed) <= 4 or self._size(names) > 16 * len(narrowed):
+                    break
+                narrowed &= {n for name in names for n in self.postings[name]}
+            rows = sorted(narrowed)
+        return [
+            self.records[n]
+            for n in rows
+            if any(folded in _folded(self.records[n], f) for f in self.fields)
+        ]
+
+    def _size(self, names: list[str]) -> int:
+        return sum(len(self.postings[name]) for name in names)
+
+    def _runs(self, run: str, starts: bool, ends: bool) -> list[str]:
+        """The fields' runs that are `run` (`starts` and `ends`), begin with it, end with it, or
+        hold it."""
+        if starts and ends:
+            return [run] if run in self.postings else []
+        if starts:
+            return _prefixed(self.forward, run)
+        if ends:
+            return [r[::-1] for r in _prefixed(self.backward, run[::-1])]
+        return [r for r in self.forward if run in r]
+
+
+def _prefixed(runs: list[str], prefix: str) -> list[str]:
+    start = bisect.bisect_left(runs, prefix)
+    end = start
+    while end < len(runs) and runs[end].startswith(prefix):
+        end += 1
+    return runs[start:end]
+
+
+def _folded(record: Mapping[str, Any], name: str) -> str:
+    return str(record.get(name) or "").casefold()
+
+
+class BulkXero:
+    def __init__(self, bulk: Bulk, tenant_id: str | None) -> None:
+        self.tenant_id = tenant_id
+        self.bulk = bulk
+        self.by_id: dict[str, Any] = {}
+        self.by_code: dict[str, list[Any]] = defaultdict(list)
+        self.position: dict[str, int] = {}
+        for n, contact in enumerate(bulk.contacts):
+            if isinstance(contact, Mapping):
+                key = parse.text(contact, "ContactID").lower()
+                self.by_id.setdefault(key, contact)
+                self.position.setdefault(key, n)
+                self.by_code[parse.text(contact, "ContactNumber")].append(contact)
+        self.invoices_of: dict[str, list[int]] = defaultdict(list)  # positions in bulk.invoices
+        self.invoice_by_id: dict[str, Any] = {}
+        for n, invoice in enumerate(bulk.invoices):
+            if isinstance(invoice, Mapping):
+                self.invoice_by_id.setdefault(parse.text(invoice, "InvoiceID").lower(), invoice)
+                contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID").lower()
+                self.invoices_of[contact_id].append(n)
+        self._search: TextSearch | None = None
+        self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
+
+    async def connections(self) -> list[Any]:
+        return list(self.bulk.connections)
+
+    async def contact_by_number(self, code: str) -> Any:
+        if not is_safe_code(code):
+            raise ValueError(f"{code!r} is not a Contact Code that can be looked up by path")
+        if GUID.fullmatch(code):  # Xero reads a path key shaped like a GUID as a ContactID
+            contact = self.by_id.get(code.lower())
+            return {"Contacts": [contact]} if contact else None
+        found = self.by_code.get(code)
+        return {"Contacts": found[:1]} if found else None
+
+    async def contacts(
+        self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
+    ) -> Any:
+        if search_term is not None:
+            if self._search is None:
+                self._search = TextSearch(
+                    [c for c in self.bulk.contacts if isinstance(c, Mapping)], SEARCHED
+                )
+            term = search_text(search_term)
+            if term not in self._found:
+                self._found[term] = self._search.find(term)
+            rows = self._found[term]
+        else:
+            rows = [c for c in self.bulk.contacts if isinstance(c, Mapping)]
+        if ids:
+            wanted = {i.lower() for i in ids}
+            rows = [c for c in rows if parse.text(c, "ContactID").lower() in wanted]
+        return {"Contacts": rows[(page - 1) * XERO_PAGE : page * XERO_PAGE]}
+
+    async def contacts_by_ids(self, ids: Iterable[str]) -> dict[str, list[Any]]:
+        """As `XeroClient.contacts_by_ids` asks: sorted IDs in batches, each answered in Xero's
+        order."""
+        wanted = sorted({i for i in ids if GUID.fullmatch(i)})
+        found: list[Any] = []
+        for start in range(0, len(wanted), ID_BATCH):
+            batch = {i.lower() for i in wanted[start : start + ID_BATCH]}
+            found += sorted((self.by_id[i] for i in batch if i in self.by_id), key=self._at)
+        return {"Contacts": found}
+
+    def _at(self, contact: Any) -> int:
+        return self.position[parse.text(contact, "ContactID").lower()]
+
+    async def invoices(
+        self,
+        *,
+        numbers: Sequence[str] = (),
+        ids: Sequence[str] = (),
+        contact_ids: Sequence[str] = (),
+        contact_code: str | None = None,
+    ) -> dict[str, list[Any]]:
+        on: set[str] | None = {c.lower() for c in contact_ids} if contact_ids else None
+        if contact_code is not None:
+            if not is_safe_code(contact_code):
+                raise ValueError(f"{contact_code!r} is not a Contact Code safe to filter on")
+            coded = {parse.text(c, "ContactID").lower() for c in self.by_code.get(contact_code, [])}
+            on = coded if on is None else on & coded
+        if on is None:
+            rows = [i for i in self.bulk.invoices if isinstance(i, Mapping)]
+        else:  # in the order Xero lists them, as one call would answer
+            rows = [
+                self.bulk.invoices[n]
+                for n in sorted(n for c in on for n in self.invoices_of.get(c, ()))
+            ]
+        if ids:
+            wanted = {i.lower() for i in ids}
+            rows = [i for i in rows if parse.text(i, "InvoiceID").lower() in wanted]
+        if numbers:
+            names = set(numbers)
+            rows = [i for i in rows if parse.text(i, "InvoiceNumber") in names]
+        return {"Invoices": rows}
+
+    async def invoice(self, invoice_id: str) -> Any:
+        """As `GET /Invoices/{InvoiceID}` answers: the invoice with its full contact."""
+        if not GUID.fullmatch(invoice_id):
+            raise ValueError(f"{invoice_id!r} is not an InvoiceID")
+        invoice = self.invoice_by_id.get(invoice_id.lower())
+        if invoice is None:
+            return None
+        contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID").lower()
+        contact = self.by_id.get(contact_id)
+        return {"Invoices": [{**invoice, "Contact": contact} if contact else invoice]}
+
+
+@dataclass
+class BulkSources:
+    """A `Sources` for the gatherer, answered from `bulk`: nothing waits, so each subject's
+    gathering finishes at once (see `gather.at_once`)."""
+
+    wisenet: BulkWisenet
+    xero: BulkXero
+    log: CallLog
+    mode: str
+    tenant: str
+    alerts: list[Any] | None = None
+    in_memory: bool = True
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict)  # shared with the Evidence
+
+    def parsed(self, parser: Callable[[Any], T], record: Any) -> T:
+        return remembered(self.memo, parser, record)
