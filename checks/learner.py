@@ -224,7 +224,7 @@ def _alerts_for(learner: Learner, alerts: tuple[EventAlert, ...] | None) -> list
     """,
 )
 def learner_field_mapping(learner: Learner, alerts: tuple[EventAlert, ...] | None) -> Outcome:
-    """The sync sends the *description* of each drop-down (state, country) and Xero accepts only
+    """The sync sends the description of each drop-down (state, country) and Xero accepts only
     an exact match; anything else is refused with an Event Alert such as "NZCountry unknown"."""
     problems: list[str] = []
     address = learner.street

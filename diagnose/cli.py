@@ -7,6 +7,7 @@ Errors reach the user as one line on stderr with the documented exit code, never
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -24,6 +25,7 @@ from diagnose.textsafe import json_text, one_line
 if TYPE_CHECKING:
     from diagnose.evidence import RawEvidence
     from diagnose.model import Diagnosis, SubjectKind
+    from diagnose.report import Sender
 
 app = typer.Typer(
     name="diagnose",
@@ -170,14 +172,21 @@ class _ReportOptions:
         if not folder.is_dir():
             raise UsageError(f"cannot write the report: folder {folder} does not exist")
 
-    def write(self, raw: RawEvidence, diagnosis: Diagnosis) -> None:
+    def write(
+        self, raw: RawEvidence, diagnosis: Diagnosis, sender: Sender, snapshot: Path | None
+    ) -> None:
         from diagnose import audit
         from diagnose.evidence import Evidence
         from diagnose.render.word import write_report
         from diagnose.report import build_report
 
         report = build_report(
-            diagnosis, Evidence(raw), redact=self.redact, remedies=audit.entries()
+            diagnosis,
+            Evidence(raw),
+            redact=self.redact,
+            remedies=audit.entries(),
+            sender=sender,
+            snapshot=hashlib.sha256(snapshot.read_bytes()).hexdigest() if snapshot else "",
         )
         path = Path(self.target or ".")
         if not self.target or path.is_dir():
@@ -219,7 +228,7 @@ def _diagnose(
         typer.echo(f"evidence saved to {save}", err=True)
     diagnosis = core.diagnose(raw, selected)
     if report.target is not None:
-        report.write(raw, diagnosis)
+        report.write(raw, diagnosis, core.sender(), save)
     _show(
         diagnosis,
         as_json=as_json,
@@ -320,7 +329,9 @@ def replay(
     raw = RawEvidence.load(snapshot)
     diagnosis = runner.diagnose(raw, selected)
     if options.target is not None:
-        options.write(raw, diagnosis)
+        from diagnose.report import Sender
+
+        options.write(raw, diagnosis, Sender.from_env(), snapshot)
     _show(diagnosis, as_json=as_json, verbose=verbose, elapsed=None, redact=raw if redact else None)
 
 

@@ -35,6 +35,12 @@ def scan(
             "--only", metavar="ID", help="Report only these check ids (repeat, or commas)."
         ),
     ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact", help="In the --report, name records by id only and show no names."
+        ),
+    ] = False,
     profile: ProfileOpt = None,
     sandbox: SandboxOpt = None,
     alerts: AlertsOpt = None,
@@ -64,6 +70,8 @@ def scan(
             raise UsageError(f"--since {since!r}: give a date such as 2026-11-01")
     if report is not None and not report.parent.is_dir():
         raise UsageError(f"cannot write {report}: folder {report.parent} does not exist")
+    if redact and report is None:
+        raise UsageError("--redact goes with --report")
     if csv_file is not None and not csv_file.parent.is_dir():
         raise UsageError(f"cannot write {csv_file}: folder {csv_file.parent} does not exist")
     core = open_core(profile, sandbox, alerts=alerts)
@@ -117,6 +125,9 @@ def scan(
             invoices=len(bulk.invoices),
             calls=calls,
             taken_at=whole.taken_at,
+            redact=redact,
+            fixes={c.id: c.fix for c in catalogue},
+            sender=core.sender(),
         )
         typer.echo(f"sync health written to {write_report(summary_doc, report)}", err=True)
     if as_json:

@@ -30,6 +30,7 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diagnose.errors import UsageError
 
@@ -77,6 +78,7 @@ class Profile:
     timeout: str = "15"  # seconds for one answer
     max_wait: str = "60"  # seconds we may wait out a rate limit before exit 4
     ca_bundle: str = ""  # a PEM file of CAs to trust (a TLS-inspecting proxy); never "off"
+    timezone: str = "Australia/Sydney"  # the organisation's: reports show its time beside UTC
 
     @property
     def is_sandbox(self) -> bool:
@@ -231,7 +233,20 @@ def profile_from(
         )
     if values.get("wisenet_auth", "api-key") not in ("api-key", "oauth"):
         raise UsageError(f"profile {chosen!r}: wisenet_auth is 'api-key' or 'oauth'")
+    if "timezone" in values and zone(values["timezone"]) is None:
+        raise UsageError(
+            f"profile {chosen!r}: timezone {values['timezone']!r} is not a time zone name "
+            "(such as Australia/Sydney, Australia/Perth or Pacific/Auckland)"
+        )
     return Profile(chosen, **values)
+
+
+def zone(name: str) -> ZoneInfo | None:
+    """The time zone called `name` (an IANA name), or None when there is none by that name."""
+    try:
+        return ZoneInfo(name) if name and "/" in name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def describe(profile: Profile) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from diagnose import scan as scanning
     from diagnose.gather import Sources
     from diagnose.model import ApiCall, Learner
+    from diagnose.report.ticket import Sender
     from diagnose.runner import Sandbox
     from diagnose.status import Line
 
@@ -119,6 +120,14 @@ class Core:
             async with live_sources(self.profile) as sources:
                 sources.alerts = self.alerts
                 yield sources
+
+    def sender(self) -> Sender:
+        """Who a support request comes from: the staff member (from the environment), this
+        profile's Wisenet site and the organisation's time zone."""
+        from diagnose.report.ticket import Sender
+
+        wisenet = "" if self.profile.is_sandbox else self.profile.wisenet_label
+        return Sender.from_env(wisenet=wisenet, zone=self.profile.timezone)
 
     async def where(self, sources: Sources) -> Where:
         """The organisation a write would land in, read from Xero's connections on a live

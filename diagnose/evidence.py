@@ -152,6 +152,7 @@ class RawEvidence:
                     correlation_id=c.get("correlation_id"),
                     day_remaining=c.get("day_remaining"),
                     minute_remaining=c.get("minute_remaining"),
+                    at=_moment(c.get("at")),
                 )
                 for c in document["calls"]
             ],
@@ -170,7 +171,16 @@ def call_json(call: ApiCall) -> dict[str, Any]:
         "correlation_id": call.correlation_id,
         "day_remaining": call.day_remaining,
         "minute_remaining": call.minute_remaining,
+        "at": call.at.isoformat() if call.at else None,
     }
+
+
+def _moment(value: Any) -> datetime | None:
+    """A call's time as saved (older snapshots have none)."""
+    if not isinstance(value, str):
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Evidence:

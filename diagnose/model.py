@@ -70,6 +70,7 @@ class Learner:
     mobile: str = ""
     states: Mapping[int, State] = field(default_factory=dict)  # from the item's Relationships
     countries: Mapping[int, Country] = field(default_factory=dict)
+    updated: datetime | None = None  # LastModifiedTimeStamp
 
     @property
     def full_name(self) -> str:
@@ -228,6 +229,7 @@ class ApiCall:
     correlation_id: str | None = None
     day_remaining: int | None = None  # Xero's X-DayLimit-Remaining after this call
     minute_remaining: int | None = None  # Xero's X-MinLimit-Remaining
+    at: datetime | None = None  # when it was sent (UTC)
 
 
 class SubjectKind(StrEnum):

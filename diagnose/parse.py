@@ -146,6 +146,7 @@ def learner(item: JSON) -> Learner | None:
         mobile=text(obj(personal, "PhoneNumbers"), "Mobile"),
         states={s.state_id: s for s in states},
         countries={c.country_id: c for c in countries},
+        updated=parse_datetime(data.get("LastModifiedTimeStamp")),
     )
 
 

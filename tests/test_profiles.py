@@ -93,6 +93,8 @@ def test_config_show_names_secrets_only_as_set(
     [
         ('wisenet_url = "http://wisenet.example.com/v1"', "must be an https URL"),
         ('colour = "blue"', "unknown setting 'colour'"),
+        ('timezone = "AEST"', "timezone 'AEST' is not a time zone name"),
+        ('timezone = "Australia/Atlantis"', "is not a time zone name"),
     ],
 )
 def test_an_unsafe_or_unknown_setting_is_refused(

@@ -189,7 +189,7 @@ def test_the_scan_writes_a_word_summary(cli: Callable[..., Run], tmp_path: Path)
     assert f"sync health written to {out}" in run.err
     document = Document(str(out))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert text.startswith("Sync health: Demo RTO Pty Ltd")
+    assert text.startswith("Sync health report: Demo RTO Pty Ltd")
     assert "contact.found: 5 records (expected: A Xero contact carries the learner's Contact" in (
         text
     )

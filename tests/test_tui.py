@@ -73,7 +73,7 @@ async def test_a_failure_opens_its_detail_with_fix_steps_and_evidence() -> None:
         assert "## Why it matters" in text
         assert "1. In Xero open Contacts › All contacts › Archived" in text
         assert "https://go.xero.com/Contacts/View/" in text
-        assert "| contact code | STD0000123 |" in text  # the finding's evidence as a table
+        assert "| Contact Code | STD0000123 |" in text  # the finding's evidence, labelled
         assert "## Xero contact search" in text
         await pilot.press("escape")
         assert isinstance(app.screen, WalkthroughScreen)

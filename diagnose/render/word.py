@@ -8,24 +8,26 @@ styles. The file is written next to its final name and renamed into place.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from docx.document import Document as DocumentObject
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm
+from docx.shared import Cm, Pt
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 
 from diagnose import __version__
-from diagnose.audit import staff_name
 from diagnose.errors import UsageError
 from diagnose.model import Status
 from diagnose.report import ChainCell, Report, Table
@@ -62,12 +64,14 @@ class _Writer:
         paragraph = self.anchor.insert_paragraph_before(
             "", style=style if style in self.styles else None
         )
-        run = paragraph.add_run(xml_safe(text))
-        run.bold = bold or None
+        _linked(paragraph, xml_safe(text), bold=bold)
         return paragraph
 
     def heading(self, text: str, level: int) -> None:
-        self.paragraph(text, f"Heading {level}", bold=f"Heading {level}" not in self.styles)
+        heading = self.paragraph(
+            text, f"Heading {level}", bold=f"Heading {level}" not in self.styles
+        )
+        heading.paragraph_format.keep_with_next = True  # never alone at the foot of a page
 
     def _new_table(
         self,
@@ -82,6 +86,11 @@ class _Writer:
         if self.table_style:
             table.style = self.table_style
         _look(table, header=header, first_column=first_column)
+        for n, row in enumerate(table.rows):  # rows kept whole; the header row on every page
+            properties = row._tr.get_or_add_trPr()
+            properties.append(OxmlElement("w:cantSplit"))
+            if header and n == 0:
+                properties.append(OxmlElement("w:tblHeader"))
         if len(widths) == cols:
             table.autofit = False
             scale = USABLE_WIDTH_CM / sum(widths)
@@ -94,7 +103,7 @@ class _Writer:
 
     def table(self, data: Table) -> None:
         if data.title:
-            self.paragraph(data.title, bold=True)
+            self.paragraph(data.title, bold=True).paragraph_format.keep_with_next = True
         header = 0 if data.key_value else 1
         width = (
             max(len(data.columns), *(len(r) for r in data.rows)) if data.rows else len(data.columns)
@@ -104,19 +113,29 @@ class _Writer:
             width,
             header=bool(header),
             first_column=data.key_value,
-            widths=data.widths,
+            widths=data.widths or _fitted(data, width),
         )
+        size = Pt(7.5) if data.small else None
         rows = iter(table.rows)
         if header:
             for cell, text in zip(next(rows).cells, data.columns, strict=False):
                 cell.text = ""
-                cell.paragraphs[0].add_run(xml_safe(text)).bold = True
+                run = cell.paragraphs[0].add_run(xml_safe(text))
+                run.bold, run.font.size = True, size
         for row, values in zip(rows, data.rows, strict=False):
             for i, (cell, text) in enumerate(zip(row.cells, values, strict=False)):
-                run = cell.paragraphs[0].add_run(xml_safe(text))
-                if data.key_value and i == 0:
-                    run.bold = True
-        self.paragraph("")
+                paragraph = cell.paragraphs[0]
+                paragraph.paragraph_format.keep_with_next = True  # a row stays with the next
+                _linked(
+                    paragraph, xml_safe(text), bold=data.key_value and i == 0, size=size, cell=True
+                )
+        self.gap()
+
+    def gap(self) -> None:
+        """A small space after a table (a paragraph must separate two tables)."""
+        space = self.paragraph("")
+        space.paragraph_format.space_after = Pt(0)
+        space.paragraph_format.keep_with_next = False
 
     def chain(self, rows: list[list[ChainCell]]) -> None:
         """Boxes for the four stages with arrows between them, one row per invoice; each box
@@ -147,7 +166,82 @@ class _Writer:
                     following = cells[i // 2 + 1]
                     broken = following.status in (Status.FAIL, Status.ERROR)
                     paragraph.add_run("✗" if broken else "→").bold = broken
-        self.paragraph("")
+        self.gap()
+
+
+def _fitted(data: Table, columns: int) -> list[float]:
+    """Column widths from the content, when the report gave none: each column at least as wide
+    as its longest word (an ID or a status never breaks), the rest shared by how much text each
+    column holds."""
+    per_char = 0.17 if data.small else 0.22  # cm a character, DejaVu being wider than Calibri
+    rows = [list(data.columns), *data.rows] if not data.key_value else list(data.rows)
+    need, want = [0.6] * columns, [0.6] * columns
+    for row in rows:
+        for i, text in enumerate(row[:columns]):
+            words = str(text).split() or [""]
+            need[i] = max(need[i], max(len(w) for w in words) * per_char + 0.4)
+            want[i] = max(want[i], min(len(str(text)), 60) * per_char + 0.4)
+    spare = USABLE_WIDTH_CM - sum(need)
+    extra = [max(w - n, 0.0) for w, n in zip(want, need, strict=True)]
+    if spare <= 0 or not sum(extra):
+        return need
+    share = min(1.0, spare / sum(extra))
+    return [n + e * share for n, e in zip(need, extra, strict=True)]
+
+
+XERO_LINK = re.compile(r"https://go\.xero\.com/[^\s<>\"]+")
+
+
+def _linked(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    bold: bool = False,
+    size: Pt | None = None,
+    cell: bool = False,
+) -> None:
+    """`text` as runs, each Xero link a real hyperlink. A table cell that is only a link reads
+    "Open in Xero" (a long address would wrap mid-word); in a sentence the address is shown."""
+    at = 0
+    for match in XERO_LINK.finditer(text):
+        _run(paragraph, text[at : match.start()], bold, size)
+        shown = "Open in Xero" if cell and match.group() == text.strip() else match.group()
+        _hyperlink(paragraph, match.group(), shown, size)
+        at = match.end()
+    _run(paragraph, text[at:], bold, size)
+
+
+def _run(paragraph: Paragraph, text: str, bold: bool, size: Pt | None) -> None:
+    if not text and paragraph.runs:
+        return
+    run = paragraph.add_run(text)
+    run.bold = bold or None
+    if size is not None:
+        run.font.size = size
+
+
+def _hyperlink(paragraph: Paragraph, url: str, shown: str, size: Pt | None) -> None:
+    rel_id = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rel_id)
+    run = OxmlElement("w:r")
+    properties = OxmlElement("w:rPr")
+    colour = OxmlElement("w:color")
+    colour.set(qn("w:val"), "0563C1")
+    underline = OxmlElement("w:u")
+    underline.set(qn("w:val"), "single")
+    properties.extend([colour, underline])
+    if size is not None:
+        half_points = OxmlElement("w:sz")
+        half_points.set(qn("w:val"), str(int(size.pt * 2)))
+        properties.append(half_points)
+    run.append(properties)
+    words = OxmlElement("w:t")
+    words.text = shown
+    words.set(qn("xml:space"), "preserve")
+    run.append(words)
+    link.append(run)
+    paragraph._p.append(link)
 
 
 def _look(table: DocxTable, *, header: bool, first_column: bool) -> None:
@@ -218,6 +312,7 @@ def write_report(report: Report, path: Path, *, template: Path | None = None) ->
             writer.chain(report.chain)
     if not anchor.text.strip():
         anchor._p.getparent().remove(anchor._p)
+    _last_paragraph_tiny(doc)
     _set_properties(doc, report)
     partial = path.with_name(f".{path.name}.partial")
     try:
@@ -229,9 +324,38 @@ def write_report(report: Report, path: Path, *, template: Path | None = None) ->
     return path
 
 
+def _last_paragraph_tiny(doc: DocumentObject) -> None:
+    """The space after the last table must not start a page of its own."""
+    last = doc.paragraphs[-1] if doc.paragraphs else None
+    if last is not None and not last.text.strip():
+        last.paragraph_format.space_before = Pt(0)
+        last.paragraph_format.space_after = Pt(0)
+        last.paragraph_format.line_spacing = Pt(1)
+        for run in last.runs:
+            run.font.size = Pt(1)
+
+
+APP_PROPERTIES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>diagnose</Application>"
+    "<DocSecurity>0</DocSecurity><Company>{company}</Company></Properties>"
+)
+
+
+def _set_app_properties(doc: DocumentObject, report: Report) -> None:
+    """This product as the application, not the word processor the template came from; no
+    page count (Word counts the pages when it opens the file)."""
+    for part in doc.part.package.iter_parts():
+        if part.partname == "/docProps/app.xml":
+            text = APP_PROPERTIES.format(company=escape(report.organisation))
+            part._blob = text.encode("utf-8")
+
+
 def _set_properties(doc: DocumentObject, report: Report) -> None:
+    _set_app_properties(doc, report)
     now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    author = staff_name()
+    author = report.author or "diagnose"
     props = doc.core_properties
     props.title = report.title
     props.subject = report.core_subject
@@ -240,6 +364,6 @@ def _set_properties(doc: DocumentObject, report: Report) -> None:
     props.created = now
     props.modified = now
     props.revision = 1
-    props.keywords = "Wisenet, Xero, sync, support request"
-    props.category = "Support request"
+    props.keywords = f"Wisenet, Xero, sync, {report.kind.lower()}"
+    props.category = report.kind
     props.comments = f"Written by diagnose {__version__}"

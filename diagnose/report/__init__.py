@@ -13,10 +13,9 @@ from typing import Any
 
 from diagnose import __version__
 from diagnose.evidence import Evidence
-from diagnose.model import Diagnosis, Finding, Status, TargetKind
+from diagnose.model import Diagnosis, Finding, Status, SubjectKind, TargetKind
 from diagnose.redact import WHAT_IS_REDACTED
 from diagnose.report.model import (
-    NOTHING_TRIED,
     STAGE_CHECKS,
     STAGES,
     VERDICTS,
@@ -24,11 +23,11 @@ from diagnose.report.model import (
     ChainCell,
     Report,
     Table,
-    when_text,
 )
 from diagnose.report.sections import Sections
+from diagnose.report.ticket import FILL_IN, Sender, affected, request, summary
 
-__all__ = ["Block", "ChainCell", "Report", "Table", "build_report"]
+__all__ = ["Block", "ChainCell", "Report", "Sender", "Table", "build_report"]
 
 
 class _Builder(Sections):
@@ -88,7 +87,7 @@ class _Builder(Sections):
 
     # -- the whole report -----------------------------------------------------------------------
 
-    def build(self) -> Report:
+    def build(self, snapshot: str = "") -> Report:
         d = self.d
         noteworthy = [f for f in d.findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR)]
         failing = [
@@ -96,7 +95,7 @@ class _Builder(Sections):
                 "id": f.check_id,
                 "status": f.status.glyph,
                 "message": self.safe(f.message),
-                "tried": "; ".join(self.tried) or NOTHING_TRIED,
+                "record": self.safe(f.target.label),
             }
             for f in noteworthy
         ]
@@ -104,6 +103,7 @@ class _Builder(Sections):
         blocks += [self.finding_block(f) for f in noteworthy] or [
             Block("Nothing to fix", 2).add("Every check passed or did not apply.")
         ]
+        blocks.append(self.timeline())
         blocks.append(Block("Evidence", 1))
         blocks += [
             self.contact_search(),
@@ -121,14 +121,15 @@ class _Builder(Sections):
                 "Invoices tab stops: “stops here” marks the first broken link, one row per invoice."
             )
         )
-        blocks += self.appendix()
-        headline = self.safe(d.headline)
+        blocks += self.appendix(snapshot)
+        headline = self.safe(self._headline())
+        checked = self.when(d.taken_at)
         return Report(
             title=f"Support request: {headline}",
             headline=headline,
             organisation=self.safe(d.tenant),
             subject=self.safe(f"{d.subject.kind} {d.subject.ref}"),
-            checked_at=when_text(d.taken_at),
+            checked_at=checked,
             version=__version__,
             mode=self.mode(),
             verdict=VERDICTS.get(d.status, ""),
@@ -138,7 +139,36 @@ class _Builder(Sections):
             chain=self.chain(),
             file_stem=self._file_stem(),
             core_subject=self.safe(f"Wisenet ↔ Xero sync: {d.subject.kind} {d.subject.ref}"),
+            summary=self.safe(summary(d, affected(d, self.e), self._headline())),
+            request=[self.safe(line) for line in request(d)],
+            requester=self.requester(checked),
+            author=self.sender.name,
         )
+
+    def _headline(self) -> str:
+        """An invoice's document is titled by the invoice, a learner's by the learner."""
+        if self.d.subject.kind is SubjectKind.INVOICE:
+            invoices, _ = self.get(lambda: self.e.xero_invoices)
+            number = next((i.number for i in invoices or () if i.number), self.d.subject.ref)
+            learner, _ = self.get(lambda: self.e.learner)
+            return f"invoice {number}" + (f" (for {learner.label})" if learner else "")
+        return self.d.headline
+
+    def requester(self, checked: str) -> list[tuple[str, str]]:
+        """Who asks and about which organisation; blanks to fill in where nothing is known."""
+        rows = [(label, value or FILL_IN) for label, value in self.sender.staff] or [
+            ("Name", FILL_IN)
+        ]
+        rows += [
+            ("Organisation (Xero)", self.safe(self.d.tenant)),
+            ("Wisenet site", self.safe(self.sender.wisenet) or FILL_IN),
+            ("Xero short code", FILL_IN),
+            ("Ticket reference", FILL_IN),
+            ("Priority", FILL_IN),
+            ("Checked", checked),
+            ("Data", self.mode()),
+        ]
+        return [(label, self.safe(value)) for label, value in rows]
 
     def _file_stem(self) -> str:
         learner, _ = self.get(lambda: self.e.learner)
@@ -160,6 +190,10 @@ def build_report(
     *,
     redact: bool = False,
     remedies: Sequence[Mapping[str, Any]] = (),
+    sender: Sender | None = None,
+    snapshot: str = "",
 ) -> Report:
-    """`remedies`: audit-log entries; those about this diagnosis's learner are listed as tried."""
-    return _Builder(diagnosis, evidence, redact, remedies).build()
+    """`remedies`: audit-log entries; those about this diagnosis's learner go in the timeline.
+    `sender`: who asks, from where; `snapshot`: the SHA-256 of the `--save` file, if one was
+    made."""
+    return _Builder(diagnosis, evidence, redact, remedies, sender).build(snapshot)

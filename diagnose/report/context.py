@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, tzinfo
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diagnose.evidence import Evidence, Unavailable
 from diagnose.model import (
@@ -14,8 +16,16 @@ from diagnose.model import (
     XeroContact,
 )
 from diagnose.redact import Pseudonyms
-from diagnose.report.model import Table
+from diagnose.report.model import Table, when_text
+from diagnose.report.ticket import Sender
 from diagnose.textsafe import xml_safe
+
+
+def zone_named(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def pseudonyms(diagnosis: Diagnosis, evidence: Evidence) -> Pseudonyms:
@@ -30,23 +40,27 @@ class ReportContext:
         evidence: Evidence,
         redact: bool,
         remedies: Sequence[Mapping[str, Any]],
+        sender: Sender | None = None,
     ) -> None:
         self.d = diagnosis
         self.e = evidence
         self.p = Pseudonyms(enabled=redact)
         self.redact = redact
+        self.sender = sender or Sender()
+        self.zone = zone_named(self.sender.zone)
         self._register_people()
         learner, _ = self.get(lambda: self.e.learner)
         subject = f"learner {learner.learner_id}" if learner else None
-        self.tried = [
-            self.safe(
-                f"{str(r.get('when', ''))[:16].replace('T', ' ')} UTC {r.get('action')} "
-                f"{r.get('outcome')}: {r.get('detail', '')}"
-            )
+        self.remedies = [
+            r
             for r in remedies
             # the same learner id in another organisation is another person
             if subject and r.get("subject") == subject and r.get("tenant") == diagnosis.tenant
         ]
+
+    def when(self, moment: datetime | date | None) -> str:
+        """A time as the report shows it: the organisation's local time beside UTC."""
+        return when_text(moment, self.zone)
 
     def get(self, fetch: Callable[[], Any]) -> tuple[Any, str | None]:
         try:
@@ -129,10 +143,18 @@ class ReportContext:
             title=self.safe(title),
             key_value=key_value,
             widths=widths,
+            small=not key_value,  # codes, statuses and amounts stay on one line
         )
 
     def fields(self, pairs: Iterable[tuple[str, object]], title: str = "") -> Table:
-        return self.table(("Field", "Value"), pairs, title=title, key_value=True)
+        """Label and value; an empty value reads "(none)", as in every other table."""
+        shown = [(label, "(none)" if value in ("", None) else value) for label, value in pairs]
+        return self.table(("Field", "Value"), shown, title=title, key_value=True, widths=(5, 12))
+
+    def api_fields(self, rows: Iterable[tuple[str, object, str]], title: str = "") -> Table:
+        """Label, value and the API's own field name side by side."""
+        shown = [(label, "(none)" if v in ("", None) else v, api) for label, v, api in rows]
+        return self.table(("Field", "Value", "API field"), shown, title=title, widths=(4, 8, 5))
 
     def mode(self) -> str:
         if self.d.mode == "sandbox":

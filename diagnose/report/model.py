@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from diagnose.model import (
     Status,
 )
 
-NOTHING_TRIED = "nothing recorded by diagnose"
 NO_LEARNER = (
     "Not looked up: the invoice's contact has no Contact Code, so no Wisenet learner is linked."
 )
@@ -37,6 +36,7 @@ class Table:
     title: str = ""
     key_value: bool = False  # a two-column "field | value" table without a header row
     widths: Sequence[float] = ()  # relative column widths; empty: let Word decide
+    small: bool = False  # a smaller font, for long identifiers that must stay on one line
 
 
 @dataclass
@@ -62,6 +62,12 @@ class ChainCell:
     breaks_here: bool = False
 
 
+MARKING = (
+    "Confidential: holds personal information of learners. For the organisation and Wisenet "
+    "support only; do not forward."
+)
+
+
 @dataclass
 class Report:
     title: str
@@ -78,11 +84,18 @@ class Report:
     chain: list[list[ChainCell]]
     file_stem: str
     core_subject: str
+    kind: str = "Support request"
+    summary: str = ""
+    request: list[str] = field(default_factory=list)
+    requester: list[tuple[str, str]] = field(default_factory=list)
+    author: str = ""  # the staff member's name, when known
+    marking: str = MARKING
 
     def context(self) -> dict[str, Any]:
         """The values a template's Jinja placeholders may use."""
         return {
             "title": self.title,
+            "kind": self.kind,
             "headline": self.headline,
             "organisation": self.organisation,
             "subject": self.subject,
@@ -91,16 +104,27 @@ class Report:
             "mode": self.mode,
             "sandbox": self.mode.startswith("Sandbox"),
             "verdict": self.verdict,
+            "summary": self.summary,
+            "request": self.request,
+            "requester": [{"label": k, "value": v} for k, v in self.requester],
             "failing": self.failing,
             "redaction": self.redaction,
+            "marking": self.marking,
         }
 
 
-def when_text(moment: datetime | date | None) -> str:
+def when_text(moment: datetime | date | None, zone: tzinfo | None = None) -> str:
+    """A time in UTC, after the organisation's own time when `zone` is given
+    ("2026-12-01 04:22 AEDT (2026-11-30 17:22 UTC)"); a date as it is."""
     if moment is None:
         return ""
     if isinstance(moment, datetime):
-        return moment.strftime("%Y-%m-%d %H:%M UTC")
+        utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        text = utc.strftime("%Y-%m-%d %H:%M UTC")
+        if zone is None:
+            return text
+        local = utc.astimezone(zone)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({text})"
     return moment.isoformat()
 
 

@@ -4,7 +4,8 @@ the appendix."""
 from __future__ import annotations
 
 import platform
-from urllib.parse import unquote_plus
+from datetime import datetime
+from urllib.parse import parse_qsl, unquote_plus
 
 from diagnose import __version__
 from diagnose.checking import xero_contact_link, xero_invoice_link
@@ -13,56 +14,107 @@ from diagnose.model import (
     Address,
     Finding,
     Learner,
+    Status,
     XeroContact,
     XeroInvoice,
 )
 from diagnose.report.context import ReportContext
-from diagnose.report.model import NO_LEARNER, NOTHING_TRIED, Block, Table, money_text, when_text
+from diagnose.report.model import NO_LEARNER, Block, Table, money_text
+from diagnose.report.ticket import ask, timeline
+from diagnose.textsafe import xml_safe
+
+WIDEST = 5  # columns an evidence table may have across a page; more: a table a record
+PERSONAL_PARAMS = {"searchTerm", "search"}  # names and emails searched for
+
+
+def _nested(value: object) -> bool:
+    return isinstance(value, (list, dict))
 
 
 def _cell(value: object) -> object:
-    """A table cell as a person reads it: lists as text, yes/no, a dash for nothing."""
+    """A table cell as a person reads it: lists as text, yes/no, amounts with two decimals, a
+    dash for nothing."""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float):
+        return money_text(value)
     if isinstance(value, list):
         return "; ".join(str(v) for v in value) or "—"
     return value
 
 
+LABELS = {
+    "contact_id": "ContactID",
+    "contact_code": "Contact Code",
+    "learner_number": "RefInternal",
+    "learner_id": "LearnerId",
+    "searched": "Contacts searched",
+    "merged_to": "Merged into",
+    "amount_due": "Amount due",
+    "strong": "Close match",
+    "matched": "Same",
+    "differs": "Different",
+    "stuck_invoices": "Invoices stuck on look-alike contacts",
+    "contacts": "Look-alike contacts",
+    "near_miss": "Contact with a near-miss code",
+    "link": "Xero link",
+}
+
+
+def label(key: str) -> str:
+    """An evidence key as a person reads it."""
+    text = LABELS.get(key) or key.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 class Sections(ReportContext):
     def finding_block(self, f: Finding) -> Block:
         block = Block(
-            # the title is the condition checked: a heading beside ✗ names the check, not it
+            # named by the check and the record, never by the passing condition
             heading=self.safe(f"{f.status.glyph} {f.check_id} ({f.target.label})"),
             level=2,
             status=f.status,
         )
         block.add(
-            self.safe(f"What we checked: {f.title}. {f.explanation}".strip()),
-            self.safe(f"What we found: {f.message}"),
+            self.safe(f"Found: {f.message}"),
+            self.safe(f"Expected: {f.title}. {f.explanation}".strip()),
         )
-        scalars = [
-            (k.replace("_", " "), v)
-            for k, v in f.evidence.items()
-            if not isinstance(v, (list, dict))
-        ]
+        scalars = [(label(k), _cell(v)) for k, v in f.evidence.items() if not _nested(v)]
         if scalars:
             block.add(self.fields(scalars, "Evidence"))
         for key, value in f.evidence.items():
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            if isinstance(value, dict):
+                block.add(self.fields([(label(k), _cell(v)) for k, v in value.items()], label(key)))
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 columns = list(dict.fromkeys(k for row in value for k in row))
+                if len(columns) > WIDEST:  # too many to fit a page across: one table a record
+                    for n, row in enumerate(value, 1):
+                        pairs = [(label(c), _cell(row.get(c, ""))) for c in columns]
+                        block.add(self.fields(pairs, f"{label(key)}: {n} of {len(value)}"))
+                    continue
                 rows = [[_cell(row.get(c, "")) for c in columns] for row in value]
-                shown = [c.replace("_", " ") for c in columns]
-                block.add(self.table(shown, rows, title=key.replace("_", " ")))
+                block.add(self.table([label(c) for c in columns], rows, title=label(key)))
             elif isinstance(value, list) and value:
-                block.add(self.table((key.replace("_", " "),), [[v] for v in value]))
+                block.add(self.table((label(key),), [[v] for v in value]))
         block.add(*(self.safe(f"Xero: {link}") for link in f.links))
         if f.fix:
-            block.add(self.safe(f"How to fix it: {f.fix}"))
-        if self.tried:
-            block.add("Remedies already attempted:", *(f"• {t}" for t in self.tried))
-        else:
-            block.add(f"Remedies already attempted: {NOTHING_TRIED}.")
+            block.add(self.safe(f"How the organisation fixes it: {f.fix}"))
+        if f.status in (Status.FAIL, Status.ERROR, Status.WARN):
+            block.add(self.safe(f"What we ask of Wisenet support: {ask(f, self.d)}"))
+        return block
+
+    def timeline(self) -> Block:
+        block = Block("Timeline", 1).add(
+            "Changes to the records, Event Alerts and the remedies tried, oldest first."
+        )
+        events = timeline(self.d, self.e, self.remedies, self.alerts())
+        block.add(
+            self.table(
+                ("When", "What happened", "Where"),
+                [(self.when(ev.moment), ev.what, ev.source) for ev in events],
+                widths=(7.0, 8.0, 2.0),
+            )
+        )
         return block
 
     def contact_search(self) -> Block:
@@ -92,7 +144,7 @@ class Sections(ReportContext):
                 self.table(
                     ("Name", "Contact Code", "Status", "Email", "Xero link"),
                     rows,
-                    widths=(3.2, 2.6, 2.2, 4, 5),
+                    widths=(3.4, 2.6, 2.4, 5.6, 3.0),
                 )
             )
         else:
@@ -106,18 +158,18 @@ class Sections(ReportContext):
             block.add("No Xero contact carries the learner's Contact Code.")
         for c in shown:
             block.add(
-                self.fields(
+                self.api_fields(
                     [
-                        ("Name", c.name),
-                        ("First name", c.first_name),
-                        ("Last name", c.last_name),
-                        ("Contact Code", c.contact_number or "(none)"),
-                        ("Status", c.status),
-                        ("Merged into", c.merged_to or ""),
-                        ("Email", c.email),
-                        ("Updated", when_text(c.updated)),
-                        ("ContactID", c.contact_id),
-                        ("Xero link", xero_contact_link(c.contact_id)),
+                        ("Name", c.name, "Name"),
+                        ("First name", c.first_name, "FirstName"),
+                        ("Last name", c.last_name, "LastName"),
+                        ("Contact Code", c.contact_number, "ContactNumber"),
+                        ("Status", c.status, "ContactStatus"),
+                        ("Merged into", c.merged_to or "", "MergedToContactID"),
+                        ("Email", c.email, "EmailAddress"),
+                        ("Last changed", self.when(c.updated), "UpdatedDateUTC"),
+                        ("ContactID", c.contact_id, "ContactID"),
+                        ("Xero link", xero_contact_link(c.contact_id), ""),
                     ],
                     title=c.name,
                 )
@@ -164,14 +216,14 @@ class Sections(ReportContext):
                         inv.type,
                         inv.status,
                         inv.contact_name,
-                        when_text(inv.date),
-                        when_text(inv.due_date),
+                        self.when(inv.date),
+                        self.when(inv.due_date),
                         money_text(inv.total),
                         money_text(inv.amount_due),
                     )
                     for inv in invoices
                 ],
-                widths=(2.2, 2.4, 2.5, 2.6, 2, 2, 1.8, 1.8),
+                widths=(2.2, 2.1, 2.2, 2.4, 2.1, 2.1, 1.95, 1.95),
             )
         )
         for inv in invoices:
@@ -190,14 +242,14 @@ class Sections(ReportContext):
             for li in inv.line_items
         ]
         title = (
-            f"{inv.number} · {inv.currency} · updated {when_text(inv.updated)} · "
+            f"{inv.number} · {inv.currency} · last changed {self.when(inv.updated)} · "
             f"{xero_invoice_link(inv.invoice_id, inv.type)}"
         )
         return self.table(
             ("Description", "Quantity", "Unit", "Amount", "Account"),
             rows,
             title=title,
-            widths=(8, 2, 2.4, 2.4, 2.2),
+            widths=(7.4, 2.0, 2.6, 2.6, 2.4),
         )
 
     def learner(self) -> Block:
@@ -208,17 +260,23 @@ class Sections(ReportContext):
         if learner is None:
             block.add(problem or "No Wisenet learner is linked to this subject.")
             return block
+        personal = "Personal."
         block.add(
-            self.fields(
+            self.api_fields(
                 [
-                    ("LearnerId", learner.learner_id),
-                    ("RefInternal", learner.learner_number),
-                    ("First name", learner.first_name),
-                    ("Last name", learner.last_name),
-                    ("Email", learner.email),
-                    ("Mobile", learner.mobile),
-                    ("Sync to Xero", "ticked" if learner.sync_to_xero else "not ticked"),
-                    ("Active", "yes" if learner.is_active else "no"),
+                    ("LearnerId", learner.learner_id, "LearnerId"),
+                    ("RefInternal", learner.learner_number, personal + "LearnerNumber"),
+                    ("First name", learner.first_name, personal + "FirstName"),
+                    ("Last name", learner.last_name, personal + "LastName"),
+                    ("Email", learner.email, personal + "EmailAddresses.Email"),
+                    ("Mobile", learner.mobile, personal + "PhoneNumbers.Mobile"),
+                    (
+                        "Sync to Xero",
+                        "ticked" if learner.sync_to_xero else "not ticked",
+                        personal + "SyncToXero",
+                    ),
+                    ("Active", "yes" if learner.is_active else "no", personal + "IsActive"),
+                    ("Last changed", self.when(learner.updated), "LastModifiedTimeStamp"),
                 ]
             )
         )
@@ -281,7 +339,7 @@ class Sections(ReportContext):
                             w.status,
                             money_text(w.total),
                             money_text(w.amount_due),
-                            when_text(w.updated),
+                            self.when(w.updated),
                         )
                         for w in rows
                     ],
@@ -303,7 +361,7 @@ class Sections(ReportContext):
                 ("Created", "Type", "Details", "Record", "Acknowledged"),
                 [
                     (
-                        when_text(a.created_on),
+                        self.when(a.created_on),
                         a.alert_type,
                         a.details,
                         a.related_record,
@@ -315,32 +373,57 @@ class Sections(ReportContext):
         )
         return block
 
-    def appendix(self) -> list[Block]:
-        calls = self.table(
-            ("Service", "Request", "Status", "ms", "Round", "Xero correlation id"),
+    def appendix(self, snapshot: str = "") -> list[Block]:
+        rows = [
             [
-                (
-                    c.service.value,
-                    f"{c.method} {unquote_plus(c.path)}",
-                    c.status if c.status is not None else "no answer",
-                    f"{c.ms:.0f}",
-                    c.round,
-                    c.correlation_id or "",
-                )
-                for c in self.d.calls
-            ],
-            widths=(2.0, 7.3, 1.4, 1.1, 1.5, 3.7),
-        )
-        environment = self.fields(
-            [
-                ("Tool", f"diagnose {__version__}"),
-                ("Python", platform.python_version()),
-                ("Platform", platform.platform()),
-                ("Data", self.mode()),
-                ("Evidence taken", when_text(self.d.taken_at)),
+                self.clock(c.at),
+                c.service.value,
+                self.request_text(c.method, c.path),
+                str(c.status) if c.status is not None else "no answer",
+                f"{c.ms:.0f}",
+                c.correlation_id or "",
             ]
+            for c in self.d.calls
+        ]
+        calls = Table(
+            ["Sent", "Service", "Request", "Status", "ms", "Xero correlation id"],
+            [[xml_safe(v) for v in row] for row in rows],
+            widths=(1.9, 1.4, 5.3, 1.3, 0.9, 6.2),
+            small=True,
         )
+        made = (
+            f"Made by diagnose {__version__} (Python {platform.python_version()}, "
+            f"{platform.platform()}) from {self.mode().lower()} data; evidence taken "
+            f"{self.when(self.d.taken_at)}."
+        )
+        if snapshot:
+            made += f" The snapshot saved with --save has SHA-256 {snapshot}."
         api = Block("API calls", 2).add(
-            "Every call made for this diagnosis. No credential is recorded.", calls
+            "Every call made for this diagnosis, in the order sent, with the time it was sent. No "
+            "credential is recorded."
+            + (
+                " The names and emails searched for are shown as [redacted]." if self.redact else ""
+            ),
+            calls,
         )
-        return [Block("Appendix", 1), api, Block("Environment", 2).add(environment)]
+        return [Block("Appendix", 1).add(xml_safe(made)), api]
+
+    def clock(self, moment: datetime | None) -> str:
+        """The time of a call: the organisation's clock, to the second."""
+        if moment is None:
+            return ""
+        local = moment.astimezone(self.zone) if self.zone else moment
+        return f"{local:%H:%M:%S} {local.tzname() or 'UTC'}"
+
+    def request_text(self, method: str, path: str) -> str:
+        """A call as sent; with --redact, the values that name a person are marked, never
+        replaced by a pseudonym (that would be a call that was never made)."""
+        if not self.redact:
+            return f"{method} {unquote_plus(path)}"
+        base, _, query = path.partition("?")
+        params = [
+            (k, "[redacted]" if k in PERSONAL_PARAMS else v)
+            for k, v in parse_qsl(query, keep_blank_values=True)
+        ]
+        shown = "&".join(f"{k}={v}" for k, v in params)
+        return f"{method} {base}" + (f"?{shown}" if shown else "")

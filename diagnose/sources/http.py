@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -236,6 +237,7 @@ class Session:
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 1),
                 round=round_,
+                at=datetime.now(UTC) - timedelta(seconds=time.perf_counter() - started),
                 correlation_id=headers.get("xero-correlation-id") if headers else None,
                 day_remaining=_count(headers, "x-daylimit-remaining"),
                 minute_remaining=_count(headers, "x-minlimit-remaining"),

@@ -180,7 +180,10 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             raise RuntimeError("no diagnosis yet")
         if self.report_model is None:
             self.report_model = build_report(
-                self.diagnosis, Evidence(self.raw), remedies=audit.entries()
+                self.diagnosis,
+                Evidence(self.raw),
+                remedies=audit.entries(),
+                sender=self.core.sender(),
             )
         return self.report_model
 
