@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ app = typer.Typer(
     help="Find out why a learner or an invoice is not syncing between Wisenet and Xero, and how "
     "to fix it. Runs on a built-in sandbox tenant until a live connection is set up.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     # Plain help: Rich's help formatter alone costs ~80 ms of start-up (measured), and
     # `diagnose --help` must answer in well under 0.2 s.
@@ -223,6 +224,7 @@ def _diagnose(
         engine.select(engine.load_catalogue(), selected)
     core = open_core(profile, sandbox, alerts=alerts)
     raw = asyncio.run(core.gather(kind, ref))
+    _note_partial_name(kind, ref, raw)
     if save is not None:
         raw.save(save)
         typer.echo(f"evidence saved to {save}", err=True)
@@ -236,6 +238,24 @@ def _diagnose(
         elapsed=time.perf_counter() - started,
         redact=raw if report.redact else None,
     )
+
+
+def _note_partial_name(kind: SubjectKind, ref: str, raw: RawEvidence) -> None:
+    """A name that matched one learner only in part is said, not taken silently."""
+    from diagnose.evidence import Evidence
+    from diagnose.refs import parse_learner_ref
+
+    if kind.value != "learner" or parse_learner_ref(ref).kind != "name":
+        return
+    try:
+        learner = Evidence(raw).learner
+    except DiagnoseError:
+        return
+    if learner is not None and learner.full_name.casefold() != " ".join(ref.split()).casefold():
+        typer.echo(
+            f"note: no learner is called {ref!r}; the only partial match is {learner.label}",
+            err=True,
+        )
 
 
 @app.command()
@@ -357,6 +377,11 @@ def tui(
 
     # a bad profile or tenant file is one line here, before the screen opens
     core = open_core(profile, sandbox, alerts=alerts)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the walkthrough needs a terminal (its input or output is redirected); "
+            "for a script use 'diagnose learner 123' or 'diagnose invoice INV-0042'"
+        )
     from diagnose.tui import run_tui
 
     run_tui(core, kind=SubjectKind(kind) if kind else None, ref=ref)
@@ -407,11 +432,28 @@ app.command("audit")(audit_command)
 
 
 def _fail(message: str, code: int) -> None:
+    """One line on stderr (and more lines when there is a list to show) and the exit code;
+    with --json, also one JSON document on stdout that says the same."""
     first, *rest = message.splitlines() or [""]
     typer.echo(f"diagnose: {one_line(first)}", err=True)
     for line in rest:
         typer.echo(one_line(line), err=True)
+    if "--json" in sys.argv[1:]:
+        from diagnose.render.jsondoc import error_json
+
+        typer.echo(json_text(error_json(message, code), indent=2))
     sys.exit(code)
+
+
+def _refuse_negative_reference(args: list[str]) -> None:
+    """`diagnose learner -5` would read as an unknown option: say what is wrong with it."""
+    from itertools import pairwise
+
+    for command, word in pairwise(args):
+        if command == "learner" and re.fullmatch(r"-\d+", word):
+            raise UsageError(f"{word} is not a LearnerId: a LearnerId is a positive whole number")
+        if command == "invoice" and re.fullmatch(r"-\d+", word):
+            raise UsageError(f"{word} is not an invoice number or InvoiceID")
 
 
 def _optional_report_value(argv: list[str]) -> list[str]:
@@ -438,14 +480,16 @@ def main() -> None:
 
     args = sys.argv[1:]
     try:
+        _refuse_negative_reference(args)
         if _is_a_command(args) and args[:2] != ["resync", "--recover"]:
             finish_interrupted()  # a re-toggle an earlier run left half-done is finished first
         # without standalone mode, typer.Exit returns its code instead of exiting
         code = app(
             args=_optional_report_value(sys.argv[1:]), prog_name="diagnose", standalone_mode=False
         )
-    except click_exc.NoArgsIsHelpError:
-        sys.exit(0)  # the help has been printed
+    except click_exc.NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message())  # bare `diagnose`: the help, on stdout
+        sys.exit(0)
     except click_exc.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         _fail(exc.format_message() + hint, ExitCode.USAGE)

@@ -236,16 +236,25 @@ def run(
             results[(c.id, ctx.target.key)] = finding
             if shown is None or c.id in shown:
                 findings.append(finding)
-    learner = _safe(lambda: evidence.learner)
     return Diagnosis(
         subject=evidence.subject,
-        headline=headline or (learner.label if learner else str(evidence.subject)),
+        headline=headline or _headline(evidence),
         mode=evidence.raw.mode,
         tenant=evidence.raw.tenant,
         taken_at=evidence.raw.taken_at,
         findings=tuple(findings),
         calls=tuple(evidence.raw.calls),
     )
+
+
+def _headline(evidence: Evidence) -> str:
+    """What a diagnosis is about: the learner, or the invoice (with its learner)."""
+    learner = _safe(lambda: evidence.learner)
+    if evidence.subject.kind is SubjectKind.INVOICE:
+        invoices = _safe(lambda: evidence.xero_invoices) or ()
+        number = next((i.number for i in invoices if i.number), evidence.subject.ref)
+        return f"invoice {number}" + (f" · {learner.label}" if learner else "")
+    return learner.label if learner else str(evidence.subject)
 
 
 def _lookup(

@@ -64,6 +64,7 @@ class XeroReads(Protocol):
         ids: Sequence[str] = (),
         contact_ids: Sequence[str] = (),
         contact_code: str | None = None,
+        search_term: str | None = None,
     ) -> dict[str, list[Any]]: ...
 
     async def invoice(self, invoice_id: str) -> Any: ...
@@ -372,6 +373,19 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
     body, _ = await g.wave(g.fetch(Key.XERO_INVOICES, lookup), connections_call)
     if body is _MISSING:
         return g.raw
+    if ref.kind == "number" and not body.get("Invoices"):  # "inv-0042": as Xero's search finds it
+        found = await g.wave(g.fetch(Key.XERO_INVOICES, xero.invoices(search_term=ref.value)))
+        if found[0] is _MISSING:
+            return g.raw
+        wanted = ref.value.casefold()
+        body = {
+            "Invoices": [
+                i
+                for i in found[0].get("Invoices", [])
+                if isinstance(i, Mapping) and parse.text(i, "InvoiceNumber").casefold() == wanted
+            ]
+        }
+        g.raw.payloads[Key.XERO_INVOICES] = body
     invoices = [parse.invoice(i) for i in body.get("Invoices", []) if isinstance(i, Mapping)]
     if not invoices:
         raise NotFoundError(

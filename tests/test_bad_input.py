@@ -104,8 +104,11 @@ def test_any_invoice_reference_gets_a_diagnosis_or_one_line(
     assert run.code in (0, 1, 2), run
     assert "Traceback" not in run.err
     if run.code == 2:
-        assert (run.out, run.err.count("\n")) == ("", 1)
+        assert run.err.count("\n") == 1
         assert run.err.startswith("diagnose: ")
+        error = run.json()  # --json: one document on stdout, failures included
+        assert error["exit_code"] == 2
+        assert error["error"]["message"] == run.err.removeprefix("diagnose: ").strip()
     else:
         assert run.json()["subject"]["ref"] == ref
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -130,7 +131,7 @@ def _one_line_error(run: Run, code: int, *needles: str) -> None:
     ("args", "needle"),
     [
         (["learner", "abc"], "no Wisenet learner has name 'abc'"),
-        (["learner", "-5"], "No such option: -5"),
+        (["learner", "-5"], "-5 is not a LearnerId: a LearnerId is a positive whole number"),
         (["learner", "--", "-5"], "positive whole number"),
         (["learner", "99999999"], "no Wisenet learner has LearnerId '99999999'"),
         (["learner", ""], "empty"),
@@ -151,6 +152,7 @@ def _one_line_error(run: Run, code: int, *needles: str) -> None:
         (["tui", "frob"], "say 'learner' or 'invoice'"),
         (["tui", "learner"], "needs the learner's reference"),
         (["tui", "learner", "1", "--sandbox", "/no/such/tenant.json"], "does not exist"),
+        (["tui"], "the walkthrough needs a terminal"),  # stdin and stdout are not one here
         (["frobnicate"], "No such command"),
     ],
 )
@@ -174,6 +176,9 @@ def test_several_learners_with_one_name_are_listed_and_exit_2(
     assert "101" in run.err
     assert "201" in run.err
     assert "STD0000201" in run.err
+    listed = cli("learner", "Olivia Nguyen", "--sandbox", str(write_tenant(demo_tenant)), "--json")
+    assert listed.json()["exit_code"] == 2  # --json: the same, as one document
+    assert len(listed.json()["error"]["details"]) == 2
 
 
 @pytest.mark.parametrize(
@@ -266,7 +271,67 @@ def test_any_learner_reference_gets_a_diagnosis_or_one_line(
     assert run.code in (0, 1, 2), run
     assert "Traceback" not in run.err
     if run.code == 2:
-        assert run.out == ""
+        assert run.json()["exit_code"] == 2  # --json: a document even for a refusal
+        assert run.json()["error"]["message"] in run.err
         assert run.err.startswith("diagnose: ")
     else:
         assert run.json()["subject"]["ref"] == ref
+
+
+def test_bare_diagnose_and_dash_h_show_the_help(cli: Callable[..., Run]) -> None:
+    for args in ((), ("-h",), ("learner", "-h")):
+        run = cli(*args)
+        assert run.code == 0, args
+        assert run.out.startswith("Usage: diagnose"), args
+    assert "--install-completion" in cli("--help").out
+
+
+def test_json_failures_are_one_document_with_the_error(cli: Callable[..., Run]) -> None:
+    for args, code in (
+        (("learner", "999999"), 2),
+        (("invoice", "INV-9999"), 2),
+    ):
+        run = cli(*args, "--json")
+        document = run.json()
+        assert (run.code, document["exit_code"]) == (code, code), args
+        assert document["error"]["message"] in run.err
+
+
+def test_invoice_numbers_ignore_letter_case_as_xero_s_search_does(cli: Callable[..., Run]) -> None:
+    run = cli("invoice", "inv-0042", "--json")
+    assert run.code == 1
+    assert run.json()["subject"]["label"].startswith("invoice INV-0042")
+
+
+def test_a_partial_name_match_is_said(cli: Callable[..., Run]) -> None:
+    run = cli("learner", "Jan")
+    assert "note: no learner is called 'Jan'; the only partial match is learner 123" in run.err
+
+
+def test_no_color_at_a_terminal_prints_no_colour_codes(tmp_path: Path) -> None:
+    import pty
+
+    def at_a_terminal(**env: str) -> bytes:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: diagnose at a terminal of 100 columns, and nothing else
+            try:
+                os.environ.update(env, COLUMNS="100", DIAGNOSE_DATA_DIR=str(tmp_path))
+                os.execv(sys.executable, [sys.executable, "-m", "diagnose", "learner", "123"])  # noqa: S606
+            finally:
+                os._exit(127)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.waitpid(pid, 0)
+        return out
+
+    assert b"\x1b[" in at_a_terminal()  # colour at a terminal, normally
+    plain = at_a_terminal(NO_COLOR="1")
+    assert b"learner.sync-enabled" in plain
+    assert b"\x1b[" not in plain

@@ -81,7 +81,7 @@ def test_demo_invoice(cli: Callable[..., Run], number: str, fails: set[str]) -> 
 
 def test_the_readme_sample_output_is_what_learner_123_prints(cli: Callable[..., Run]) -> None:
     sample = README.split("## What it shows")[1].split("```text")[1].split("```")[0]
-    out = cli("learner", "123").out
+    out = cli("learner", "123").out  # as a 100-column terminal shows it (not a terminal: 100)
     for line in sample.splitlines():
         if line.lstrip().startswith(("✗", "!", "→", "Fix:")) or line.startswith("learner"):
             assert line.split(" · checked")[0] in out, line

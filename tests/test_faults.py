@@ -77,8 +77,12 @@ def test_faults_never_turn_into_wrong_verdicts(
                 if "Traceback" in run.out + run.err or run.code == 70:
                     wrong.append(f"{label}: crashed: {run.err[-300:]}")
                     continue
-                if not run.out:  # stopped before any finding: one line, exit 3 or 4
-                    if run.code in (3, 4) and run.err.count("\n") == 1:
+                if not run.out or "error" in run.json():  # stopped before any finding: exit 3 or 4
+                    if (
+                        run.code in (3, 4)
+                        and run.err.count("\n") == 1
+                        and run.json()["exit_code"] == run.code
+                    ):
                         tally["whole runs reported incomplete"] += 1
                     else:
                         wrong.append(f"{label}: exit {run.code} with {run.err!r}")

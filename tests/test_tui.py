@@ -10,7 +10,7 @@ import httpx
 from docx import Document
 from textual.widgets import DataTable, Input, Markdown, OptionList, Static
 
-from diagnose.model import SubjectKind
+from diagnose.model import Status, SubjectKind
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.app import create_app
 from diagnose.sandbox.tenant import load_tenant
@@ -66,7 +66,7 @@ async def test_a_failure_opens_its_detail_with_fix_steps_and_evidence() -> None:
         target = next(
             i for i, key in enumerate(table.rows) if key.value.startswith("contact.active|")
         )
-        await pilot.press(*["down"] * target, "enter")
+        await pilot.press("home", *["down"] * target, "enter")
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
         text = app.screen.query_one(Markdown).source
@@ -137,7 +137,7 @@ async def test_retoggle_confirms_the_exact_writes_then_fixes_the_learner(data_di
         await pilot.pause()
         assert not (data_dir / "sandbox").exists()
         await pilot.press("t")
-        await pilot.pause()
+        await pilot.pause(ConfirmScreen.SETTLE + 0.1)  # a y typed before it showed is ignored
         await pilot.press("y")
         await settle(pilot)
         await settle(pilot)
@@ -217,3 +217,117 @@ async def test_a_source_error_shows_error_rows_and_retry_recovers() -> None:
         await pilot.press("r")
         await settle(pilot)
         assert rows(app)["contact.active@learner"] == "✗"
+
+
+async def test_keys_typed_in_a_burst_never_confirm_a_write(data_dir: Path) -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="103")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "t")  # the detail opens, and a re-toggle may be asked for
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("enter")  # Enter is never "yes"
+        await settle(pilot)
+        while not isinstance(app.screen, WalkthroughScreen):
+            await pilot.press("escape")
+            await settle(pilot)
+        await pilot.press("t", "y")  # nor a y that came before the dialog was on screen
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.pause(ConfirmScreen.SETTLE + 0.1)
+        await pilot.press("enter")  # the dialog in view: Enter cancels
+        await settle(pilot)
+        assert isinstance(app.screen, WalkthroughScreen)
+        assert not (data_dir / "sandbox").exists()  # nothing written
+        assert not (data_dir / "audit.jsonl").exists()
+
+
+def cursor_key(app: DiagnoseApp) -> str:
+    table = app.screen.query_one("#checks", DataTable)
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+
+async def test_the_cursor_starts_on_the_first_failure_in_view_and_n_moves_between_them() -> None:
+    app = DiagnoseApp(kind=SubjectKind.INVOICE, ref="INV-0113")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#checks", DataTable)
+        assert cursor_key(app).startswith("invoice.in-wisenet|")
+        region = table.scrollable_content_region
+        assert table.scroll_y <= table.cursor_row < table.scroll_y + region.height
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        seen = [cursor_key(app).split("|")[0]]
+        for _ in range(4):
+            await pilot.press("n")
+            seen.append(cursor_key(app).split("|")[0])
+        assert seen == [
+            "learner.sync-enabled",
+            "contact.active",
+            "invoice.contact-merged",
+            "invoice.in-wisenet",
+            "learner.sync-enabled",  # round again
+        ]
+        await pilot.press("N")
+        assert cursor_key(app).startswith("invoice.in-wisenet|")
+        await pilot.press("home")
+        assert table_row(app) == 0
+        await pilot.press("end")
+        assert table_row(app) == app.screen.query_one("#checks", DataTable).row_count - 1
+
+
+def table_row(app: DiagnoseApp) -> int:
+    return app.screen.query_one("#checks", DataTable).cursor_row
+
+
+async def test_the_result_column_takes_the_free_width_and_says_when_it_is_cut() -> None:
+    archived = "Jane Citizen is archived, so Xero refuses Wisenet's updates"
+    for size, whole in (((120, 40), True), ((80, 24), False)):
+        app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one("#checks", DataTable)
+            key = next(k for k in table.rows if str(k.value).startswith("contact.active|"))
+            shown = str(table.get_row(key)[3])
+            assert (shown == archived) is whole, shown
+            if not whole:
+                assert shown.endswith("…")
+                assert archived.startswith(shown[:-1])
+            await pilot.resize_terminal(200, 50)  # wider: the whole of it again
+            await pilot.pause()
+            assert str(table.get_row(key)[3]) == archived
+
+
+def test_status_colours_are_readable_on_dark_and_light_and_plain_without_colour(
+    monkeypatch: Any,
+) -> None:
+    from rich.color import Color
+    from textual.theme import BUILTIN_THEMES
+
+    from diagnose.tui.walkthrough import status_style
+
+    def luminance(colour: str) -> float:
+        red, green, blue = (
+            c / 255 if c / 255 > 0.03928 else c / 255 / 12.92
+            for c in Color.parse(colour).get_truecolor()
+        )
+        red, green, blue = (
+            ((c + 0.055) / 1.055) ** 2.4 if c > 0.03928 / 12.92 else c for c in (red, green, blue)
+        )
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+    def contrast(a: str, b: str) -> float:
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for name, dark in (("textual-dark", True), ("textual-light", False)):
+        background = BUILTIN_THEMES[name].background or ("#000000" if dark else "#ffffff")
+        for status in (Status.PASS, Status.WARN, Status.FAIL, Status.ERROR, Status.SKIP):
+            colour = status_style(status, dark).split()[-1]
+            assert contrast(colour, background) >= 4.5, (name, status, colour)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert status_style(Status.FAIL, True) == "bold reverse"
+    assert "#" not in status_style(Status.WARN, False)

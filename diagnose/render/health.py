@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 from diagnose import __version__
 from diagnose.evidence import call_json
 from diagnose.model import ApiCall, Finding, Status
+from diagnose.render.text import width
 from diagnose.textsafe import counted, one_line
 
 SHOWN_PER_CHECK = 20
@@ -43,6 +45,11 @@ def by_fix(group: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
 def records(group: Sequence[Finding]) -> int:
     """How many records (learners or invoices) a group of findings is about."""
     return len({f.target.key for f in group})
+
+
+def _wrapped(line: str, indent: str) -> list[str]:
+    """A line cut to the terminal's width, continued under `indent`."""
+    return textwrap.wrap(line, width(), subsequent_indent=indent) or [line]
 
 
 def health_text(
@@ -82,11 +89,10 @@ def health_text(
         lines += ["", f"{check_id} (expected: {group[0].title})"]
         for fix, same in by_fix(group):
             if fix:
-                lines.append(f"  Fix: {one_line(fix)}")
+                lines += _wrapped(f"  Fix: {one_line(fix)}", "       ")
             for f in same[:SHOWN_PER_CHECK]:
-                lines.append(
-                    f"    {f.status.glyph} {one_line(f.target.label)}: {one_line(f.message)}"
-                )
+                said = f"    {f.status.glyph} {one_line(f.target.label)}: {one_line(f.message)}"
+                lines += _wrapped(said, "      ")
             if len(same) > SHOWN_PER_CHECK:
                 lines.append(
                     f"    … and {len(same) - SHOWN_PER_CHECK} more (--csv FILE lists them all)"

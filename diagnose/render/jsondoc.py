@@ -9,6 +9,7 @@ from diagnose.checking import Check
 from diagnose.errors import ExitCode
 from diagnose.evidence import call_json
 from diagnose.model import Diagnosis, Finding, Status
+from diagnose.textsafe import one_line
 
 SCHEMA_VERSION = 1
 
@@ -24,6 +25,18 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "evidence": dict(f.evidence),
         "links": list(f.links),
         "cause": f.cause.value if f.cause else None,
+    }
+
+
+def error_json(message: str, exit_code: int) -> dict[str, Any]:
+    """The document `--json` prints when there is no diagnosis: what went wrong, and the code
+    the command exits with."""
+    first, *rest = message.splitlines() or [""]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "diagnose", "version": __version__},
+        "exit_code": int(exit_code),
+        "error": {"message": one_line(first), "details": [one_line(r) for r in rest]},
     }
 
 

@@ -3,11 +3,11 @@ grouped by what the finding is about, and a one-line summary."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import textwrap
 from collections.abc import Iterator, Mapping
 from typing import Any
-
-import typer
 
 from diagnose import __version__
 from diagnose.checking import Check
@@ -21,19 +21,44 @@ COLOURS = {
     Status.SKIP: "bright_black",
     Status.ERROR: "magenta",
 }
-WIDTH = 100
 NOTEWORTHY = (Status.FAIL, Status.WARN, Status.ERROR)
+SGR = {
+    "bold": "1",
+    "underline": "4",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "magenta": "35",
+    "cyan": "36",
+    "bright_black": "90",
+}
+
+
+def style(text: str, fg: str | None = None, *, bold: bool = False, underline: bool = False) -> str:
+    """`text` in the terminal's own colours (never a fixed foreground such as white); plain
+    when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return text
+    codes = [SGR[n] for n, on in (("bold", bold), ("underline", underline)) if on]
+    codes += [SGR[fg]] if fg else []
+    return f"\x1b[{';'.join(codes)}m{text}\x1b[0m" if codes else text
+
+
+def width() -> int:
+    """The terminal's width ($COLUMNS, else 100 when the output is not a terminal), kept
+    between 60 and 160 columns to stay readable."""
+    return max(60, min(shutil.get_terminal_size((100, 24)).columns, 160))
 
 
 def _glyph(status: Status) -> str:
-    return typer.style(status.glyph, fg=COLOURS[status], bold=status is not Status.SKIP)
+    return style(status.glyph, fg=COLOURS[status], bold=status is not Status.SKIP)
 
 
 def _wrap(text: str, indent: str) -> list[str]:
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         lines.extend(
-            textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent)
+            textwrap.wrap(paragraph, width(), initial_indent=indent, subsequent_indent=indent)
             or [indent]
         )
     return lines
@@ -41,15 +66,15 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def banner(d: Diagnosis) -> list[str]:
     if d.mode == "sandbox":
-        where = typer.style(
+        where = style(
             f"SANDBOX · {d.tenant} · sample data, not your organisation", fg="cyan", bold=True
         )
     else:
-        where = typer.style(f"LIVE · {d.tenant}", bold=True)
+        where = style(f"LIVE · {d.tenant}", bold=True)
     checked = d.taken_at.strftime("%Y-%m-%d %H:%M UTC")
     return [
         f"diagnose {__version__} · {where}",
-        typer.style(one_line(d.headline), bold=True) + f" · checked {checked}",
+        style(one_line(d.headline), bold=True) + f" · checked {checked}",
     ]
 
 
@@ -64,7 +89,9 @@ def _evidence_lines(evidence: Mapping[str, Any]) -> Iterator[str]:
 
 
 def finding_lines(f: Finding, verbose: bool) -> list[str]:
-    lines = [f"  {_glyph(f.status)} {f.check_id:<24} {one_line(f.message)}"]
+    hang = " " * 29  # under the message, past the glyph and the check id
+    said = textwrap.wrap(one_line(f.message), max(width() - len(hang), 30)) or [""]
+    lines = [f"  {_glyph(f.status)} {f.check_id:<24} {said[0]}", *(hang + x for x in said[1:])]
     if verbose:  # the condition checked, never printed as if it held beside a ✗
         lines += _wrap(f"Expected: {f.title}", "      ")
     for link in f.links:
@@ -72,7 +99,7 @@ def finding_lines(f: Finding, verbose: bool) -> list[str]:
     if f.fix and f.status in (Status.FAIL, Status.WARN):
         fix = one_line(f.fix)
         wrapped = _wrap("Fix: " + fix, "      ")
-        lines += [typer.style(line, fg="bright_white") for line in wrapped]
+        lines += wrapped  # the terminal's own colour: readable on dark and light alike
     if verbose and f.evidence:
         lines += list(_evidence_lines(f.evidence))
     return lines
@@ -95,7 +122,7 @@ def summary(d: Diagnosis, elapsed: float | None) -> str:
         Status.FAIL: "The sync is blocked: follow the fixes above.",
         Status.ERROR: "Some checks could not be decided: the verdict is incomplete.",
     }.get(d.status, "")
-    head = typer.style(f"{d.status.glyph} {verdict}", fg=COLOURS[d.status], bold=True)
+    head = style(f"{d.status.glyph} {verdict}", fg=COLOURS[d.status], bold=True)
     return f"{head}\n{' · '.join(parts)} ({calls})"
 
 
@@ -109,12 +136,12 @@ def diagnosis_text(d: Diagnosis, *, verbose: bool = False, elapsed: float | None
         if not shown:
             continue
         lines.append("")
-        lines.append(typer.style(one_line(label), underline=True))
+        lines.append(style(one_line(label), underline=True))
         for f in shown:
             lines += finding_lines(f, verbose)
     if verbose and d.calls:
         lines.append("")
-        lines.append(typer.style("API calls", underline=True))
+        lines.append(style("API calls", underline=True))
         for c in d.calls:
             status = c.status if c.status is not None else "no answer"
             corr = f"  correlation {c.correlation_id}" if c.correlation_id else ""

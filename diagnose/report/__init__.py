@@ -13,7 +13,7 @@ from typing import Any
 
 from diagnose import __version__
 from diagnose.evidence import Evidence
-from diagnose.model import Diagnosis, Finding, Status, SubjectKind, TargetKind
+from diagnose.model import Diagnosis, Finding, Status, TargetKind
 from diagnose.redact import WHAT_IS_REDACTED
 from diagnose.report.model import (
     STAGE_CHECKS,
@@ -146,12 +146,7 @@ class _Builder(Sections):
         )
 
     def _headline(self) -> str:
-        """An invoice's document is titled by the invoice, a learner's by the learner."""
-        if self.d.subject.kind is SubjectKind.INVOICE:
-            invoices, _ = self.get(lambda: self.e.xero_invoices)
-            number = next((i.number for i in invoices or () if i.number), self.d.subject.ref)
-            learner, _ = self.get(lambda: self.e.learner)
-            return f"invoice {number}" + (f" (for {learner.label})" if learner else "")
+        """An invoice's document is titled by the invoice (the diagnosis's headline)."""
         return self.d.headline
 
     def requester(self, checked: str) -> list[tuple[str, str]]:

@@ -329,6 +329,16 @@ class Xero:
         contact_ids = _ids(query.get("ContactIDs"))
         if contact_ids is not None:
             rows = [i for i in rows if str(i["Contact"]["ContactID"]).lower() in contact_ids]
+        term = query.get("searchTerm")
+        if term:  # invoice numbers and references, ignoring case
+            folded = term.casefold()
+            rows = [
+                i
+                for i in rows
+                if any(
+                    folded in str(i.get(f) or "").casefold() for f in ("InvoiceNumber", "Reference")
+                )
+            ]
         statuses = query.get("Statuses")
         if statuses is not None:
             rows = [i for i in rows if i.get("Status") in set(statuses.split(","))]

@@ -218,6 +218,7 @@ class BulkXero:
         ids: Sequence[str] = (),
         contact_ids: Sequence[str] = (),
         contact_code: str | None = None,
+        search_term: str | None = None,
     ) -> dict[str, list[Any]]:
         on: set[str] | None = {c.lower() for c in contact_ids} if contact_ids else None
         if contact_code is not None:
@@ -238,6 +239,10 @@ class BulkXero:
         if numbers:
             names = set(numbers)
             rows = [i for i in rows if parse.text(i, "InvoiceNumber") in names]
+        if search_term:
+            term = search_text(search_term).casefold()
+            fields = ("InvoiceNumber", "Reference")
+            rows = [i for i in rows if any(term in _folded(i, f) for f in fields)]
         return {"Invoices": rows}
 
     async def invoice(self, invoice_id: str) -> Any:

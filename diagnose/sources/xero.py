@@ -91,9 +91,13 @@ class XeroClient:
         ids: Sequence[str] = (),
         contact_ids: Sequence[str] = (),
         contact_code: str | None = None,
+        search_term: str | None = None,
     ) -> dict[str, list[Any]]:
-        """`GET /Invoices`, every page, as one `{"Invoices": [...]}` (with line items)."""
+        """`GET /Invoices`, every page, as one `{"Invoices": [...]}` (with line items).
+        `search_term`: Xero's case-insensitive search of numbers and references."""
         params: dict[str, str | int] = {}
+        if search_term is not None:
+            params["searchTerm"] = search_text(search_term)
         for name, values in (
             ("InvoiceNumbers", numbers),
             ("IDs", ids),

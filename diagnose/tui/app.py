@@ -27,7 +27,7 @@ class DiagnoseApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+q", "quit", "Quit", id="quit-anywhere", show=False),
-        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("question_mark,f1", "help", "Help", id="help", show=False),  # each screen shows its
     ]
 
     def __init__(

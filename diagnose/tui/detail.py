@@ -91,6 +91,7 @@ def detail_markdown(finding: Finding, report: Report) -> str:
 class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("question_mark", "app.help", "Help", tooltip="Every key, and what the marks mean"),
         Binding("o", "open_link", "Open in Xero", id="open-link"),
     ]
 

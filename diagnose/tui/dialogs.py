@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual.app import ComposeResult
@@ -35,17 +36,29 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         lines = ["# Keys", "", "| key | what it does |", "| --- | --- |"]
         seen: set[str] = set()
+        lines.append("| ↑ ↓ PgUp PgDn | Move between the checks |")
         for binding in [*self.under.BINDINGS, *self.app.BINDINGS]:
-            if not isinstance(binding, Binding) or binding.action in seen:
+            action = binding.action.removeprefix("app.") if isinstance(binding, Binding) else ""
+            if not isinstance(binding, Binding) or action in seen:
                 continue
-            seen.add(binding.action)
+            seen.add(action)
             keys = ", ".join(k.replace("question_mark", "?") for k in binding.key.split(","))
             reason = getattr(self.under, "unavailable", {}).get(binding.action, "")
             what = (binding.tooltip or binding.description) + (
                 f" — not available yet: {reason}" if reason else ""
             )
             lines.append(f"| {keys} | {what} |")
-        lines += ["| ctrl+p | Command palette: every action by name |", "", "Escape closes this."]
+        lines += [
+            "| ctrl+p | Command palette: every action by name |",
+            "",
+            "## What the marks mean",
+            "",
+            "✓ passed · ! a warning: nothing blocked, worth a look · ✗ failed: this blocks the "
+            "sync · – did not apply, or skipped because an earlier check failed · ☠ could not "
+            "be decided: Wisenet or Xero did not answer",
+            "",
+            "Escape closes this.",
+        ]
         with VerticalScroll(id="dialog"):
             yield Markdown("\n".join(lines))
 
@@ -75,27 +88,40 @@ class FileNameScreen(ModalScreen[str | None]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Show exactly what will be written; y (or Enter) writes, n (or Escape) does not."""
+    """Show exactly what will be written, and where; only `y` writes. Enter, n and Escape
+    cancel, and a key that was typed before the dialog was on screen (a burst such as
+    "Enter t y") is ignored."""
 
     DEFAULT_CSS = _dialog_css("ConfirmScreen")
     BINDINGS = [
-        Binding("y,enter", "answer(True)", "Write"),
-        Binding("n,escape", "answer(False)", "Cancel"),
+        Binding("y", "answer(True)", "Write"),
+        Binding("n,escape,enter", "answer(False)", "Cancel"),
     ]
+    SETTLE = 0.4  # seconds the dialog must have been in view before `y` counts
 
-    def __init__(self, title: str, writes: list[str]) -> None:
+    def __init__(self, title: str, writes: list[str], where: str = "") -> None:
         super().__init__()
         self.title_text = title
         self.writes = writes
+        self.where = where
+        self.shown_at = float("inf")
 
     def compose(self) -> ComposeResult:
-        lines = [f"**{self.title_text}**", "", "These requests will be made, in this order:", ""]
+        lines = [f"**{self.title_text}**", ""]
+        lines += [f"In: {self.where}", ""] if self.where else []
+        lines += ["These requests will be made, in this order:", ""]
         lines += [f"{i}. `{w}`" for i, w in enumerate(self.writes, 1)]
-        lines += ["", "y or Enter: make them · n or Escape: cancel"]
+        lines += ["", "**y**: make them · n, Enter or Escape: cancel (nothing is written)"]
         with VerticalScroll(id="dialog"):
             yield Markdown("\n".join(lines))
 
+    def on_screen_resume(self) -> None:  # shown, or shown again when a screen above it closed
+        self.shown_at = time.monotonic()
+
     def action_answer(self, yes: bool) -> None:
+        if yes and time.monotonic() - self.shown_at < self.SETTLE:
+            self.notify("Press y again to make the writes.", title="Not written yet")
+            return
         self.dismiss(yes)
 
 

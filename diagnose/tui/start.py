@@ -42,7 +42,10 @@ class StartScreen(Screen[None]):
     StartScreen #where.live { color: $text; background: $error; text-style: bold; padding: 0 1; }
     StartScreen #keys { color: $text-muted; }
     """
-    BINDINGS = [Binding("enter", "diagnose", "Diagnose", id="diagnose", show=True)]
+    BINDINGS = [
+        Binding("enter", "diagnose", "Diagnose", id="diagnose", show=True),
+        Binding("f1", "app.help", "Help", tooltip="Every key, and what ✓ ! ✗ – ☠ mean"),
+    ]
 
     def __init__(self, core: Core, *, kind: SubjectKind | None, ref: str | None) -> None:
         super().__init__()

@@ -4,6 +4,7 @@ actions one key away. Network work runs in workers; the screen never freezes."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import ColumnKey
 
 from diagnose import audit, remedy
 from diagnose.core import CodeFixPlan, Core, ResyncPlan
@@ -28,13 +30,44 @@ from diagnose.where import Where
 
 RETOGGLE_NO_LEARNER = "there is no Wisenet learner in this diagnosis to re-toggle"
 NO_LOST_CODE = "the checks found no lost Contact Code to restore (contact.found did not fail)"
-STYLES = {
-    Status.PASS: "bold green",
-    Status.WARN: "bold dark_orange",  # readable on light and dark themes
-    Status.FAIL: "bold red",
-    Status.SKIP: "dim",
-    Status.ERROR: "bold magenta",
+# Each status readable at WCAG AA (4.5:1 or more) on the theme's background: light colours on
+# dark themes, dark ones on light themes, and bold/reverse when NO_COLOR asks for no colour.
+DARK = {
+    Status.PASS: "bold #7ee787",
+    Status.WARN: "bold #ffb454",
+    Status.FAIL: "bold #ff7b72",
+    Status.SKIP: "#a0a0a0",
+    Status.ERROR: "bold #d2a8ff",
 }
+LIGHT = {
+    Status.PASS: "bold #116329",
+    Status.WARN: "bold #8a4600",
+    Status.FAIL: "bold #b00020",
+    Status.SKIP: "#595959",
+    Status.ERROR: "bold #7a1fa2",
+}
+PLAIN = {
+    Status.PASS: "bold",
+    Status.WARN: "bold underline",
+    Status.FAIL: "bold reverse",
+    Status.SKIP: "",
+    Status.ERROR: "bold reverse",
+}
+
+
+def status_style(status: Status, dark: bool) -> str:
+    if os.environ.get("NO_COLOR"):
+        return PLAIN[status]
+    return (DARK if dark else LIGHT)[status]
+
+
+RESULT_MIN = 24
+FIXED_COLUMNS = 1 + 23 + 9 + 4 * 2 + 2  # the other columns, their padding and the scrollbar
+
+
+def _cut(text: str, width: int) -> str:
+    """`text` in `width` cells, ending in "…" when it had to be cut (never cut silently)."""
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
 
 
 def _for(finding: Finding) -> str:
@@ -53,9 +86,14 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
     WalkthroughScreen #verdict { padding: 0 1; height: auto; max-height: 3; }
     """
     BINDINGS = [
+        Binding("question_mark", "app.help", "Help", tooltip="Every key, and what ✓ ! ✗ – ☠ mean"),
         Binding(
             "enter", "open", "Details", tooltip="Open the selected check in full", id="details"
         ),
+        Binding("n", "next_problem", "Next ✗", tooltip="The next failure or warning", id="next"),
+        Binding("N,shift+n", "previous_problem", "Prev ✗", tooltip="The previous one", show=False),
+        Binding("home", "first_row", "First", tooltip="The first check", show=False, priority=True),
+        Binding("end", "last_row", "Last", tooltip="The last check", show=False, priority=True),
         Binding("r", "rerun", "Re-run", tooltip="Ask Wisenet and Xero again", id="rerun"),
         Binding(
             "t", "retoggle", "Re-toggle", tooltip='Untick and re-tick "Sync to Xero"', id="retoggle"
@@ -68,8 +106,15 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             id="fix-code",
         ),
         Binding("w", "report", "Report", tooltip="Write the Word support request", id="report"),
-        Binding("s", "save", "Save", tooltip="Save the evidence as a JSON snapshot", id="save"),
-        Binding("c", "copy", "Copy", tooltip="Copy the diagnosis as text", id="copy"),
+        Binding(
+            "s",
+            "save",
+            "Save",
+            tooltip="Save the evidence as a JSON snapshot",
+            id="save",
+            show=False,
+        ),
+        Binding("c", "copy", "Copy", tooltip="Copy the diagnosis as text", id="copy", show=False),
         Binding("escape", "back", "Back", tooltip="Back to the start screen", id="back"),
     ]
 
@@ -82,6 +127,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.diagnosis: Diagnosis | None = None
         self.report_model: Report | None = None
         self.unavailable: dict[str, str] = {}
+        self.messages: dict[str, str] = {}  # each row's whole result, cut to fit when shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,12 +141,13 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         table.add_column("", key="glyph", width=1)
         table.add_column("Check", key="check", width=23)
         table.add_column("For", key="for", width=9)
-        table.add_column("Result", key="result", width=35)
+        table.add_column("Result", key="result", width=RESULT_MIN)
         yield table
         yield Static("", id="verdict")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self.restyle)
         self.load()
 
     # -- running the diagnosis -----------------------------------------------------------------
@@ -131,21 +178,90 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.query_one("#where", Static).update(one_line(self.core.banner(raw.tenant)))
         self.query_one("#headline", Static).update(one_line(diagnosis.headline))
         table.loading = False
+        self.messages = {}
+        fits = self.result_width()
+        table.columns[ColumnKey("result")].width = fits
         for finding in diagnosis.findings:
+            key = f"{finding.check_id}|{finding.target.key}"
+            self.messages[key] = one_line(finding.message)
             table.add_row(
-                Text(finding.status.glyph, style=STYLES[finding.status]),
+                Text(finding.status.glyph, style=self.style_of(finding.status)),
                 finding.check_id,
                 one_line(_for(finding)),
-                one_line(finding.message),
-                key=f"{finding.check_id}|{finding.target.key}",
+                _cut(self.messages[key], fits),
+                key=key,
             )
             await asyncio.sleep(0)  # each row shows as it is added
         verdict.update(self.verdict_text(diagnosis))
         self.refresh_bindings()
         table.focus()
+        self.call_after_refresh(self.action_next_problem, -1)  # the first failure, in view
 
-    @staticmethod
-    def verdict_text(d: Diagnosis) -> Text:
+    def result_width(self) -> int:
+        """The Result column takes the width the others leave."""
+        return max(RESULT_MIN, self.size.width - FIXED_COLUMNS)
+
+    def on_resize(self) -> None:
+        table = self.query_one("#checks", DataTable)
+        fits = self.result_width()
+        column = table.columns.get(ColumnKey("result"))
+        if column is None or column.width == fits:
+            return
+        column.width = fits
+        for key, message in self.messages.items():
+            if key in table.rows:
+                table.update_cell(key, "result", _cut(message, fits))
+        table.refresh()
+
+    def problem_rows(self) -> list[int]:
+        """The rows of failures, undecided checks and warnings, in table order."""
+        if self.diagnosis is None:
+            return []
+        table = self.query_one("#checks", DataTable)
+        bad = {
+            f"{f.check_id}|{f.target.key}"
+            for f in self.diagnosis.findings
+            if f.status in (Status.FAIL, Status.ERROR, Status.WARN)
+        }
+        return [table.get_row_index(key) for key in table.rows if key.value in bad]
+
+    def action_next_problem(self, start: int | None = None) -> None:
+        table = self.query_one("#checks", DataTable)
+        here = table.cursor_row if start is None else start
+        rows = self.problem_rows()
+        after = [r for r in rows if r > here] or rows[:1]
+        if after:
+            table.move_cursor(row=after[0], scroll=True)
+
+    def action_previous_problem(self) -> None:
+        table = self.query_one("#checks", DataTable)
+        rows = self.problem_rows()
+        before = [r for r in rows if r < table.cursor_row] or rows[-1:]
+        if before:
+            table.move_cursor(row=before[-1], scroll=True)
+
+    def action_first_row(self) -> None:
+        self.query_one("#checks", DataTable).move_cursor(row=0, scroll=True)
+
+    def action_last_row(self) -> None:
+        table = self.query_one("#checks", DataTable)
+        table.move_cursor(row=max(table.row_count - 1, 0), scroll=True)
+
+    def style_of(self, status: Status) -> str:
+        return status_style(status, self.app.current_theme.dark)
+
+    def restyle(self, *_: object) -> None:
+        """The theme changed: the glyphs and the verdict in its colours."""
+        if self.diagnosis is None:
+            return
+        table = self.query_one("#checks", DataTable)
+        for f in self.diagnosis.findings:
+            key = f"{f.check_id}|{f.target.key}"
+            if key in table.rows:
+                table.update_cell(key, "glyph", Text(f.status.glyph, style=self.style_of(f.status)))
+        self.query_one("#verdict", Static).update(self.verdict_text(self.diagnosis))
+
+    def verdict_text(self, d: Diagnosis) -> Text:
         counts = (
             f"{d.count(Status.FAIL)} failed · {d.count(Status.WARN)} warnings · "
             f"{d.count(Status.ERROR)} undecided · {d.count(Status.PASS)} passed"
@@ -153,16 +269,16 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         if d.status is Status.ERROR:
             causes = sorted({f.cause.value for f in d.findings if f.cause})
             return Text(
-                f"☠ Incomplete: a source did not answer ({', '.join(causes)}). "
+                f"☠ Incomplete: Wisenet or Xero did not answer every call ({', '.join(causes)}). "
                 f"Press r to retry. {counts}",
-                style=STYLES[Status.ERROR],
+                style=self.style_of(Status.ERROR),
             )
         head = {
             Status.PASS: "✓ Nothing blocks the sync.",
             Status.WARN: "! Nothing blocks the sync; see the warnings.",
             Status.FAIL: "✗ The sync is blocked: Enter on a ✗ shows the fix.",
         }[d.status]
-        return Text(f"{head} {counts}", style=STYLES[d.status])
+        return Text(f"{head} {counts}", style=self.style_of(d.status))
 
     def finding_at_cursor(self) -> Finding | None:
         if self.diagnosis is None:
@@ -242,7 +358,8 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         """The plan, then y on the sandbox, or the organisation's name typed on a live one."""
         phrase = where.confirm_phrase
         if phrase is None:
-            self.app.push_screen(ConfirmScreen(title, lines), lambda yes: go() if yes else None)
+            screen = ConfirmScreen(title, lines, where.describe())
+            self.app.push_screen(screen, lambda yes: go() if yes else None)
             return
 
         def typed(text: str | None) -> None:
