@@ -245,13 +245,14 @@ def _note_partial_name(kind: SubjectKind, ref: str, raw: RawEvidence) -> None:
     from diagnose.evidence import Evidence
     from diagnose.refs import parse_learner_ref
 
-    if kind.value != "learner" or parse_learner_ref(ref).kind != "name":
+    parsed = parse_learner_ref(ref) if kind.value == "learner" else None
+    if parsed is None or parsed.kind != "name":
         return
     try:
         learner = Evidence(raw).learner
     except DiagnoseError:
         return
-    if learner is not None and learner.full_name.casefold() != " ".join(ref.split()).casefold():
+    if learner is not None and learner.full_name.casefold() != parsed.value.casefold():
         typer.echo(
             f"note: no learner is called {ref!r}; the only partial match is {learner.label}",
             err=True,

@@ -64,7 +64,11 @@ def parse_learner_ref(text: str) -> LearnerRef:
             "try 'diagnose learner 123', 'diagnose learner STD0000123' or "
             "'diagnose learner \"Jane Citizen\"'"
         )
-    return LearnerRef("name", " ".join(value.split()))
+    name = " ".join(value.split())
+    last, comma, first = name.partition(",")
+    if comma and "," not in first and first.strip() and last.strip():
+        name = f"{first.strip()} {last.strip()}"  # "Citizen, Jane" as lists write it
+    return LearnerRef("name", name)
 
 
 def parse_invoice_ref(text: str) -> InvoiceRef:

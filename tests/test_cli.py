@@ -335,3 +335,10 @@ def test_no_color_at_a_terminal_prints_no_colour_codes(tmp_path: Path) -> None:
     plain = at_a_terminal(NO_COLOR="1")
     assert b"learner.sync-enabled" in plain
     assert b"\x1b[" not in plain
+
+
+def test_a_name_written_surname_first_is_understood(cli: Callable[..., Run]) -> None:
+    run = cli("learner", "Citizen, Jane", "--json")
+    assert run.code == 1
+    assert run.json()["subject"]["label"] == "learner 123 · Jane Citizen · STD0000123"
+    assert "note:" not in run.err  # the whole name, not a partial match

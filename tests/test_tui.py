@@ -11,6 +11,7 @@ from docx import Document
 from textual.widgets import DataTable, Input, Markdown, OptionList, Static
 
 from diagnose.model import Status, SubjectKind
+from diagnose.paths import data_dir
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.app import create_app
 from diagnose.sandbox.tenant import load_tenant
@@ -97,6 +98,16 @@ async def test_the_word_report_is_written_where_asked(tmp_path: Path) -> None:
             p.text for p in Document(str(written)).paragraphs
         )
         assert any(f"Saved to {written}" in n.message for n in app._notifications)
+        written.write_text("mine")  # it exists now: `w` asks before replacing it
+        await pilot.press("w")
+        await pilot.pause()
+        app.screen.query_one("#filename", Input).value = str(written)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert written.read_text() == "mine"  # not replaced
 
 
 async def test_save_snapshot_copy_and_help(tmp_path: Path) -> None:
@@ -113,6 +124,9 @@ async def test_save_snapshot_copy_and_help(tmp_path: Path) -> None:
         await pilot.press("c")
         assert "✗ learner.sync-enabled" in app.clipboard
         assert "\x1b" not in app.clipboard
+        kept = data_dir() / "copied-diagnosis.txt"  # a terminal may ignore the clipboard
+        assert kept.read_text() == app.clipboard
+        assert any(str(kept) in n.message for n in app._notifications)
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -170,7 +184,12 @@ async def test_a_name_matching_several_learners_offers_a_pick_list(
         assert isinstance(app.screen, StartScreen)
         choices = app.screen.query_one("#choices", OptionList)
         assert choices.option_count == 2
-        await pilot.press("down", "down", "enter")  # the second one
+        assert choices.highlighted == 0  # the first is highlighted at once
+        await pilot.press("escape", "x")  # Escape: back to the box, and typing goes there
+        assert app.screen.query_one("#ref", Input).value == "Olivia Nguyenx"
+        await pilot.press("backspace", "enter")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # the second one
         await settle(pilot)
         assert isinstance(app.screen, WalkthroughScreen)
         assert "learner 201" in str(app.screen.query_one("#headline", Static).render())
@@ -187,6 +206,7 @@ async def test_bad_input_stays_on_the_start_screen_with_the_reason() -> None:
         await pilot.press("shift+tab", "down", "enter")  # switch to invoices with the keyboard
         await pilot.pause()
         assert app.screen.kind is SubjectKind.INVOICE
+        assert str(app.screen.query_one("#error", Static).render()) == ""  # that was learners
         field = app.screen.query_one("#ref", Input)
         field.value = ""
         field.focus()
@@ -331,3 +351,23 @@ def test_status_colours_are_readable_on_dark_and_light_and_plain_without_colour(
     monkeypatch.setenv("NO_COLOR", "1")
     assert status_style(Status.FAIL, True) == "bold reverse"
     assert "#" not in status_style(Status.WARN, False)
+
+
+async def test_the_chosen_theme_is_kept(data_dir: Path) -> None:
+    app = DiagnoseApp()
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "textual-light"
+        await pilot.pause()
+    app = DiagnoseApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "textual-light"
+
+
+async def test_start_screen_advice_is_for_the_screen_not_a_command_line() -> None:
+    app = DiagnoseApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_learner(pilot, "%%%")
+        said = str(app.screen.query_one("#error", Static).render())
+        assert "is not a LearnerId, a RefInternal or a name" in said
+        assert "diagnose learner" not in said

@@ -6,6 +6,8 @@ live profile) and the tests, which pass `sandbox_app` to watch or break the sand
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,15 @@ from textual.screen import Screen
 
 from diagnose.core import Core, open_core
 from diagnose.model import SubjectKind
+from diagnose.paths import data_dir, write_atomically
 from diagnose.tui.dialogs import HelpScreen
 from diagnose.tui.start import StartScreen
 from diagnose.tui.walkthrough import WalkthroughScreen
+
+
+def theme_file() -> Path:
+    """Where the chosen theme is kept (read each time: the data folder may move)."""
+    return data_dir() / "tui.json"
 
 
 class DiagnoseApp(App[None]):
@@ -45,10 +53,21 @@ class DiagnoseApp(App[None]):
         self.start = (kind, ref)
 
     def on_mount(self) -> None:
+        try:  # the theme chosen last time (ctrl+p › theme)
+            chosen = json.loads(theme_file().read_text(encoding="utf-8")).get("theme")
+            if isinstance(chosen, str) and chosen in self.available_themes:
+                self.theme = chosen
+        except (OSError, ValueError, AttributeError):
+            pass
+        self.theme_changed_signal.subscribe(self, self.keep_theme)
         kind, ref = self.start
         if self.core.live:
             self.sub_title = f"LIVE · profile {self.core.profile.name}"
         self.push_screen(StartScreen(self.core, kind=kind, ref=ref))
+
+    def keep_theme(self, theme: Any) -> None:
+        with contextlib.suppress(OSError):  # a theme not kept is no reason to interrupt anyone
+            write_atomically(theme_file(), json.dumps({"theme": self.theme}))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -109,7 +109,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         lines = [f"**{self.title_text}**", ""]
         lines += [f"In: {self.where}", ""] if self.where else []
-        lines += ["These requests will be made, in this order:", ""]
+        lines += ["This will be done, in this order:", ""]
         lines += [f"{i}. `{w}`" for i, w in enumerate(self.writes, 1)]
         lines += ["", "**y**: make them · n, Enter or Escape: cancel (nothing is written)"]
         with VerticalScroll(id="dialog"):

@@ -45,6 +45,7 @@ class StartScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "diagnose", "Diagnose", id="diagnose", show=True),
         Binding("f1", "app.help", "Help", tooltip="Every key, and what ✓ ! ✗ – ☠ mean"),
+        Binding("escape", "to_box", "Back to typing", show=False),
     ]
 
     def __init__(self, core: Core, *, kind: SubjectKind | None, ref: str | None) -> None:
@@ -65,7 +66,7 @@ class StartScreen(Screen[None]):
                     "An invoice is not reaching Wisenet", value=self.kind is SubjectKind.INVOICE
                 )
             yield Label(PROMPTS[self.kind][0], id="prompt")
-            yield Input(placeholder=PROMPTS[self.kind][1], id="ref")
+            yield Input(placeholder=PROMPTS[self.kind][1], id="ref", select_on_focus=False)
             yield Static("Enter diagnoses · Tab switches field · f1 help · ctrl+q quits", id="keys")
             yield Static("", id="error")
             yield OptionList(id="choices")
@@ -78,12 +79,18 @@ class StartScreen(Screen[None]):
             self.query_one("#ref", Input).value = self.initial_ref
             self.action_diagnose()
 
+    def action_to_box(self) -> None:
+        """Escape from the match list: the list closes and typing goes on in the box."""
+        self.query_one("#choices", OptionList).remove_class("shown")
+        self.query_one("#ref", Input).focus()
+
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.kind = SubjectKind.LEARNER if event.index == 0 else SubjectKind.INVOICE
         label, placeholder = PROMPTS[self.kind]
         self.query_one("#prompt", Label).update(label)
         self.query_one("#ref", Input).placeholder = placeholder
         self.query_one("#choices", OptionList).remove_class("shown")
+        self.query_one("#error", Static).update("")  # the old direction's error is gone
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -94,8 +101,8 @@ class StartScreen(Screen[None]):
         error = self.query_one("#error", Static)
         try:
             parse_learner_ref(ref) if self.kind is SubjectKind.LEARNER else parse_invoice_ref(ref)
-        except UsageError as exc:
-            error.update(one_line(str(exc)))
+        except UsageError as exc:  # said for this screen, not as a command line to type
+            error.update(one_line(str(exc)).split("; try ")[0])
             return
         error.update("")
         self.open(self.kind, ref)
@@ -104,8 +111,9 @@ class StartScreen(Screen[None]):
         self.app.push_screen(WalkthroughScreen(kind, ref, self.core), self.returned)
 
     def returned(self, outcome: Any) -> None:
-        """A walkthrough that could not start comes back with why."""
+        """A walkthrough that could not start comes back with why; typing goes on in the box."""
         if not outcome:
+            self.query_one("#ref", Input).focus()
             return
         what, detail = outcome
         if what == "choose":
@@ -116,6 +124,7 @@ class StartScreen(Screen[None]):
                 for learner_id, number, name in detail
             )
             choices.add_class("shown")
+            choices.highlighted = 0
             choices.focus()
             self.query_one("#error", Static).update(
                 f"{len(detail)} learners match: pick one and press Enter."

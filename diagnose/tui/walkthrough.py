@@ -21,6 +21,7 @@ from diagnose.core import CodeFixPlan, Core, ResyncPlan
 from diagnose.errors import AmbiguousError, DiagnoseError
 from diagnose.evidence import Evidence, RawEvidence, Unavailable
 from diagnose.model import Diagnosis, Finding, Learner, Status, SubjectKind, TargetKind
+from diagnose.paths import data_dir, write_atomically
 from diagnose.render.text import diagnosis_text
 from diagnose.report import Report, build_report
 from diagnose.textsafe import one_line, strip_ansi
@@ -453,8 +454,22 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         if self.diagnosis is None:
             return
         text = strip_ansi(diagnosis_text(self.diagnosis))
-        self.app.copy_to_clipboard(text)
-        self.notify("The diagnosis is on the clipboard as text.", title="Copied")
+        self.app.copy_to_clipboard(text)  # a terminal may ignore this: it cannot be checked
+        kept = data_dir() / "copied-diagnosis.txt"
+        try:
+            write_atomically(kept, text)
+        except OSError as exc:
+            self.notify(
+                f"Sent to the terminal's clipboard, if it allows it; not kept in {kept}: {exc}",
+                title="Copy",
+                severity="warning",
+            )
+            return
+        self.notify(
+            f"Sent to the terminal's clipboard, if it allows it, and kept in {kept}",
+            title="Copy",
+            timeout=10,
+        )
 
     def action_report(self) -> None:
         if self.diagnosis is None:
@@ -465,8 +480,20 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         )
 
     def write_report(self, name: str | None) -> None:
-        if name:
-            self.write_report_file(Path(name).expanduser())
+        if not name:
+            return
+        path = Path(name).expanduser()
+        if not path.exists():
+            self.write_report_file(path)
+            return
+
+        def replace(yes: bool | None) -> None:
+            if yes:
+                self.write_report_file(path)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Replace {path}?", [f"{path} exists; it will be replaced"]), replace
+        )
 
     @work(thread=True, exit_on_error=False)
     def write_report_file(self, path: Path) -> None:
