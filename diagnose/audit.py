@@ -87,7 +87,7 @@ def entries(subject: str | None = None, profile: str | None = None) -> list[dict
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue
         if not isinstance(entry, dict):
             continue

@@ -7,6 +7,7 @@ Errors reach the user as one line on stderr with the documented exit code, never
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -156,6 +157,12 @@ class _ReportOptions:
 
     def check(self, save: Path | None = None) -> None:
         """Refuse unusable report options before anything is fetched."""
+        from diagnose.paths import output_file
+
+        if save is not None:
+            output_file(save)  # a device, a folder or a pipe is refused now, not replaced later
+        if self.target and not Path(self.target).is_dir():
+            output_file(Path(self.target))
         if self.redact and save is not None:
             raise UsageError(
                 "a snapshot keeps the records as they came and cannot be redacted: "
@@ -475,10 +482,38 @@ def _is_a_command(args: list[str]) -> bool:
     return bool(args) and not ({"--help", "-h", "--version"} & set(args))
 
 
+_SIGNALLED: list[int] = []  # SIGTERM or SIGHUP received: handled as Ctrl-C, told apart
+
+
+def _as_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM and SIGHUP (a closed terminal, a stopped service) end a command the way Ctrl-C
+    does — a re-toggle under way ticks the learner again, closes its journal entry and writes
+    its audit line — and then exit 128 + the signal's number."""
+    import signal
+
+    _SIGNALLED.append(signum)
+    signal.raise_signal(signal.SIGINT)
+
+
+def _interrupted() -> None:
+    if _SIGNALLED:
+        import signal
+
+        name = signal.Signals(_SIGNALLED[0]).name
+        _fail(f"stopped by {name}", 128 + _SIGNALLED[0])
+    _fail("interrupted", ExitCode.INTERRUPTED)
+
+
 def main() -> None:
     """Entry point: run the app and turn every way out into one line and an exit code."""
+    import signal
+
     from typer._click import exceptions as click_exc  # Typer's vendored Click
 
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            with contextlib.suppress(ValueError):  # only the main thread may set them
+                signal.signal(getattr(signal, name), _as_ctrl_c)
     args = sys.argv[1:]
     try:
         _refuse_negative_reference(args)
@@ -497,11 +532,11 @@ def main() -> None:
     except click_exc.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
     except typer.Abort:
-        _fail("interrupted", ExitCode.INTERRUPTED)
+        _interrupted()
     except DiagnoseError as exc:
         _fail(str(exc), int(exc.exit_code))
     except KeyboardInterrupt:
-        _fail("interrupted", ExitCode.INTERRUPTED)
+        _interrupted()
     except Exception as exc:
         if os.environ.get("DIAGNOSE_DEBUG"):
             raise
@@ -510,4 +545,6 @@ def main() -> None:
             "DIAGNOSE_DEBUG=1 for the details and report them",
             ExitCode.INTERNAL,
         )
+    if _SIGNALLED:  # the command finished what it had under way first (a re-tick, say)
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)

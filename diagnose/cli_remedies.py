@@ -458,6 +458,9 @@ def sandbox_reset(sandbox: SandboxOpt = None) -> None:
 
     source, demo = runner.sandbox_source(sandbox)
     if reset(source, demo=demo):
+        from diagnose.core import open_core
+
+        open_core(None, sandbox).stale()  # what a scan kept of the old records is dropped
         typer.echo(f"the sandbox is back to {'the built-in demo' if demo else source}")
     else:
         typer.echo("nothing to reset: no write was made to this sandbox")

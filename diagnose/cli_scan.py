@@ -72,6 +72,11 @@ def scan(
         raise UsageError(f"cannot write {report}: folder {report.parent} does not exist")
     if redact and report is None:
         raise UsageError("--redact goes with --report")
+    from diagnose.paths import output_file
+
+    for named in (report, csv_file):
+        if named is not None:
+            output_file(named)  # a device, a folder or a pipe: refused before any call
     if csv_file is not None and not csv_file.parent.is_dir():
         raise UsageError(f"cannot write {csv_file}: folder {csv_file.parent} does not exist")
     core = open_core(profile, sandbox, alerts=alerts)
@@ -94,6 +99,8 @@ def scan(
     calls = log
     if live:
         typer.echo("", err=True)
+    for note in core.cache_notes:
+        typer.echo(f"note: {note}", err=True)
     findings = [
         f
         for f in scanning.diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls)

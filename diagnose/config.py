@@ -122,6 +122,8 @@ def read_config(path: Path) -> dict[str, object]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"config file {path} cannot be read: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"config file {path} cannot be read: it is nested too deeply") from None
 
 
 def _check_url(name: str, value: str, profile: str) -> str:

@@ -87,6 +87,7 @@ class Core:
     box: Sandbox | None = None  # the sandbox it serves, when it is not a live profile
     sandbox_app: Any = None  # tests: a wrapped sandbox app, to watch or break it
     alerts: list[Any] | None = None  # an Event Alerts export's rows (None: the sandbox's own)
+    cache_notes: list[str] = field(default_factory=list)  # what the last scan set aside
 
     @property
     def live(self) -> bool:
@@ -180,22 +181,33 @@ class Core:
 
     # -- the whole tenant --------------------------------------------------------------------
 
-    def scan_cache(self, *, fresh: bool) -> scanning.Cache:
-        """The scan's page cache for this tenant (emptied with `fresh`)."""
+    def scan_folder(self) -> Path:
+        """Where the scan keeps this tenant's pages."""
         import hashlib
 
-        from diagnose import scan as scanning
         from diagnose.paths import cache_dir
 
         if self.box is not None:
             key = f"sandbox:{self.box.source.resolve()}"
         else:
             key = f"live:{self.profile.name}:{self.profile.xero_tenant_id}"
-        folder = cache_dir() / "scan" / hashlib.sha256(key.encode()).hexdigest()[:16]
+        return cache_dir() / "scan" / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def scan_cache(self, *, fresh: bool) -> scanning.Cache:
+        """The scan's page cache for this tenant (emptied with `fresh`)."""
+        from diagnose import scan as scanning
+
+        folder = self.scan_folder()
         if fresh:
-            for old in folder.glob("*.json"):
-                old.unlink()
+            scanning.Cache(folder).forget()
         return scanning.Cache.load(folder)
+
+    def stale(self, *resources: str) -> None:
+        """A write changed these records: the scan's copy of them is dropped, so the next scan
+        reads them again instead of trusting what it kept."""
+        from diagnose import scan as scanning
+
+        scanning.Cache(self.scan_folder()).forget(*resources)
 
     async def fetch_tenant(
         self,
@@ -210,6 +222,7 @@ class Core:
         from diagnose import scan as scanning
 
         cache = self.scan_cache(fresh=fresh)
+        self.cache_notes = cache.notes
         async with self.sources() as sources:
             log[:] = sources.log.calls
             sources.log.calls = log
@@ -265,6 +278,8 @@ class Core:
                     outcome = Outcome(learner.learner_id, str(exc), False, exc)
                 outcomes.append(outcome)
                 on_each(outcome)
+        if any(o.ok for o in outcomes):  # the integration then updates the contact too
+            self.stale("learners", "contacts")
         return outcomes
 
     async def _same_place(self, sources: Sources, planned: Where) -> None:
@@ -351,9 +366,11 @@ class Core:
         async with self.sources() as sources:
             await self._same_place(sources, plan.where)
             try:
-                return await remedy.apply_code_fix(
+                done = await remedy.apply_code_fix(
                     sources.xero, plan.fix, plan.key, where=plan.where
                 )
+                self.stale("contacts")
+                return done
             except SourceError as exc:
                 if exc.problem.kind is ProblemKind.AUTH and "403" in exc.problem.message:
                     raise remedy.RemedyError(

@@ -32,6 +32,7 @@ from diagnose.model import (
     XeroContact,
     XeroInvoice,
 )
+from diagnose.paths import write_atomically
 from diagnose.textsafe import json_text
 
 SNAPSHOT_FORMAT = "diagnose-snapshot/1"
@@ -96,12 +97,9 @@ class RawEvidence:
 
     def save(self, path: Path) -> None:
         """Write the snapshot next to its final name first, so a crash never leaves half a file."""
-        partial = path.with_name(path.name + ".partial")
         try:
-            partial.write_text(json_text(self.to_json(), indent=1) + "\n", encoding="utf-8")
-            partial.replace(path)
+            write_atomically(path, json_text(self.to_json(), indent=1) + "\n")
         except OSError as exc:
-            partial.unlink(missing_ok=True)
             raise SnapshotError(f"cannot write snapshot {path}: {exc.strerror or exc}") from exc
 
     @classmethod
@@ -117,6 +115,8 @@ class RawEvidence:
                 f"snapshot {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg})"
             ) from None
+        except RecursionError:
+            raise SnapshotError(f"snapshot {path} is nested too deeply") from None
         try:
             return cls.from_json(document)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -40,12 +40,34 @@ def sandbox_dir() -> Path:
     return data_dir() / "sandbox"
 
 
+def output_file(path: Path) -> Path:
+    """Where a file the user named is really written: a symlink is followed to its file, and a
+    path that is not a regular file (a device, a folder, a pipe) is refused with one line, so it
+    is never replaced by a rename."""
+    real = path.resolve() if path.is_symlink() else path
+    if real.exists() and not real.is_file():
+        from diagnose.errors import UsageError
+
+        raise UsageError(f"cannot write {path}: it is not a regular file (nothing was replaced)")
+    if len(real.name.encode("utf-8", "surrogateescape")) > 240:  # and its ".partial" sibling
+        from diagnose.errors import UsageError
+
+        raise UsageError(f"cannot write {str(path)[:80]}…: the file name is too long")
+    return real
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write next to the final name, flush to disk, then rename into place."""
+    """Write next to the final file (a symlink's target), flush to disk, then rename into
+    place; a path that is not a regular file is refused (`output_file`)."""
+    path = output_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    with open(partial, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(path)
+    try:
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no partial file is left behind
+        raise

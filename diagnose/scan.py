@@ -53,6 +53,12 @@ KEYS: dict[str, Callable[[Any], str]] = {
     "contacts": lambda r: parse.text(r, "ContactID"),
     "invoices": lambda r: parse.text(r, "InvoiceID"),
 }
+NAMES = {
+    "learners": "Wisenet learners",
+    "wisenet_invoices": "Wisenet invoices",
+    "contacts": "Xero contacts",
+    "invoices": "Xero invoices",
+}
 OVERLAP = timedelta(minutes=2)  # changes made while a page was being read are read again
 
 
@@ -64,20 +70,40 @@ class Cache:
 
     folder: Path | None
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was set aside, for the person to read
 
     @classmethod
     def load(cls, folder: Path | None) -> Cache:
+        """The cached pages; a resource whose file is damaged, or stamped in the future (a
+        clock that moved), is set aside with a note and fetched in full."""
         cache = cls(folder)
         if folder is None:
             return cache
+        now = datetime.now(UTC)
         for resource in RESOURCES:
+            path = folder / f"{resource}.json"
             try:
-                document = json.loads((folder / f"{resource}.json").read_text(encoding="utf-8"))
-                if document.get("format") == CACHE_FORMAT and isinstance(document["rows"], list):
-                    cache.resources[resource] = document
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                continue  # missing or damaged: that resource is fetched in full
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, RecursionError):
+                cache.notes.append(
+                    f"the kept copy of the {NAMES[resource]} could not be read: fetched again"
+                )
+                continue
+            why = _damage(document, now)
+            if why:
+                cache.notes.append(f"the kept copy of the {NAMES[resource]} {why}: fetched again")
+                continue
+            cache.resources[resource] = document
         return cache
+
+    def forget(self, *resources: str) -> None:
+        """Drop what a write or a reset made stale: the next scan fetches it in full."""
+        for resource in resources or RESOURCES:
+            self.resources.pop(resource, None)
+            if self.folder is not None:
+                (self.folder / f"{resource}.json").unlink(missing_ok=True)
 
     def since(self, resource: str) -> datetime | None:
         entry = self.resources.get(resource)
@@ -113,6 +139,25 @@ class Cache:
 
 
 CACHE_FORMAT = "diagnose-scan-cache/1"
+
+
+def _damage(document: Any, now: datetime) -> str:
+    """What is wrong with a cached resource's file; "" when nothing is."""
+    if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
+        return "is not a scan cache"
+    rows = document.get("rows")
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return "holds rows that are not records"
+    stamp = document.get("fetched_at")
+    try:
+        fetched = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        fetched = None
+    if fetched is None or fetched.tzinfo is None:
+        return "has no readable time of fetching"
+    if fetched > now + OVERLAP:
+        return "is stamped in the future (has the clock moved?)"
+    return ""
 
 
 def xero_stamp(moment: datetime) -> str:

@@ -7,6 +7,7 @@ non-characters XML forbids; keeps tabs, newlines and everything printable, emoji
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -34,12 +35,24 @@ def one_line(value: object) -> str:
 def json_text(document: Any, *, indent: int | None = None) -> str:
     """JSON that any UTF-8 writer accepts: readable non-ASCII text, unless the data holds a lone
     surrogate (valid in JSON, impossible in UTF-8), which is then written as an escape."""
-    text = json.dumps(document, ensure_ascii=False, indent=indent, default=str)
+    document = _finite(document)
+    text = json.dumps(document, ensure_ascii=False, indent=indent, default=str, allow_nan=False)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(document, ensure_ascii=True, indent=indent, default=str)
+        return json.dumps(document, ensure_ascii=True, indent=indent, default=str, allow_nan=False)
     return text
+
+
+def _finite(value: Any) -> Any:
+    """Strict JSON has no NaN or Infinity: such a number is written as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def counted(n: int, word: str, plural: str = "") -> str:

@@ -69,7 +69,7 @@ class Store:
             record = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         if record.pop("refresh_token_in_keyring", False):
             ring = _keyring()

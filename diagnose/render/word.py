@@ -30,6 +30,7 @@ from jinja2 import TemplateError
 from diagnose import __version__
 from diagnose.errors import UsageError
 from diagnose.model import Status
+from diagnose.paths import output_file
 from diagnose.report import ChainCell, Report, Table
 from diagnose.textsafe import xml_safe
 from report_templates import default_template
@@ -314,13 +315,15 @@ def write_report(report: Report, path: Path, *, template: Path | None = None) ->
         anchor._p.getparent().remove(anchor._p)
     _last_paragraph_tiny(doc)
     _set_properties(doc, report)
-    partial = path.with_name(f".{path.name}.partial")
+    target = output_file(path)  # never a device or a folder; a symlink's own file
+    partial = target.with_name(f".{target.name}.partial")
     try:
         doc.save(str(partial))
-        partial.replace(path)
+        partial.replace(target)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 

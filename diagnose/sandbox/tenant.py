@@ -49,8 +49,19 @@ class Tenant:
         return None
 
 
+def _not_json(word: str) -> Any:
+    raise json.JSONDecodeError(f"{word} is not a JSON number", word, 0)
+
+
+MAX_TENANT_BYTES = 2 * 1024**3  # far beyond 100,000 learners; a device or a runaway file is not
+
+
 def load_tenant(path: Path) -> Tenant:
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise TenantFileError(f"sandbox tenant file {path} is not a regular file")
     try:
+        if path.is_file() and path.stat().st_size > MAX_TENANT_BYTES:
+            raise TenantFileError(f"sandbox tenant file {path} is larger than 2 GiB")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TenantFileError(f"sandbox tenant file {path} does not exist") from None
@@ -59,16 +70,20 @@ def load_tenant(path: Path) -> Tenant:
     except (OSError, UnicodeDecodeError) as exc:
         raise TenantFileError(f"cannot read sandbox tenant file {path}: {exc}") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise TenantFileError(
             f"sandbox tenant file {path} is not valid JSON "
             f"(line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise TenantFileError(f"sandbox tenant file {path} is nested too deeply") from None
     try:
         tenant = parse_tenant(document)
     except _Invalid as exc:
         raise TenantFileError(f"sandbox tenant file {path}: {exc}") from None
+    except RecursionError:
+        raise TenantFileError(f"sandbox tenant file {path} is nested too deeply") from None
     tenant.source = str(path)
     return tenant
 

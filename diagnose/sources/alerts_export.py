@@ -207,7 +207,7 @@ def kept(profile: str) -> AlertsExport | None:
         return AlertsExport(**document)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
         raise UsageError(
             f"the kept Event Alerts of profile {profile!r} cannot be read ({exc}): import the "
             "export again with 'diagnose alerts import FILE'"

@@ -91,7 +91,7 @@ class SharedBudget:
 def _read(path: Path) -> list[float]:
     try:
         stamps = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
     if not isinstance(stamps, list):
         return []

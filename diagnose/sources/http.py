@@ -296,12 +296,19 @@ class Session:
         if not response.content.strip():
             return {}  # an empty answer (a revocation, say) is an empty object
         try:
-            return response.json()
+            return json.loads(response.content, parse_constant=_not_a_number)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return self._raise(ProblemKind.BAD_RESPONSE, "sent a body that is not valid JSON")
+        except RecursionError:
+            return self._raise(ProblemKind.BAD_RESPONSE, "sent a body nested too deeply")
 
     def _raise(self, kind: ProblemKind, what: str) -> Any:
         raise self._error(kind, what)
+
+
+def _not_a_number(word: str) -> Any:
+    """NaN and Infinity are not JSON: an answer holding them is a bad answer."""
+    raise json.JSONDecodeError(f"{word} is not a JSON number", word, 0)
 
 
 class _Retryable(Exception):

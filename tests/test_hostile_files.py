@@ -1,0 +1,171 @@
+"""Hostile files and stale copies: nothing is replaced that is not a file, nothing deep or
+non-finite reaches an internal error, and a scan never trusts a copy a write made stale."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Run
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("learner", "123", "--report", "/dev/null"),
+        ("learner", "123", "--save", "/dev/null"),
+        ("scan", "--csv", "/dev/null"),
+        ("scan", "--report", "/dev/null"),
+    ],
+)
+def test_a_device_given_as_output_is_refused_and_left_a_device(
+    cli: Callable[..., Run], args: tuple[str, ...]
+) -> None:
+    run = cli(*args)
+    assert run.code == 2
+    assert "/dev/null: it is not a regular file (nothing was replaced)" in run.err
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_symlink_is_followed_to_its_file_and_stays_a_symlink(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    real = tmp_path / "real.docx"
+    link = tmp_path / "link.docx"
+    link.symlink_to(real)
+    assert cli("learner", "123", "--report", str(link)).code == 1
+    assert link.is_symlink()
+    assert real.is_file()
+    assert real.stat().st_size > 10_000
+    assert not list(tmp_path.glob(".*partial"))  # nothing left half-written
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_deep_nesting_in_any_file_is_one_line_and_exit_2(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = tmp_path / "tenant.json"
+    tenant.write_text('{"format": "diagnose-tenant/1", "x": ' + nested(100_000) + "}")
+    run = cli("learner", "123", "--sandbox", str(tenant))
+    assert (run.code, run.err.count("\n")) == (2, 1), run.err
+    assert "nested too deeply" in run.err
+    snapshot = tmp_path / "snap.json"
+    snapshot.write_text(nested(100_000))
+    run = cli("replay", str(snapshot))
+    assert (run.code, "nested too deeply" in run.err) == (2, True), run.err
+    config = tmp_path / "config.toml"
+    config.write_text("x = " + nested(100_000) + "\n")
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(config))
+    run = cli("learner", "123", "--profile", "p")
+    assert run.code == 2, run.err
+    assert "cannot be read" in run.err
+
+
+def test_a_pipe_as_tenant_file_is_refused_not_waited_on(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    fifo = tmp_path / "tenant.json"
+    os.mkfifo(fifo)
+    run = cli("learner", "123", "--sandbox", str(fifo))
+    assert run.code == 2
+    assert "is not a regular file" in run.err
+
+
+def test_json_output_is_strict_json_even_when_a_tenant_holds_nan(
+    cli: Callable[..., Run], demo_tenant: dict[str, Any], tmp_path: Path
+) -> None:
+    text = json.dumps(demo_tenant).replace('"Total": 1850.0', '"Total": NaN', 1)
+    assert "NaN" in text
+    tenant = tmp_path / "nan.json"
+    tenant.write_text(text)
+    run = cli("invoice", "INV-0042", "--sandbox", str(tenant), "--json")
+    assert run.code == 2  # not a JSON number: the file is refused, as a bad answer would be
+    json.loads(run.out, parse_constant=lambda word: pytest.fail(f"{word} in --json output"))
+
+
+def test_a_damaged_or_future_scan_cache_is_set_aside_with_a_note(
+    cli: Callable[..., Run], data_dir: Path
+) -> None:
+    first = cli("scan", "--json")
+    assert first.code == 1
+    cached = list((data_dir / "cache" / "scan").glob("*/learners.json"))
+    assert len(cached) == 1
+    damages = [
+        "[1, 2",
+        json.dumps({"format": "diagnose-scan-cache/1", "fetched_at": 7, "rows": []}),
+        json.dumps({"format": "diagnose-scan-cache/1", "fetched_at": "2026-01-01T00:00:00+00:00",
+                    "rows": [1]}),
+        json.dumps({"format": "diagnose-scan-cache/1", "fetched_at": "2999-01-01T00:00:00+00:00",
+                    "rows": []}),
+    ]  # fmt: skip
+    for damage in damages:
+        cached[0].write_text(damage)
+        run = cli("scan", "--json")
+        assert run.code == 1, run.err
+        assert "note: the kept copy of the Wisenet learners" in run.err
+        assert run.json()["summary"] == first.json()["summary"]  # the same verdicts
+
+
+def test_a_scan_never_trusts_what_a_write_or_a_reset_made_stale(cli: Callable[..., Run]) -> None:
+    def verdict_103(run: Run) -> set[str]:
+        return {
+            f["id"]
+            for f in run.json()["findings"]
+            if f["subject"]["key"] == "103" and f["status"] == "fail"
+        }
+
+    assert "learner.sync-enabled" in verdict_103(cli("scan", "--json"))
+    assert cli("resync", "learner", "103", "--yes").code == 0
+    assert "learner.sync-enabled" not in verdict_103(cli("scan", "--json"))
+    assert cli("sandbox", "reset").code == 0
+    after = verdict_103(cli("scan", "--json"))
+    single = cli("learner", "103", "--json").json()
+    assert after == {f["id"] for f in single["findings"] if f["status"] == "fail"}
+    assert "learner.sync-enabled" in after
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_signal_mid_resync_leaves_the_learner_ticked_and_audited(
+    cli: Callable[..., Run], tmp_path: Path, data_dir: Path, name: str, code: int
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    mark = tmp_path / "hanging"
+    faults = [
+        {"method": "PATCH", "path": "/v1/learnersAU/101", "nth": 2, "hang": 60, "mark": str(mark)}
+    ]  # the re-tick hangs: 101 is unticked at that moment
+    env = {**os.environ, "DIAGNOSE_SANDBOX_FAULTS": json.dumps(faults)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diagnose", "resync", "learner", "101", "--yes"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not mark.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mark.exists(), process.stderr
+    started = time.monotonic()
+    process.send_signal(getattr(signal, name))
+    _, err = process.communicate(timeout=30)
+    assert time.monotonic() - started < 10  # promptly, not after the hang
+    assert process.returncode == code, err
+    assert f"stopped by {name}" in err
+    after = cli("learner", "101", "--json").json()
+    sync = next(f for f in after["findings"] if f["id"] == "learner.sync-enabled")
+    assert sync["status"] == "pass"  # ticked again before the process ended
+    assert not list((data_dir / "journal").glob("*.json"))  # the journal entry closed
+    lines = (data_dir / "audit.jsonl").read_text().splitlines()
+    assert any(json.loads(line)["subject"] == "learner 101" for line in lines)
