@@ -13,9 +13,11 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from diagnose.errors import UsageError
 from diagnose.paths import audit_log
 from diagnose.textsafe import json_text, xml_safe
 
@@ -75,6 +77,28 @@ def record(
     finally:
         os.close(descriptor)
     return entry
+
+
+MIN_FREE = 1024 * 1024  # bytes the audit log's disk must have before a write is started
+
+
+def ready() -> None:
+    """Refuse a write before it starts when its audit line (or journal entry) could not be kept:
+    a read-only or full disk, or a data folder that is a file. One line, exit 2, nothing done."""
+    path = audit_log()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / "journal").mkdir(exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        free = shutil.disk_usage(path.parent).free
+    except OSError as exc:
+        raise UsageError(
+            f"cannot keep the audit log at {path}: {exc.strerror or exc}; nothing was written"
+        ) from None
+    if free < MIN_FREE:
+        raise UsageError(
+            f"the disk holding {path} is full; nothing was written (an audit line must be kept)"
+        )
 
 
 def entries(subject: str | None = None, profile: str | None = None) -> list[dict[str, Any]]:

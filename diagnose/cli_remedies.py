@@ -174,9 +174,10 @@ def resync_learner(
     plan = asyncio.run(core.plan_resync(learner_ids))
     if dry_run:
         typer.echo("\n".join(["Dry run: these writes would be made (none was):", *plan.lines]))
-        return
-    if not plan.todo:
+    if not plan.todo:  # the same answer with --dry-run as without: nothing could be done
         raise UsageError("; ".join(str(x) for x in plan.learners))
+    if dry_run:
+        return
     refusal = _confirm(plan.lines, yes, "resync", plan.where)
     if refusal:
         for learner in plan.todo:
@@ -248,6 +249,13 @@ def finish_interrupted(*, explicit: bool = False, profile: str | None = None) ->
     from diagnose.errors import DiagnoseError
 
     entries = journal.pending()
+    for broken in journal.SET_ASIDE:
+        typer.echo(
+            f"diagnose: note: a damaged journal entry was set aside as {broken} (check that "
+            'learner\'s "Sync to Xero" by hand if a re-toggle was interrupted)',
+            err=True,
+        )
+    journal.SET_ASIDE.clear()
     finished = 0
     for entry in entries:
         if profile is not None and entry.profile != profile:

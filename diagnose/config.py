@@ -172,6 +172,11 @@ def load_profile(name: str | None = None) -> Profile:
     chosen = chosen or SANDBOX
     if chosen == SANDBOX:
         return Profile(SANDBOX)
+    if len(chosen) > 64 or not chosen.isprintable():
+        raise UsageError(
+            f"{chosen[:40]!r}{'…' if len(chosen) > 40 else ''} is not a profile name: a name is "
+            "at most 64 printable characters"
+        )
     profiles = document.get("profiles")
     table = profiles.get(chosen) if isinstance(profiles, dict) else None
     if not isinstance(table, dict):

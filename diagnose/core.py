@@ -406,9 +406,12 @@ def open_core(
     the built-in demo. `writing`: the command may write, so a sandbox is locked for it.
     The Event Alerts are those of `alerts` (an export), else the profile's kept import, else
     (the sandbox) the tenant's own; a live profile without any has none."""
+    from diagnose import audit
     from diagnose.sources import alerts_export
 
     chosen = load_profile(profile)
+    if writing:
+        audit.ready()  # a write whose audit line could not be kept is never started
     if alerts is not None:
         rows: list[Any] | None = alerts_export.read_export(alerts).rows
     else:

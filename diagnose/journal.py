@@ -88,7 +88,51 @@ def pending() -> list[Entry]:
         if not _claim(path.stem):
             continue  # under way in another process
         try:
-            found.append(Entry(**json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, TypeError):  # gone meanwhile (finished), or foreign
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:  # finished meanwhile
             _held.pop(path.stem).release()
+            continue
+        except (OSError, ValueError, RecursionError):
+            document = None
+        entry = _valid(document, path.stem)
+        if entry is None:
+            set_aside(path)
+            _held.pop(path.stem).release()
+            continue
+        found.append(entry)
     return sorted(found, key=lambda e: e.started)
+
+
+SET_ASIDE: list[Path] = []  # broken entries moved aside by this process, for a note
+
+
+def set_aside(path: Path) -> None:
+    """A damaged entry is renamed `.broken`, out of the way of every later command."""
+    broken = path.with_suffix(".broken")
+    try:
+        path.replace(broken)
+    except OSError:
+        return
+    SET_ASIDE.append(broken)
+
+
+def _valid(document: object, entry_id: str) -> Entry | None:
+    """The entry a journal file holds, with every field of the right type and a LearnerId that
+    can only be a path segment of digits; None when it is anything else."""
+    if not isinstance(document, dict):
+        return None
+    try:
+        entry = Entry(**document)
+    except TypeError:
+        return None
+    texts = ("action", "sandbox", "profile", "organisation", "organisation_id", "wisenet")
+    fine = (
+        entry.id == entry_id
+        and entry.action == "resync"
+        and type(entry.learner_id) is int
+        and 0 < entry.learner_id < 2**31
+        and type(entry.was_ticked) is bool
+        and entry.state in ("intent", "unticked", "done")
+        and all(isinstance(getattr(entry, name), str) for name in (*texts, "started", "state"))
+    )
+    return entry if fine else None

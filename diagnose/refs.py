@@ -51,7 +51,7 @@ def parse_learner_ref(text: str) -> LearnerRef:
     value = _clean(text, "learner reference")
     if len(value) > 100:
         raise UsageError("the learner reference is longer than any LearnerId, RefInternal or name")
-    if re.fullmatch(r"[+-]?\d+", value):
+    if re.fullmatch(r"[+-]?[0-9]+", value):  # ASCII digits only: "١٠١" is not 101
         number = int(value)
         if number < 1 or number > MAX_LEARNER_ID:
             raise UsageError(f"{value} is not a LearnerId: a LearnerId is a positive whole number")

@@ -84,8 +84,8 @@ class Cache:
             path = folder / f"{resource}.json"
             try:
                 document = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                continue
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # nothing kept (yet): fetched in full
             except (OSError, ValueError, RecursionError):
                 cache.notes.append(
                     f"the kept copy of the {NAMES[resource]} could not be read: fetched again"
@@ -127,15 +127,28 @@ class Cache:
         """Streamed to disk (no copy of the tenant as one string), then renamed into place."""
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._save(self.folder, resources)
+        except OSError as exc:  # the scan stands; the next one fetches in full
+            self.notes.append(
+                f"the pages could not be kept in {self.folder} ({exc.strerror or exc}): the next "
+                "scan fetches them all again"
+            )
+            self.folder = None
+
+    def _save(self, folder: Path, resources: tuple[str, ...]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         for resource in resources:
             if resource not in self.resources:
                 continue
-            path = self.folder / f"{resource}.json"
+            path = folder / f"{resource}.json"
             partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-            with open(partial, "w", encoding="utf-8") as handle:
-                json.dump(self.resources[resource], handle)
-            partial.replace(path)
+            try:
+                with open(partial, "w", encoding="utf-8") as handle:
+                    json.dump(self.resources[resource], handle)
+                partial.replace(path)
+            finally:
+                partial.unlink(missing_ok=True)  # none left behind by a full disk
 
 
 CACHE_FORMAT = "diagnose-scan-cache/1"

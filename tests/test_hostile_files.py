@@ -169,3 +169,73 @@ def test_a_signal_mid_resync_leaves_the_learner_ticked_and_audited(
     assert not list((data_dir / "journal").glob("*.json"))  # the journal entry closed
     lines = (data_dir / "audit.jsonl").read_text().splitlines()
     assert any(json.loads(line)["subject"] == "learner 101" for line in lines)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"learner_id": "103/../../invoices"},
+        {"learner_id": True},
+        {"learner_id": 10**40},
+        {"was_ticked": "yes"},
+        {"state": 7},
+        {"surprise": 1},
+        None,
+    ],
+    ids=["path", "bool", "huge", "flag", "state", "unknown", "not-an-entry"],
+)
+def test_a_damaged_journal_entry_is_set_aside_with_a_note(
+    cli: Callable[..., Run], data_dir: Path, entry: dict[str, Any] | None
+) -> None:
+    folder = data_dir / "journal"
+    folder.mkdir(parents=True)
+    good = {"action": "resync", "learner_id": 103, "sandbox": "demo", "was_ticked": False}
+    good.update(id="e1", profile="sandbox")
+    path = folder / "e1.json"
+    path.write_text(json.dumps(None if entry is None else {**good, **entry}))
+    run = cli("learner", "101")
+    assert run.code == 0, run.err
+    assert "a damaged journal entry was set aside" in run.err
+    assert not path.exists()
+    assert (folder / "e1.broken").exists()
+    assert "a damaged journal entry" not in cli("learner", "101").err  # said once
+
+
+def test_small_things_answer_as_they_should(cli: Callable[..., Run]) -> None:
+    dry = cli("resync", "learner", "99999", "--dry-run")
+    assert dry.code == 2  # as the real run would
+    assert "no Wisenet learner has LearnerId 99999" in dry.err
+    arabic = cli("learner", "١٠١")  # Arabic-Indic digits are not the LearnerId 101
+    assert arabic.code == 2
+    assert "RefInternal" in arabic.err
+    long_name = cli("learner", "101", "--profile", "p" * 100_000)
+    assert long_name.code == 2
+    assert len(long_name.err) < 300  # not echoed whole
+
+
+def test_a_write_is_refused_before_it_starts_when_its_audit_line_cannot_be_kept(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("a file where the data folder should be")
+    monkeypatch.setenv("DIAGNOSE_DATA_DIR", str(not_a_folder))
+    for args in (("resync", "learner", "103", "--yes"), ("fix", "contact-code", "learner", "108")):
+        run = cli(*args)
+        assert run.code == 2, (args, run.err)
+        assert run.err.count("\n") == 1
+        assert f"cannot keep the audit log at {not_a_folder}" in run.err
+        assert "nothing was written" in run.err
+    assert not_a_folder.read_text() == "a file where the data folder should be"
+
+
+def test_a_scan_whose_pages_cannot_be_kept_still_gives_its_verdicts(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = cli("scan", "--json").json()["summary"]
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("DIAGNOSE_CACHE_DIR", str(not_a_folder))
+    run = cli("scan", "--json")
+    assert run.code == 1, run.err
+    assert run.json()["summary"] == expected
+    assert "the pages could not be kept" in run.err

@@ -189,3 +189,42 @@ def test_xero_refuses_a_contact_code_another_contact_holds() -> None:
     assert message.startswith(
         "The contact number STD0000123 is already assigned to another contact"
     )
+
+
+def send(method: str, path: str, headers: dict[str, str], body: str, app: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+            return await client.request(method, path, content=body, headers=headers)
+
+    return asyncio.run(go())
+
+
+def test_writes_are_all_or_nothing_and_refused_as_the_services_refuse() -> None:
+    tenant = load_tenant(demo_tenant_path())
+    app = create_app(tenant)
+    half = json.dumps(
+        [
+            {"op": "replace", "path": "Personal/SyncToXero", "value": True},
+            {"op": "replace", "path": "Personal/FirstName", "value": {"x": 1}},
+        ]
+    )
+    answer = send("PATCH", "/v1/learnersAU/103", WISENET, half, app)
+    assert answer.status_code == 400
+    assert "Message" in answer.json()
+    learner = get("/v1/learnersAU/103", WISENET, app=app).json()["Data"]["Personal"]
+    assert learner["SyncToXero"] is False  # the first operation was not applied either
+    assert isinstance(learner["FirstName"], str)
+    deep = "[" * 100_000 + "]" * 100_000
+    assert send("PATCH", "/v1/learnersAU/103", WISENET, deep, app).status_code == 400
+    contact_id = next(c["ContactID"] for c in tenant.contacts if c.get("ContactNumber"))
+    path = f"/api.xro/2.0/Contacts/{contact_id}"
+    envelope = {"Contacts": [{"ContactID": contact_id, "ContactNumber": None}]}
+    kept = send("POST", path, XERO, json.dumps(envelope), app)
+    assert kept.status_code == 200
+    assert kept.json()["Contacts"][0]["ContactNumber"] not in ("None", None)  # null: unset
+    envelope["Contacts"][0]["ContactNumber"] = "X" * 100_000
+    too_long = send("POST", path, XERO, json.dumps(envelope), app)
+    assert too_long.status_code == 400
+    assert "50 characters" in too_long.text
+    assert send("POST", path, XERO, deep, app).status_code == 400

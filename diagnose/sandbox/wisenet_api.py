@@ -133,22 +133,28 @@ class Wisenet:
             raise _wisenet_error(404, f"Learner with LearnerId {learner_id} was not found.")
         try:
             ops = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise _wisenet_error(400, "The request body is not valid JSON.") from None
         if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
             raise _wisenet_error(400, "The request body must be a list of patch operations.")
-        data = self.data(learner)
-        ticked = False
-        for op in ops:
+        changes: list[tuple[str, Any]] = []
+        for op in ops:  # every operation checked before any is applied: all or nothing
             path = str(op.get("path", "")).strip("/").split("/")
             if op.get("op") != "replace" or len(path) != 2 or path[0] != "Personal":
-                raise _wisenet_error(400, f"Unsupported patch operation {op!r}.")
-            personal = data.setdefault("Personal", {})
-            if path[1] == "SyncToXero":
-                if not isinstance(op.get("value"), bool):
-                    raise _wisenet_error(400, "SyncToXero must be true or false.")
-                ticked = ticked or (op["value"] and not personal.get("SyncToXero"))
-            personal[path[1]] = op.get("value")
+                raise _wisenet_error(400, "Unsupported patch operation.")
+            value = op.get("value")
+            if path[1] == "SyncToXero" and not isinstance(value, bool):
+                raise _wisenet_error(400, "SyncToXero must be true or false.")
+            if not isinstance(value, str | bool | int | float | None):
+                raise _wisenet_error(400, f"Personal/{path[1]} cannot take that value.")
+            changes.append((path[1], value))
+        data = self.data(learner)
+        personal = data.setdefault("Personal", {})
+        ticked = False
+        for name, value in changes:
+            if name == "SyncToXero":
+                ticked = ticked or (value and not personal.get("SyncToXero"))
+            personal[name] = value
         data["LastModifiedTimeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         if ticked:
             sync_learner(self.tenant, data)

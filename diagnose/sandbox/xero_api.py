@@ -215,7 +215,14 @@ class Xero:
         try:
             body = json.loads(await request.body())
             changes = body["Contacts"][0]
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, IndexError, TypeError):
+        except (
+            json.JSONDecodeError,
+            UnicodeDecodeError,
+            KeyError,
+            IndexError,
+            TypeError,
+            RecursionError,
+        ):
             raise _validation("The request body is not a Contacts envelope") from None
         status, answer = self.apply_contact(contact, changes)
         if key:
@@ -227,7 +234,9 @@ class Xero:
         HasValidationErrors, UpdatedDateUTC, …) are ignored, as Xero ignores them."""
         if not isinstance(changes, dict):
             return 400, _error_body(contact, "A contact must be an object")
-        wanted = {k: v for k, v in changes.items() if k in WRITABLE}
+        wanted = {
+            k: v for k, v in changes.items() if k in WRITABLE and v is not None
+        }  # null: unset
         problems = _contact_problems(wanted)
         if problems:
             return 400, _error_body(contact, problems[0])
