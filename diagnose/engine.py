@@ -169,10 +169,13 @@ def _applies(c: Check, kind: TargetKind) -> bool:
 # Running
 
 
+TENANT_KEY = "tenant"
+
+
 def targets(evidence: Evidence) -> list[Context]:
     """The tenant, then the learner (if any), then each invoice, in the order users read them."""
     subject = evidence.subject
-    contexts = [Context(evidence, Target(TargetKind.TENANT, "tenant", "connections"))]
+    contexts = [Context(evidence, Target(TargetKind.TENANT, TENANT_KEY, "connections"))]
     learner = _safe(lambda: evidence.learner)
     unread = evidence.raw.problems.get(Key.WISENET_LEARNER.value)
     if subject.kind is SubjectKind.INVOICE and unread is not None:  # looked for, not read
@@ -217,15 +220,19 @@ def run(
     report: Iterable[str] | None = None,
     headline: str | None = None,
     kinds: Iterable[TargetKind] | None = None,
+    settled: Iterable[Finding] = (),
 ) -> Diagnosis:
     """Run every applicable check on every target. `report` limits which ids are returned;
-    `kinds` which targets are checked (the tenant's connection checks always run)."""
+    `kinds` which targets are checked (the tenant's connection checks always run, unless
+    `settled` already holds their findings: a scan decides them once for every subject)."""
     shown = set(report) if report is not None else None
     wanted = {TargetKind.TENANT, *kinds} if kinds is not None else None
-    results: dict[tuple[str, str], Finding] = {}
+    results: dict[tuple[str, str], Finding] = {(f.check_id, f.target.key): f for f in settled}
     findings: list[Finding] = []
     contexts = [c for c in targets(evidence) if wanted is None or c.target.kind in wanted]
-    tenant_key = contexts[0].target.key
+    if results:
+        contexts = [c for c in contexts if c.target.kind is not TargetKind.TENANT]
+    tenant_key = TENANT_KEY
     learner_key = next((c.target.key for c in contexts if c.target.kind is TargetKind.LEARNER), "")
     for ctx in contexts:
         lookup = partial(_lookup, results, ctx=ctx, tenant_key=tenant_key, learner_key=learner_key)

@@ -386,7 +386,8 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
             ]
         }
         g.raw.payloads[Key.XERO_INVOICES] = body
-    invoices = [parse.invoice(i) for i in body.get("Invoices", []) if isinstance(i, Mapping)]
+    rows = [i for i in body.get("Invoices", []) if isinstance(i, Mapping)]
+    invoices = [g.sources.parsed(parse.invoice, i) for i in rows]
     if not invoices:
         raise NotFoundError(
             f"no Xero invoice has {'InvoiceID' if ref.kind == 'id' else 'number'} "

@@ -43,6 +43,7 @@ XERO_PAGE = 1000
 Record = Mapping[str, Any]
 
 
+NOTEWORTHY = (Status.FAIL, Status.WARN, Status.ERROR)
 RESOURCES = ("learners", "wisenet_invoices", "contacts", "invoices")
 KEYS: dict[str, Callable[[Any], str]] = {
     "learners": lambda r: parse.text(parse.unwrap(r)[0], "LearnerId"),
@@ -344,28 +345,30 @@ def diagnose_all(
             raw.payloads[Key.EVENT_ALERTS] = naming(raw.subject.ref, *names)
         return found
 
-    first = True
+    settled: list[Finding] = []  # the connection checks, decided once: the same for everyone
+
+    def checked(raw: RawEvidence, kind: TargetKind) -> Iterator[Finding]:
+        found = engine.run(evidence(raw), catalogue, kinds=[kind], settled=settled).findings
+        if not settled:
+            settled.extend(x for x in found if x.target.kind is TargetKind.TENANT)
+            yield from (x for x in settled if x.status in NOTEWORTHY)
+        yield from (x for x in found if x.target.kind is kind and x.status in NOTEWORTHY)
+
     for item in bulk.learners:
         learner_id = parse.integer(parse.unwrap(item)[0], "LearnerId")
         if learner_id is None or learner_id < 1:
             continue  # not a learner Wisenet could be asked about
         ref = LearnerRef("id", str(learner_id))
-        raw = at_once(gather_learner(ref, reader, typed=ref.value))
-        for finding in engine.run(evidence(raw), catalogue, kinds=[TargetKind.LEARNER]).findings:
-            noteworthy = finding.status in (Status.FAIL, Status.WARN, Status.ERROR)
-            if noteworthy and (finding.target.kind is not TargetKind.TENANT or first):
-                yield finding
-        first = False
+        yield from checked(
+            at_once(gather_learner(ref, reader, typed=ref.value)), TargetKind.LEARNER
+        )
     for invoice in bulk.invoices:
         invoice_id = parse.text(invoice, "InvoiceID")
         if not GUID.fullmatch(invoice_id):
             continue
         number = parse.text(invoice, "InvoiceNumber") or invoice_id
         raw = at_once(gather_invoice(InvoiceRef("id", invoice_id.lower()), reader, typed=number))
-        for finding in engine.run(evidence(raw), catalogue, kinds=[TargetKind.INVOICE]).findings:
-            noteworthy = finding.status in (Status.FAIL, Status.WARN, Status.ERROR)
-            if noteworthy and finding.target.kind is TargetKind.INVOICE:
-                yield finding
+        yield from checked(raw, TargetKind.INVOICE)
 
 
 def counts(findings: Sequence[Finding]) -> dict[str, dict[str, int]]:
