@@ -371,3 +371,28 @@ async def test_start_screen_advice_is_for_the_screen_not_a_command_line() -> Non
         said = str(app.screen.query_one("#error", Static).render())
         assert "is not a LearnerId, a RefInternal or a name" in said
         assert "diagnose learner" not in said
+
+
+async def test_p_shows_only_the_problems_and_the_trail_says_where_you_are() -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len(rows(app)) == 21
+        await pilot.press("p")
+        await settle(pilot)
+        assert set(rows(app).values()) == {"✗"}
+        assert len(rows(app)) == 4
+        verdict = str(app.screen.query_one("#verdict", Static).render())
+        assert "showing problems only" in verdict
+        assert "checked " in verdict
+        trail = str(app.screen.query_one("#headline", Static).render())
+        assert trail == "Start › learner 123 · Jane Citizen · STD0000123"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        assert str(app.screen.query_one("#trail", Static).render()).endswith(
+            "› learner.sync-enabled"
+        )
+        await pilot.press("escape", "p")
+        await settle(pilot)
+        assert len(rows(app)) == 21

@@ -13,6 +13,14 @@ from diagnose.tui.app import DiagnoseApp
 SIZE = (80, 24)
 
 
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdict line says when the checks ran: the same time in every snapshot."""
+    from diagnose.tui.walkthrough import WalkthroughScreen
+
+    monkeypatch.setattr(WalkthroughScreen, "checked", lambda self, d: "checked 09:15 AEDT")
+
+
 async def _still(pilot: Any) -> None:
     await pilot.app.workers.wait_for_complete()
     for field in pilot.app.screen.query(Input):

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown
+from textual.widgets import Footer, Header, Markdown, Static
 
 from diagnose.model import Finding
 from diagnose.report import Report, Table
@@ -89,19 +89,25 @@ def detail_markdown(finding: Finding, report: Report) -> str:
 
 
 class DetailScreen(Screen[None]):
+    DEFAULT_CSS = """
+    DetailScreen #trail { color: $text-muted; padding: 0 1; }
+    """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("question_mark", "app.help", "Help", tooltip="Every key, and what the marks mean"),
         Binding("o", "open_link", "Open in Xero", id="open-link"),
     ]
 
-    def __init__(self, finding: Finding, report: Report) -> None:
+    def __init__(self, finding: Finding, report: Report, *, trail: str = "") -> None:
         super().__init__()
         self.finding = finding
         self.report = report
+        self.trail = trail  # Start › the subject › the check
 
     def compose(self) -> ComposeResult:
         yield Header()
+        if self.trail:
+            yield Static(self.trail, id="trail", markup=False)
         with VerticalScroll(id="detail"):
             yield Markdown(detail_markdown(self.finding, self.report))
         yield Footer()

@@ -7,6 +7,7 @@ import asyncio
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.text import Text
 from textual import work
@@ -62,6 +63,7 @@ def status_style(status: Status, dark: bool) -> str:
     return (DARK if dark else LIGHT)[status]
 
 
+PROBLEMS = (Status.FAIL, Status.WARN, Status.ERROR)
 RESULT_MIN = 24
 FIXED_COLUMNS = 1 + 23 + 9 + 4 * 2 + 2  # the other columns, their padding and the scrollbar
 
@@ -93,6 +95,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         ),
         Binding("n", "next_problem", "Next ✗", tooltip="The next failure or warning", id="next"),
         Binding("N,shift+n", "previous_problem", "Prev ✗", tooltip="The previous one", show=False),
+        Binding("p", "problems", "Problems", tooltip="Only failures and warnings; again: all"),
         Binding("home", "first_row", "First", tooltip="The first check", show=False, priority=True),
         Binding("end", "last_row", "Last", tooltip="The last check", show=False, priority=True),
         Binding("r", "rerun", "Re-run", tooltip="Ask Wisenet and Xero again", id="rerun"),
@@ -129,6 +132,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.report_model: Report | None = None
         self.unavailable: dict[str, str] = {}
         self.messages: dict[str, str] = {}  # each row's whole result, cut to fit when shown
+        self.only_problems = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -177,12 +181,29 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         diagnosis = self.core.diagnose(raw)
         self.raw, self.diagnosis, self.report_model = raw, diagnosis, None
         self.query_one("#where", Static).update(one_line(self.core.banner(raw.tenant)))
-        self.query_one("#headline", Static).update(one_line(diagnosis.headline))
+        self.query_one("#headline", Static).update(self.trail())
         table.loading = False
+        await self.fill(diagnosis)
+        verdict.update(self.verdict_text(diagnosis))
+        self.refresh_bindings()
+        table.focus()
+        self.call_after_refresh(self.action_next_problem, -1)  # the first failure, in view
+
+    def trail(self, *more: str) -> str:
+        """Where the person is: Start › the subject (› the check)."""
+        here = self.diagnosis.headline if self.diagnosis else f"{self.kind.value} {self.ref}"
+        return one_line(" › ".join(("Start", here, *more)))
+
+    async def fill(self, diagnosis: Diagnosis) -> None:
+        """The rows, streamed in; only failures, warnings and undecided checks when `p` asked."""
+        table = self.query_one("#checks", DataTable)
+        table.clear()
         self.messages = {}
         fits = self.result_width()
         table.columns[ColumnKey("result")].width = fits
         for finding in diagnosis.findings:
+            if self.only_problems and finding.status not in PROBLEMS:
+                continue
             key = f"{finding.check_id}|{finding.target.key}"
             self.messages[key] = one_line(finding.message)
             table.add_row(
@@ -193,10 +214,15 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
                 key=key,
             )
             await asyncio.sleep(0)  # each row shows as it is added
-        verdict.update(self.verdict_text(diagnosis))
-        self.refresh_bindings()
-        table.focus()
-        self.call_after_refresh(self.action_next_problem, -1)  # the first failure, in view
+
+    async def action_problems(self) -> None:
+        """Show only what failed, warned or could not be decided; again: everything."""
+        if self.diagnosis is None:
+            return
+        self.only_problems = not self.only_problems
+        await self.fill(self.diagnosis)
+        self.query_one("#verdict", Static).update(self.verdict_text(self.diagnosis))
+        self.action_next_problem(start=-1)
 
     def result_width(self) -> int:
         """The Result column takes the width the others leave."""
@@ -279,7 +305,16 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             Status.WARN: "! Nothing blocks the sync; see the warnings.",
             Status.FAIL: "✗ The sync is blocked: Enter on a ✗ shows the fix.",
         }[d.status]
-        return Text(f"{head} {counts}", style=self.style_of(d.status))
+        shown = " · showing problems only (p: all)" if self.only_problems else ""
+        return Text(f"{head} {counts} · {self.checked(d)}{shown}", style=self.style_of(d.status))
+
+    def checked(self, d: Diagnosis) -> str:
+        """When the answers came, on the organisation's clock."""
+        try:
+            local = d.taken_at.astimezone(ZoneInfo(self.core.profile.timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            local = d.taken_at
+        return f"checked {local:%H:%M} {local.tzname() or 'UTC'}"
 
     def finding_at_cursor(self) -> Finding | None:
         if self.diagnosis is None:
@@ -341,7 +376,8 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
     def action_open(self) -> None:
         finding = self.finding_at_cursor()
         if finding is not None:
-            self.app.push_screen(DetailScreen(finding, self.report()))
+            trail = self.trail(finding.check_id)
+            self.app.push_screen(DetailScreen(finding, self.report(), trail=trail))
 
     def action_rerun(self) -> None:
         self.diagnosis = None
