@@ -128,8 +128,8 @@ def learner(item: JSON) -> Learner | None:
     """A learner from a `/learnersAU` item; None when it has no usable LearnerId."""
     data, relationships = unwrap(item)
     learner_id = integer(data, "LearnerId")
-    if learner_id is None:
-        return None
+    if learner_id is None or not 0 < learner_id < 2**31:
+        return None  # not an id Wisenet could be asked about again
     personal = obj(data, "Personal")
     states = [s for s in map(state, objects(relationships, "States")) if s]
     countries = [c for c in map(country, objects(relationships, "Countries")) if c]

@@ -50,6 +50,8 @@ def test_a_bare_record_and_nulls_are_read_leniently() -> None:
     assert learner is not None
     assert (learner.learner_id, learner.first_name, learner.street.suburb) == (7, "", "")
     assert parse.learner({"Personal": {}}) is None
+    for impossible in (0, -3, 10**40):  # not an id Wisenet could be asked about
+        assert parse.learner({"LearnerId": impossible, "Personal": {}}) is None
 
 
 def test_xero_contact_with_merge_and_odd_status() -> None:
