@@ -160,11 +160,17 @@ class Core:
 
     # -- diagnosis ---------------------------------------------------------------------------
 
-    async def gather(self, kind: SubjectKind, ref: str) -> RawEvidence:
+    async def gather(
+        self, kind: SubjectKind, ref: str, watch: list[ApiCall] | None = None
+    ) -> RawEvidence:
         """The evidence for a learner or an invoice; a bad reference is refused before any
-        credential is used."""
+        credential is used. `watch` receives each call as it is answered (for a progress
+        line)."""
         parse_learner_ref(ref) if kind is SubjectKind.LEARNER else parse_invoice_ref(ref)
         async with self.sources() as sources:
+            if watch is not None:
+                watch[:] = sources.log.calls
+                sources.log.calls = watch
             return await runner.gather_from(kind, ref, sources)
 
     @staticmethod

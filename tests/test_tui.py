@@ -232,7 +232,7 @@ async def test_a_source_error_shows_error_rows_and_retry_recovers() -> None:
         assert found["learner.sync-enabled@learner"] == "✗"
         verdict = str(app.screen.query_one("#verdict", Static).render())
         assert "Press r to retry" in verdict
-        assert "unreachable" in verdict
+        assert "Wisenet or Xero could not be reached" in verdict  # in words, not a code
         broken["xero"] = False
         await pilot.press("r")
         await settle(pilot)
@@ -396,3 +396,24 @@ async def test_p_shows_only_the_problems_and_the_trail_says_where_you_are() -> N
         await pilot.press("escape", "p")
         await settle(pilot)
         assert len(rows(app)) == 21
+
+
+async def test_the_wait_shows_each_service_and_the_time_waited() -> None:
+    import asyncio
+
+    sandbox = create_app(load_tenant(demo_tenant_path()))
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and "/api.xro/" in scope["path"]:
+            await asyncio.sleep(1.2)  # Xero takes its time
+        await sandbox(scope, receive, send)
+
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123", sandbox_app=slow)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.8)
+        waiting = str(app.screen.query_one("#verdict", Static).render())
+        assert waiting.startswith("Asking Wisenet and Xero… Wisenet: ")
+        assert "answered" in waiting
+        assert waiting.endswith(" s")
+        await settle(pilot)
+        assert "The sync is blocked" in str(app.screen.query_one("#verdict", Static).render())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +22,17 @@ from diagnose import audit, remedy
 from diagnose.core import CodeFixPlan, Core, ResyncPlan
 from diagnose.errors import AmbiguousError, DiagnoseError
 from diagnose.evidence import Evidence, RawEvidence, Unavailable
-from diagnose.model import Diagnosis, Finding, Learner, Status, SubjectKind, TargetKind
+from diagnose.model import (
+    ApiCall,
+    Diagnosis,
+    Finding,
+    Learner,
+    ProblemKind,
+    Service,
+    Status,
+    SubjectKind,
+    TargetKind,
+)
 from diagnose.paths import data_dir, write_atomically
 from diagnose.render.text import diagnosis_text
 from diagnose.report import Report, build_report
@@ -64,8 +75,29 @@ def status_style(status: Status, dark: bool) -> str:
 
 
 PROBLEMS = (Status.FAIL, Status.WARN, Status.ERROR)
+CAUSES = {  # why a check could not be decided, in words
+    ProblemKind.UNREACHABLE: "Wisenet or Xero could not be reached",
+    ProblemKind.AUTH: "our sign-in was refused",
+    ProblemKind.RATE_LIMITED: "Xero's call limit was reached",
+    ProblemKind.TIMEOUT: "an answer took too long",
+    ProblemKind.BAD_RESPONSE: "an answer could not be read",
+    ProblemKind.NOT_FETCHED: "an earlier answer was missing",
+    ProblemKind.WRONG_ADDRESS: "a profile setting names the wrong address",
+}
 RESULT_MIN = 24
 FIXED_COLUMNS = 1 + 23 + 9 + 4 * 2 + 2  # the other columns, their padding and the scrollbar
+
+
+def waiting_text(calls: list[ApiCall], seconds: float) -> str:
+    """While the answers come: each service's answered calls, its retries, the time waited."""
+    parts = []
+    for service, name in ((Service.WISENET, "Wisenet"), (Service.XERO, "Xero")):
+        mine = [c for c in calls if c.service is service]
+        answered = sum(1 for c in mine if c.status is not None and c.status < 500)
+        retried = len(mine) - answered
+        state = f"{answered} answered" + (f", {retried} retried" if retried else "")
+        parts.append(f"{name}: {state if mine else 'asking'}")
+    return f"Asking Wisenet and Xero… {' · '.join(parts)} · {seconds:.0f} s"
 
 
 def _cut(text: str, width: int) -> str:
@@ -163,9 +195,16 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         verdict = self.query_one("#verdict", Static)
         table.clear()
         table.loading = True
-        verdict.update("Asking Wisenet and Xero…")
+        watch: list[ApiCall] = []
+        started = time.monotonic()
+
+        def progress() -> None:
+            verdict.update(waiting_text(watch, time.monotonic() - started))
+
+        progress()
+        ticker = self.set_interval(0.5, progress)
         try:
-            raw = await self.core.gather(self.kind, self.ref)
+            raw = await self.core.gather(self.kind, self.ref, watch)
         except AmbiguousError as exc:
             self.dismiss(("choose", exc.choices))
             return
@@ -178,6 +217,8 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
                 Text(f"☠ Could not diagnose: {type(exc).__name__}: {exc}. Press r to retry.")
             )
             return
+        finally:
+            ticker.stop()
         diagnosis = self.core.diagnose(raw)
         self.raw, self.diagnosis, self.report_model = raw, diagnosis, None
         self.query_one("#where", Static).update(one_line(self.core.banner(raw.tenant)))
@@ -294,9 +335,9 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             f"{d.count(Status.ERROR)} undecided · {d.count(Status.PASS)} passed"
         )
         if d.status is Status.ERROR:
-            causes = sorted({f.cause.value for f in d.findings if f.cause})
+            causes = sorted({CAUSES.get(f.cause, f.cause.value) for f in d.findings if f.cause})
             return Text(
-                f"☠ Incomplete: Wisenet or Xero did not answer every call ({', '.join(causes)}). "
+                f"☠ Incomplete: {'; '.join(causes) or 'a call was not answered'}. "
                 f"Press r to retry. {counts}",
                 style=self.style_of(Status.ERROR),
             )
