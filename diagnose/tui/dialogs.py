@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -94,10 +95,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = _dialog_css("ConfirmScreen")
     BINDINGS = [
-        Binding("y", "answer(True)", "Write"),
+        Binding("y", "nothing", "Write"),  # shown in the footer; `on_key` decides
         Binding("n,escape,enter", "answer(False)", "Cancel"),
     ]
-    SETTLE = 0.4  # seconds the dialog must have been in view before `y` counts
+    SETTLE = 0.05  # a key made less than this after the dialog showed was typed before it
 
     def __init__(self, title: str, writes: list[str], where: str = "") -> None:
         super().__init__()
@@ -118,10 +119,22 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_screen_resume(self) -> None:  # shown, or shown again when a screen above it closed
         self.shown_at = time.monotonic()
 
-    def action_answer(self, yes: bool) -> None:
-        if yes and time.monotonic() - self.shown_at < self.SETTLE:
+    def on_key(self, event: events.Key) -> None:
+        """`y` writes, unless the key was typed before the dialog was on screen (a burst such
+        as "t y" read in one go): such a key is ignored, and the dialog says so."""
+        if event.key != "y":
+            return
+        event.stop()
+        event.prevent_default()
+        if event.time < self.shown_at + self.SETTLE:
             self.notify("Press y again to make the writes.", title="Not written yet")
             return
+        self.dismiss(True)
+
+    def action_nothing(self) -> None:
+        """The footer's `y`: the key itself is handled by `on_key`."""
+
+    def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
 
 
