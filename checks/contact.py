@@ -295,6 +295,7 @@ def _invoice_row(invoice: XeroInvoice) -> dict[str, Any]:
         "status": invoice.status,
         "total": invoice.total,
         "amount_due": invoice.amount_due,
+        "currency": invoice.currency,
         "date": str(invoice.date or ""),
         "contact_id": invoice.contact_id,
         "link": xero_invoice_link(invoice.invoice_id, invoice.type),

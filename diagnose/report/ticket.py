@@ -64,7 +64,7 @@ class Affected:
             return ""
         text = "Records affected: " + " and ".join(parts)
         money = [
-            f"{cur or 'AUD'} {amount:,.2f}" for cur, amount in self.outstanding.items() if amount
+            f"{cur} {amount:,.2f}".strip() for cur, amount in self.outstanding.items() if amount
         ]
         if money:
             text += f", {' + '.join(money)} outstanding"
@@ -94,7 +94,13 @@ def affected(d: Diagnosis, e: Evidence) -> Affected:
             if isinstance(row, Mapping):
                 when = _date(row.get("date"))
                 _count(
-                    found, seen, str(row.get("number", "")), "", row.get("amount_due"), when, dates
+                    found,
+                    seen,
+                    str(row.get("number", "")),
+                    str(row.get("currency") or ""),
+                    row.get("amount_due"),
+                    when,
+                    dates,
                 )
     found.since = min(dates, default=None)
     return found
