@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from diagnose.config import zone
 from diagnose.evidence import Evidence, Unavailable
 from diagnose.model import (
     Diagnosis,
@@ -19,13 +19,6 @@ from diagnose.redact import Pseudonyms
 from diagnose.report.model import Table, when_text
 from diagnose.report.ticket import Sender
 from diagnose.textsafe import xml_safe
-
-
-def zone_named(name: str) -> tzinfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def pseudonyms(diagnosis: Diagnosis, evidence: Evidence) -> Pseudonyms:
@@ -47,7 +40,7 @@ class ReportContext:
         self.p = Pseudonyms(enabled=redact)
         self.redact = redact
         self.sender = sender or Sender()
-        self.zone = zone_named(self.sender.zone)
+        self.zone = zone(self.sender.zone)
         self._register_people()
         learner, _ = self.get(lambda: self.e.learner)
         subject = f"learner {learner.learner_id}" if learner else None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from diagnose.model import (
-    Status,
-)
+from diagnose.model import ApiCall, Status
+from diagnose.textsafe import xml_safe
 
 NO_LEARNER = (
     "Not looked up: the invoice's contact has no Contact Code, so no Wisenet learner is linked."
@@ -111,6 +110,32 @@ class Report:
             "redaction": self.redaction,
             "marking": self.marking,
         }
+
+
+def calls_table(
+    calls: Sequence[ApiCall],
+    sent: Callable[[ApiCall], str],
+    request: Callable[[ApiCall], str],
+    widths: Sequence[float],
+) -> Table:
+    """The appendix's list of API calls, one row a call, in the order sent."""
+    rows = [
+        [
+            sent(c),
+            c.service.value,
+            request(c),
+            str(c.status) if c.status is not None else "no answer",
+            f"{c.ms:.0f}",
+            c.correlation_id or "",
+        ]
+        for c in calls
+    ]
+    return Table(
+        ["Sent", "Service", "Request", "Status", "ms", "Xero correlation id"],
+        [[xml_safe(v) for v in row] for row in rows],
+        widths=widths,
+        small=True,
+    )
 
 
 def when_text(moment: datetime | date | None, zone: tzinfo | None = None) -> str:

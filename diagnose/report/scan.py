@@ -13,11 +13,11 @@ from datetime import datetime, tzinfo
 from urllib.parse import unquote_plus
 
 from diagnose import __version__
+from diagnose.config import zone
 from diagnose.model import ApiCall, Finding, TargetKind
 from diagnose.redact import WHAT_IS_REDACTED
 from diagnose.render.health import NOTEWORTHY, by_fix, records, worst_first
-from diagnose.report.context import zone_named
-from diagnose.report.model import Block, Report, Table, when_text
+from diagnose.report.model import Block, Report, Table, calls_table, when_text
 from diagnose.report.ticket import FILL_IN, Sender
 from diagnose.textsafe import counted, xml_safe
 
@@ -51,7 +51,7 @@ def scan_report(
     sender: Sender | None = None,
 ) -> Report:
     sender = sender or Sender()
-    zone = zone_named(sender.zone)
+    place = zone(sender.zone)
     ordered = worst_first(findings)  # in the order of the health page
     failing = [
         {
@@ -98,7 +98,7 @@ def scan_report(
             if len(same) > ROWS_PER_CHECK:
                 block.add(f"… and {len(same) - ROWS_PER_CHECK} more: see the CSV (--csv FILE).")
         blocks.append(block)
-    blocks += _appendix(calls, zone)
+    blocks += _appendix(calls, place)
     affected = len({f.target.key for _, g in ordered for f in g})
     verdict = (
         "Nothing blocks the sync anywhere in the tenant."
@@ -108,7 +108,7 @@ def scan_report(
     label = (
         "Sandbox (built-in sample data, not a real organisation)" if mode == "sandbox" else "Live"
     )
-    checked = when_text(taken_at, zone)
+    checked = when_text(taken_at, place)
     requester = [(k, v or FILL_IN) for k, v in sender.staff] + [
         ("Organisation (Xero)", tenant),
         ("Wisenet site", sender.wisenet or FILL_IN),
@@ -141,22 +141,11 @@ def scan_report(
 
 
 def _appendix(calls: Sequence[ApiCall], zone: tzinfo | None) -> list[Block]:
-    rows = [
-        [
-            when_text(c.at, zone) if c.at else "",
-            c.service.value,
-            f"{c.method} {unquote_plus(c.path)}",
-            str(c.status) if c.status is not None else "no answer",
-            f"{c.ms:.0f}",
-            c.correlation_id or "",
-        ]
-        for c in calls
-    ]
-    table = Table(
-        ["Sent", "Service", "Request", "Status", "ms", "Xero correlation id"],
-        [[xml_safe(v) for v in row] for row in rows],
-        widths=(2.6, 1.4, 4.6, 1.3, 0.9, 6.2),
-        small=True,
+    table = calls_table(
+        calls,
+        lambda c: when_text(c.at, zone),
+        lambda c: f"{c.method} {unquote_plus(c.path)}",
+        widths=(2.6, 1.7, 4.0, 1.6, 0.9, 6.2),
     )
     return [
         Block("Appendix", 1),

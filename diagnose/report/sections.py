@@ -19,7 +19,7 @@ from diagnose.model import (
     XeroInvoice,
 )
 from diagnose.report.context import ReportContext
-from diagnose.report.model import NO_LEARNER, Block, Table, money_text
+from diagnose.report.model import NO_LEARNER, Block, Table, calls_table, money_text
 from diagnose.report.ticket import ask, timeline
 from diagnose.textsafe import xml_safe
 
@@ -374,22 +374,11 @@ class Sections(ReportContext):
         return block
 
     def appendix(self, snapshot: str = "") -> list[Block]:
-        rows = [
-            [
-                self.clock(c.at),
-                c.service.value,
-                self.request_text(c.method, c.path),
-                str(c.status) if c.status is not None else "no answer",
-                f"{c.ms:.0f}",
-                c.correlation_id or "",
-            ]
-            for c in self.d.calls
-        ]
-        calls = Table(
-            ["Sent", "Service", "Request", "Status", "ms", "Xero correlation id"],
-            [[xml_safe(v) for v in row] for row in rows],
-            widths=(1.9, 1.4, 5.3, 1.3, 0.9, 6.2),
-            small=True,
+        calls = calls_table(
+            self.d.calls,
+            lambda c: self.clock(c.at),
+            lambda c: self.request_text(c.method, c.path),
+            widths=(1.9, 1.7, 4.7, 1.6, 0.9, 6.2),
         )
         made = (
             f"Made by diagnose {__version__} (Python {platform.python_version()}, "

@@ -8,7 +8,6 @@ import os
 import time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.text import Text
 from textual import work
@@ -19,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.widgets.data_table import ColumnKey
 
 from diagnose import audit, remedy
+from diagnose.config import zone
 from diagnose.core import CodeFixPlan, Core, ResyncPlan
 from diagnose.errors import AmbiguousError, DiagnoseError
 from diagnose.evidence import Evidence, RawEvidence, Unavailable
@@ -351,10 +351,8 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
 
     def checked(self, d: Diagnosis) -> str:
         """When the answers came, on the organisation's clock."""
-        try:
-            local = d.taken_at.astimezone(ZoneInfo(self.core.profile.timezone))
-        except (ZoneInfoNotFoundError, ValueError):
-            local = d.taken_at
+        place = zone(self.core.profile.timezone)
+        local = d.taken_at.astimezone(place) if place else d.taken_at
         return f"checked {local:%H:%M} {local.tzname() or 'UTC'}"
 
     def finding_at_cursor(self) -> Finding | None:
