@@ -24,6 +24,7 @@ SUITES = [
     "tests/test_writes.py",
     "tests/test_bad_input.py",
     "tests/test_secrets.py",
+    "tests/test_hostile_files.py",
 ]
 
 

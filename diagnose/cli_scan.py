@@ -53,7 +53,7 @@ def scan(
     from diagnose.core import open_core
     from diagnose.errors import ExitCode, diagnosis_exit_code
     from diagnose.model import ApiCall, Diagnosis, Subject, SubjectKind
-    from diagnose.paths import write_atomically
+    from diagnose.paths import write_output
     from diagnose.render.health import health_csv, health_json, health_text
     from diagnose.textsafe import json_text
 
@@ -118,7 +118,7 @@ def scan(
     )
     code = diagnosis_exit_code(whole)
     if csv_file is not None:
-        write_atomically(csv_file, health_csv(findings))
+        write_output(csv_file, health_csv(findings))
         typer.echo(f"findings written to {csv_file}", err=True)
     if report is not None:
         from diagnose.render.word import write_report

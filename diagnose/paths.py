@@ -12,10 +12,19 @@ DATA_ENV = "DIAGNOSE_DATA_DIR"
 def data_dir() -> Path:
     configured = os.environ.get(DATA_ENV)
     if configured:
-        return Path(configured)
-    from platformdirs import user_data_dir
+        folder = Path(configured)
+    else:
+        from platformdirs import user_data_dir
 
-    return Path(user_data_dir("diagnose", appauthor=False))
+        folder = Path(user_data_dir("diagnose", appauthor=False))
+    if folder.exists() and not folder.is_dir():  # one line, not an error from each file in it
+        from diagnose.errors import UsageError
+
+        raise UsageError(
+            f"the data folder {folder} is a file, not a folder: move the file away"
+            + (f" or point {DATA_ENV} at a folder" if configured else "")
+        )
+    return folder
 
 
 def cache_dir() -> Path:
@@ -56,18 +65,31 @@ def output_file(path: Path) -> Path:
     return real
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, content: str | bytes) -> None:
     """Write next to the final file (a symlink's target), flush to disk, then rename into
     place; a path that is not a regular file is refused (`output_file`)."""
     path = output_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with open(partial, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         partial.replace(path)
     except BaseException:
         partial.unlink(missing_ok=True)  # no partial file is left behind
         raise
+
+
+def write_output(path: Path, content: str | bytes, what: str = "") -> None:
+    """Write a file the user named, atomically; a disk that is full or read-only, or a folder
+    that is missing, is one line naming the file and the cause (exit 2), with nothing left."""
+    try:
+        write_atomically(path, content)
+    except OSError as exc:
+        from diagnose.errors import UsageError
+
+        named = f"{what} {path}" if what else str(path)
+        raise UsageError(f"cannot write {named}: {exc.strerror or exc}") from None

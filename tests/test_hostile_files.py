@@ -11,7 +11,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
+from conftest import FIGURES, Run
+
+SEEN = {"commands": 0, "refused in one line (exit 2)": 0, "exit 70": 0, "tracebacks": 0}
+
+
+@pytest.fixture
+def cli(cli: Callable[..., Run]) -> Callable[..., Run]:
+    """The CLI, counting what the hostile cases got for the reliability figures."""
+
+    def run(*args: str) -> Run:
+        done = cli(*args)
+        SEEN["commands"] += 1
+        SEEN["refused in one line (exit 2)"] += done.code == 2 and done.err.count("\n") == 1
+        SEEN["exit 70"] += done.code == 70
+        SEEN["tracebacks"] += "Traceback" in done.out + done.err
+        FIGURES["hostile files and signals"] = ", ".join(f"{k}: {v}" for k, v in SEEN.items())
+        assert done.code != 70, done.err
+        assert "Traceback" not in done.err
+        return done
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -213,19 +233,68 @@ def test_small_things_answer_as_they_should(cli: Callable[..., Run]) -> None:
     assert len(long_name.err) < 300  # not echoed whole
 
 
-def test_a_write_is_refused_before_it_starts_when_its_audit_line_cannot_be_kept(
+def test_a_data_folder_that_is_a_file_is_one_line_for_every_command(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     not_a_folder = tmp_path / "data"
     not_a_folder.write_text("a file where the data folder should be")
     monkeypatch.setenv("DIAGNOSE_DATA_DIR", str(not_a_folder))
+    for args in (
+        ("resync", "learner", "103", "--yes"),
+        ("fix", "contact-code", "learner", "108"),
+        ("learner", "101"),
+        ("scan",),
+        ("audit",),
+    ):
+        run = cli(*args)
+        assert run.code == 2, (args, run.err)
+        assert run.err.count("\n") == 1
+        assert f"the data folder {not_a_folder} is a file, not a folder" in run.err
+    assert not_a_folder.read_text() == "a file where the data folder should be"
+
+
+def test_a_write_is_refused_before_it_starts_when_its_audit_line_cannot_be_kept(
+    cli: Callable[..., Run], data_dir: Path
+) -> None:
+    (data_dir / "audit.jsonl").mkdir(parents=True)  # the log cannot be opened for appending
     for args in (("resync", "learner", "103", "--yes"), ("fix", "contact-code", "learner", "108")):
         run = cli(*args)
         assert run.code == 2, (args, run.err)
         assert run.err.count("\n") == 1
-        assert f"cannot keep the audit log at {not_a_folder}" in run.err
+        assert f"cannot keep the audit log at {data_dir / 'audit.jsonl'}" in run.err
         assert "nothing was written" in run.err
-    assert not_a_folder.read_text() == "a file where the data folder should be"
+    assert not (data_dir / "sandbox").exists()  # the sandbox was never changed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("learner", "123", "--report", "{out}/r.docx"),
+        ("learner", "123", "--save", "{out}/s.json"),
+        ("scan", "--csv", "{out}/s.csv"),
+        ("scan", "--report", "{out}/s.docx"),
+        ("sandbox", "export-alerts", "{out}/a.xlsx"),
+    ],
+)
+def test_a_full_disk_is_one_line_and_leaves_no_file(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    import errno
+
+    import diagnose.paths
+
+    def full(_descriptor: int) -> None:  # the disk fills as the file is flushed
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(diagnose.paths.os, "fsync", full)
+    out = tmp_path / "out"
+    out.mkdir()
+    run = cli(*(a.format(out=out) for a in args))
+    assert run.code == 2, run.err
+    assert run.err.strip().splitlines()[-1].endswith("No space left on device"), run.err
+    assert "Traceback" not in run.err
+    assert "Exception ignored" not in run.err
+    assert list(out.iterdir()) == []  # no partial file, no empty target
 
 
 def test_a_scan_whose_pages_cannot_be_kept_still_gives_its_verdicts(

@@ -8,6 +8,7 @@ styles. The file is written next to its final name and renamed into place.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from jinja2 import TemplateError
 from diagnose import __version__
 from diagnose.errors import UsageError
 from diagnose.model import Status
-from diagnose.paths import output_file
+from diagnose.paths import write_output
 from diagnose.report import ChainCell, Report, Table
 from diagnose.textsafe import xml_safe
 from report_templates import default_template
@@ -315,15 +316,9 @@ def write_report(report: Report, path: Path, *, template: Path | None = None) ->
         anchor._p.getparent().remove(anchor._p)
     _last_paragraph_tiny(doc)
     _set_properties(doc, report)
-    target = output_file(path)  # never a device or a folder; a symlink's own file
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        doc.save(str(partial))
-        partial.replace(target)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
+    built = io.BytesIO()  # built whole in memory: a full disk never meets a half-written zip
+    doc.save(built)
+    write_output(path, built.getvalue())  # never a device or a folder; a symlink's own file
     return path
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.errors import UsageError
-from diagnose.paths import data_dir, write_atomically
+from diagnose.paths import data_dir, write_atomically, write_output
 
 MAX_BYTES = 50 * 1024 * 1024  # an export far larger than any tenant's alerts is not one
 # the layout `sandbox export-alerts` writes: the report's own column titles
@@ -247,8 +247,10 @@ def write_export(path: Path, alerts: Iterable[dict[str, Any]]) -> None:
         sheet.title = "Event Alerts"
         for row in rows:
             sheet.append(row)
-        book.save(path)
+        built = io.BytesIO()
+        book.save(built)
+        write_output(path, built.getvalue())
         return
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
-    write_atomically(path, buffer.getvalue())
+    write_output(path, buffer.getvalue())
