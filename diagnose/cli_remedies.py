@@ -319,6 +319,10 @@ def fix_contact_code(
     core = open_core(profile, sandbox, writing=not dry_run)
     plan = asyncio.run(core.plan_code_fix(ref, contact or ""))
     fix = plan.fix
+    if fix.done:
+        said = _already_fixed(fix, core.profile.timezone)
+        typer.echo(f"✓ {said}: nothing to fix, nothing written")
+        return
     if fix.refusal:
         remedy.refuse(fix, where=plan.where)
         typer.echo(f"diagnose: will not set the Contact Code: {fix.refusal}.", err=True)
@@ -337,6 +341,30 @@ def fix_contact_code(
         core.refuse(plan, f"learner {fix.learner.learner_id if fix.learner else ref}", refusal)
         raise UsageError(f"{refusal}: nothing written")
     typer.echo(f"✓ {asyncio.run(core.apply_code_fix(plan))}")
+
+
+def _already_fixed(fix: Any, zone_name: str) -> str:
+    """Whose the code is, and which run of diagnose set it when the audit log says so (two
+    commands fixing one learner at once: the second finds the first's work)."""
+    from datetime import datetime
+
+    from diagnose import audit
+    from diagnose.config import zone
+    from diagnose.report.model import when_text
+
+    said = f"{fix.contact_name} already holds Contact Code {fix.code}"
+    subject = f"learner {fix.learner.learner_id}" if fix.learner else ""
+    for entry in reversed(audit.entries(subject)):
+        if entry.get("action") != "fix-contact-code" or entry.get("outcome") != "done":
+            continue
+        if fix.contact_id in str(entry.get("detail") or ""):
+            try:
+                moment = when_text(datetime.fromisoformat(str(entry.get("when"))), zone(zone_name))
+            except ValueError:
+                break
+            return f"{said} (set by diagnose at {moment} for {entry.get('who', '?')})"
+        break
+    return said
 
 
 def _share(help_text: str, flag: str) -> Any:

@@ -252,6 +252,7 @@ class CodeFix:
     manual: str = ""
     contact: XeroContact | None = None  # as the diagnosis saw it, to notice a change since
     differs: tuple[str, ...] = ()  # how a contact chosen with --contact differs from the learner
+    done: bool = False  # the learner's code is on its one active contact: nothing to fix
 
     @property
     def link(self) -> str:
@@ -285,6 +286,12 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
             return CodeFix(learner, refusal=f"{check_id} could not be decided: {reason}")
     if found["contact.found"].status is Status.PASS:
         holder = evidence.contact
+        if (
+            holder is not None
+            and holder.status == "ACTIVE"
+            and found["contact.duplicates"].status is Status.PASS
+        ):  # fixed already: by an earlier run, another command at the same time, or in Xero
+            return CodeFix(learner, holder.contact_id, holder.name, contact=holder, done=True)
         name = holder.name if holder else "a contact"
         return CodeFix(
             learner,
@@ -403,6 +410,9 @@ class Refusal(RemedyError):
         super().__init__(message, ExitCode.CHECK_FAILED)
 
 
+SET_MEANWHILE = "set meanwhile"  # the very fix, made by another command since the diagnosis
+
+
 async def changed_since(xero: XeroClient, fix: CodeFix) -> str:
     """Why the contact (or the code) is no longer as the diagnosis saw it, or "" when it is:
     read again just before the write, so a change made in Xero meanwhile is never overwritten."""
@@ -416,6 +426,8 @@ async def changed_since(xero: XeroClient, fix: CodeFix) -> str:
     if now.status != "ACTIVE":
         return f"{fix.contact_name} is {contact_state(now.status)} now"
     seen = fix.contact
+    if fix.code and now.contact_number == fix.code:
+        return SET_MEANWHILE
     if now.contact_number != (seen.contact_number if seen is not None else ""):
         return f"{fix.contact_name} has Contact Code {now.contact_number or '(none)'} now"
     if seen is not None and seen.updated is not None and now.updated != seen.updated:
@@ -431,6 +443,11 @@ async def apply_code_fix(xero: XeroClient, fix: CodeFix, key: str, *, where: Whe
     subject = f"learner {fix.learner.learner_id}" if fix.learner else "learner"
     since = len(xero.session.log.calls)
     changed = await changed_since(xero, fix)
+    if changed == SET_MEANWHILE:  # two commands fixed one learner at once: this one's work is done
+        return (
+            f"{fix.contact_name} already holds Contact Code {fix.code}: another command set it "
+            "since the diagnosis; nothing to fix, nothing written"
+        )
     if changed:
         reason = f"{changed} since the diagnosis"
         refuse(fix, where=where, reason=reason)

@@ -302,6 +302,19 @@ def test_a_contact_changed_in_xero_since_the_diagnosis_is_not_overwritten(
     assert audit(cli)[-1]["outcome"] == "refused"
 
 
+def test_a_fix_made_by_another_command_meanwhile_is_done_not_refused(
+    cli: Callable[..., Run], loop: str
+) -> None:
+    core = open_core("local")
+    plan = asyncio.run(core.plan_code_fix("108"))
+    assert cli("fix", "contact-code", "learner", "108", "--yes", *LIVE).code == 0  # another
+    posts = len(audit(cli))
+    said = asyncio.run(core.apply_code_fix(plan))
+    assert "Isabella Rossi already holds Contact Code STD0000108" in said
+    assert "another command set it since the diagnosis; nothing to fix, nothing written" in said
+    assert len(audit(cli)) == posts  # nothing asked of Xero was written
+
+
 def test_a_contact_edited_since_the_diagnosis_is_not_written_on_the_sandbox_either() -> None:
     core = open_core(None, writing=True)
     plan = asyncio.run(core.plan_code_fix("108"))

@@ -101,10 +101,32 @@ def test_a_contact_code_write_whose_answer_is_lost_is_applied_once(
     posts = [w for w in writes(data_dir) if w.startswith("POST")]
     assert posts == [f"POST /api.xro/2.0/Contacts/{contact_id} ContactNumber=STD0000108"]
     monkeypatch.delenv("DIAGNOSE_SANDBOX_FAULTS")
-    again = cli("fix", "contact-code", "learner", "108", "--yes")  # a second run: refused
-    assert again.code == 1
-    assert "already holds Contact Code STD0000108" in again.err
+    again = cli("fix", "contact-code", "learner", "108", "--yes")  # a second run: nothing to do
+    assert again.code == 0, again.err
+    assert "Isabella Rossi already holds Contact Code STD0000108 (set by diagnose at" in again.out
+    assert "nothing written" in again.out
     assert [w for w in writes(data_dir) if w.startswith("POST")] == posts
+
+
+def test_three_fixes_of_one_learner_at_once_write_once_and_all_succeed(data_dir: Path) -> None:
+    env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "diagnose", "fix", "contact-code", "learner", "108", "--yes"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in processes]
+    assert [code for code, _, _ in results] == [0, 0, 0], [err for _, _, err in results]
+    outs = sorted(out for _, out, _ in results)
+    assert sum("now has Contact Code STD0000108" in out for out in outs) == 1
+    assert sum("nothing to fix, nothing written" in out for out in outs) == 2
+    assert not any("merge the look-alike" in err for _, _, err in results)
+    assert len([w for w in writes(data_dir) if w.startswith("POST")]) == 1
 
 
 def test_concurrent_processes_keep_journal_audit_log_and_sandbox_whole(

@@ -493,6 +493,14 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             self.notify(str(exc), title="Cannot fix the Contact Code", severity="error")
             return
         fix = plan.fix
+        if fix.done:  # fixed meanwhile, by another command or in Xero
+            self.notify(
+                f"{one_line(fix.contact_name)} already holds Contact Code {fix.code}: nothing "
+                "to fix, nothing written",
+                title="Nothing to fix",
+            )
+            self.action_rerun()
+            return
         if fix.refusal or plan.scope_refusal:
             reason = fix.refusal or plan.scope_refusal
             remedy.refuse(fix, where=plan.where, reason=reason)
