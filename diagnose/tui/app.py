@@ -6,8 +6,6 @@ live profile) and the tests, which pass `sandbox_app` to watch or break the sand
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,15 +16,10 @@ from textual.screen import Screen
 
 from diagnose.core import Core, open_core
 from diagnose.model import SubjectKind
-from diagnose.paths import data_dir, write_atomically
+from diagnose.tui import prefs
 from diagnose.tui.dialogs import HelpScreen
 from diagnose.tui.start import StartScreen
 from diagnose.tui.walkthrough import WalkthroughScreen
-
-
-def theme_file() -> Path:
-    """Where the chosen theme is kept (read each time: the data folder may move)."""
-    return data_dir() / "tui.json"
 
 
 class DiagnoseApp(App[None]):
@@ -53,12 +46,9 @@ class DiagnoseApp(App[None]):
         self.start = (kind, ref)
 
     def on_mount(self) -> None:
-        try:  # the theme chosen last time (ctrl+p › theme)
-            chosen = json.loads(theme_file().read_text(encoding="utf-8")).get("theme")
-            if isinstance(chosen, str) and chosen in self.available_themes:
-                self.theme = chosen
-        except (OSError, ValueError, AttributeError):
-            pass
+        chosen = prefs.load().get("theme")  # the theme chosen last time (ctrl+p › theme)
+        if isinstance(chosen, str) and chosen in self.available_themes:
+            self.theme = chosen
         self.theme_changed_signal.subscribe(self, self.keep_theme)
         kind, ref = self.start
         if self.core.live:
@@ -66,8 +56,7 @@ class DiagnoseApp(App[None]):
         self.push_screen(StartScreen(self.core, kind=kind, ref=ref))
 
     def keep_theme(self, theme: Any) -> None:
-        with contextlib.suppress(OSError):  # a theme not kept is no reason to interrupt anyone
-            write_atomically(theme_file(), json.dumps({"theme": self.theme}))
+        prefs.save(theme=self.theme)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

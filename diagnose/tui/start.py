@@ -16,6 +16,7 @@ from diagnose.errors import UsageError
 from diagnose.model import SubjectKind
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.textsafe import one_line
+from diagnose.tui import prefs
 from diagnose.tui.walkthrough import WalkthroughScreen
 
 PROMPTS = {
@@ -38,6 +39,8 @@ class StartScreen(Screen[None]):
     StartScreen #error { color: $error; height: auto; margin-top: 1; }
     StartScreen #choices { height: auto; max-height: 8; display: none; }
     StartScreen #choices.shown { display: block; }
+    StartScreen #recent-label { color: $text-muted; margin-top: 1; }
+    StartScreen #recent { height: auto; max-height: 8; }
     StartScreen #where { color: $text-muted; margin-top: 1; }
     StartScreen #where.live { color: $text; background: $error; text-style: bold; padding: 0 1; }
     StartScreen #keys { color: $text-muted; }
@@ -46,6 +49,7 @@ class StartScreen(Screen[None]):
         Binding("enter", "diagnose", "Diagnose", id="diagnose", show=True),
         Binding("f1", "app.help", "Help", tooltip="Every key, and what ✓ ! ✗ – ☠ mean"),
         Binding("escape", "to_box", "Back to typing", show=False),
+        Binding("down", "to_recent", "Recent", tooltip="Pick a recent lookup", show=False),
     ]
 
     def __init__(self, core: Core, *, kind: SubjectKind | None, ref: str | None) -> None:
@@ -70,6 +74,13 @@ class StartScreen(Screen[None]):
             yield Static("Enter diagnoses · Tab switches field · f1 help · ctrl+q quits", id="keys")
             yield Static("", id="error")
             yield OptionList(id="choices")
+            recent = prefs.recent(self.core.profile.name)
+            if recent:
+                yield Static("Recent lookups (↓ to pick, Enter to open):", id="recent-label")
+                yield OptionList(
+                    *(Option(one_line(label), id=f"{kind}:{ref}") for kind, ref, label in recent),
+                    id="recent",
+                )
             yield Static(one_line(self.core.banner()), id="where", classes=_banner_class(self.core))
         yield Footer()
 
@@ -83,6 +94,17 @@ class StartScreen(Screen[None]):
         """Escape from the match list: the list closes and typing goes on in the box."""
         self.query_one("#choices", OptionList).remove_class("shown")
         self.query_one("#ref", Input).focus()
+
+    def action_to_recent(self) -> None:
+        """↓ from the box: into the match list when it shows, else the recent lookups."""
+        for name in ("#choices", "#recent"):
+            found = self.query(name)
+            if found and (name == "#recent" or found.first().has_class("shown")):
+                choices = found.first(OptionList)
+                if choices.highlighted is None:
+                    choices.highlighted = 0
+                choices.focus()
+                return
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.kind = SubjectKind.LEARNER if event.index == 0 else SubjectKind.INVOICE
@@ -135,6 +157,11 @@ class StartScreen(Screen[None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        if event.option_list.id == "recent" and event.option.id:
+            kind, _, ref = event.option.id.partition(":")
+            self.query_one("#ref", Input).value = ref
+            self.open(SubjectKind(kind), ref)
+            return
         self.query_one("#choices", OptionList).remove_class("shown")
         self.query_one("#error", Static).update("")
         if event.option.id:
