@@ -419,5 +419,138 @@ async def test_the_wait_shows_each_service_and_the_time_waited() -> None:
         assert waiting.startswith("Asking Wisenet and Xero… Wisenet: ")
         assert "answered" in waiting
         assert waiting.endswith(" s")
+        coming = rows(app)  # the checks that will run, each waiting for its answers
+        assert coming["connection.xero@"] == "·"
+        assert coming["contact.active@learner"] == "·"
+        table = app.screen.query_one("#checks", DataTable)
+        assert {str(table.get_row(k)[3]) for k in table.rows} == {"waiting for the answers…"}
         await settle(pilot)
         assert "The sync is blocked" in str(app.screen.query_one("#verdict", Static).render())
+        assert rows(app)["contact.active@learner"] == "✗"
+
+
+def pane_text(app: DiagnoseApp) -> str:
+    return app.screen.query_one("#pane-text", Markdown).source
+
+
+async def test_the_selected_check_is_shown_whole_beside_or_under_the_table() -> None:
+    archived = "Jane Citizen is archived, so Xero refuses Wisenet's updates"
+    for size, place in (((200, 50), "beside"), ((120, 40), "below"), ((80, 24), "")):
+        app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, WalkthroughScreen)
+            pane = screen.query_one("#pane")
+            assert pane.display is bool(place), size
+            if not place:
+                continue
+            assert screen.query_one("#body").has_class(place)
+            assert "learner.sync-enabled" in pane_text(app)  # the first failure, selected
+            await pilot.press("n")
+            await pilot.pause()
+            assert archived in pane_text(app)
+            assert "1. In Xero open Contacts › All contacts › Archived" in pane_text(app)
+            assert pane.region.width > 40 if place == "beside" else pane.region.height >= 10
+
+
+async def test_slash_filters_the_checks_and_escape_clears_it_before_going_back() -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"ARCHIVED")
+        await settle(pilot)
+        shown = rows(app)
+        assert set(shown) == {"contact.active@learner", "invoice.contact-merged@INV-0042"}
+        verdict = str(app.screen.query_one("#verdict", Static).render())
+        assert "filter “ARCHIVED”: 2 shown (Esc clears)" in verdict
+        await pilot.press("enter")  # the table takes the keys again; the filter stays
+        await pilot.pause()
+        assert isinstance(app.focused, DataTable)
+        assert len(rows(app)) == 2
+        await pilot.press("escape")  # the filter goes, the walkthrough stays
+        await settle(pilot)
+        assert isinstance(app.screen, WalkthroughScreen)
+        assert len(rows(app)) == 21
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+
+
+async def test_a_greyed_out_key_says_why_when_pressed() -> None:
+    app = DiagnoseApp(kind=SubjectKind.INVOICE, ref="INV-0050")  # no Contact Code: no learner
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert "Re-toggle: not now, there is no Wisenet learner in this diagnosis" in said[-1]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        help_text = app.screen.query_one(Markdown).source
+        assert "not now: there is no Wisenet learner" in help_text
+
+
+async def test_recent_lookups_are_offered_on_the_start_screen(data_dir: Path) -> None:
+    for kind, ref in ((SubjectKind.LEARNER, "123"), (SubjectKind.INVOICE, "inv-0042")):
+        app = DiagnoseApp(kind=kind, ref=ref)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+    app = DiagnoseApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        recent = app.screen.query_one("#recent", OptionList)
+        labels = [str(recent.get_option_at_index(i).prompt) for i in range(recent.option_count)]
+        assert labels[0].startswith("invoice INV-0042")  # the newest first
+        assert labels[1] == "learner 123 · Jane Citizen · STD0000123"
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WalkthroughScreen)
+        assert app.screen.trail() == "Start › learner 123 · Jane Citizen · STD0000123"
+    prefs = json.loads((data_dir / "tui.json").read_text(encoding="utf-8"))
+    assert [r["ref"] for r in prefs["recent"]] == ["123", "inv-0042"]  # the same lookup once
+
+
+async def test_o_without_a_browser_says_so_and_hands_over_the_link(monkeypatch: Any) -> None:
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.2 50000 10.0.0.1 22")
+    opened: list[str] = []
+    monkeypatch.setattr(DiagnoseApp, "open_url", lambda self, url, **_: opened.append(url))
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "o")  # contact.active links to the archived contact
+        await pilot.pause()
+        said = app._notifications
+        last = list(said)[-1].message
+        assert "No browser opens from here (this is an SSH session)" in last
+        assert "https://go.xero.com/Contacts/View/" in last
+        assert app.clipboard in last
+        assert opened == []
+        monkeypatch.delenv("SSH_CONNECTION")
+        monkeypatch.setenv("DISPLAY", ":0")
+        from diagnose.tui.dialogs import LinkScreen, open_links
+
+        open_links(app.screen, ("https://go.xero.com/a", "https://go.xero.com/b"))
+        await pilot.pause()
+        assert isinstance(app.screen, LinkScreen)  # several links: which one
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert opened == ["https://go.xero.com/b"]
+
+
+async def test_r_asks_again_keeps_the_cursor_and_says_so() -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")  # contact.active
+        await pilot.pause()
+        before = app.screen.finding_at_cursor()
+        assert before is not None
+        assert before.check_id == "contact.active"
+        await pilot.press("r")
+        await settle(pilot)
+        after = app.screen.finding_at_cursor()
+        assert after is not None
+        assert after.check_id == "contact.active"
+        assert "Asked again: ✗ The sync is blocked" in list(app._notifications)[-1].message

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, Markdown, Static
 
 from diagnose.model import Finding
 from diagnose.report import Report, Table
+from diagnose.tui.dialogs import open_links
 
 SECTIONS_FOR = {
     "learner": ("Wisenet learner",),
@@ -88,6 +89,23 @@ def detail_markdown(finding: Finding, report: Report) -> str:
     return "\n".join(lines)
 
 
+def pane_markdown(finding: Finding) -> str:
+    """The selected check beside the table: what was found whole, and the fix as steps."""
+    lines = [
+        f"**{finding.status.glyph} {finding.check_id}** · {_cell(finding.target.label)}",
+        "",
+        _cell(finding.message),
+        "",
+        f"*Expected:* {_cell(finding.title)}",
+        "",
+    ]
+    if finding.fix:
+        lines += ["**How to fix it**", "", *steps(finding.fix), ""]
+    lines += [f"- <{link}>" for link in finding.links]
+    lines += ["", "*Enter: the evidence in full*"]
+    return "\n".join(lines)
+
+
 class DetailScreen(Screen[None]):
     DEFAULT_CSS = """
     DetailScreen #trail { color: $text-muted; padding: 0 1; }
@@ -121,5 +139,4 @@ class DetailScreen(Screen[None]):
         return True
 
     def action_open_link(self) -> None:
-        if self.finding.links:
-            self.app.open_url(self.finding.links[0])
+        open_links(self, self.finding.links)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from typing import Any
 
@@ -10,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, Markdown, Static
+from textual.widgets import Input, Label, Markdown, OptionList, Static
 
 
 def _dialog_css(name: str) -> str:
@@ -44,9 +46,10 @@ class HelpScreen(ModalScreen[None]):
                 continue
             seen.add(action)
             keys = ", ".join(k.replace("question_mark", "?") for k in binding.key.split(","))
-            reason = getattr(self.under, "unavailable", {}).get(binding.action, "")
+            why_not = getattr(self.under, "why_not", None)
+            reason = why_not(binding.action) if why_not else ""
             what = (binding.tooltip or binding.description) + (
-                f" — not available yet: {reason}" if reason else ""
+                f" — not now: {reason}" if reason else ""
             )
             lines.append(f"| {keys} | {what} |")
         lines += [
@@ -169,3 +172,68 @@ class TypedConfirmScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class LinkScreen(ModalScreen[str | None]):
+    """Which of a check's links to open: Enter opens the highlighted one, Escape cancels."""
+
+    DEFAULT_CSS = _dialog_css("LinkScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, links: tuple[str, ...]) -> None:
+        super().__init__()
+        self.links = links
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Open which link?", classes="title")
+            yield OptionList(*self.links, id="links")
+            yield Label("Enter to open · Escape to cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        choices = self.query_one("#links", OptionList)
+        choices.highlighted = 0
+        choices.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.links[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def no_browser() -> str:
+    """Why no web browser can be opened from this terminal, or "" when one can."""
+    if os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"):
+        return "this is an SSH session"
+    desktop = ("DISPLAY", "WAYLAND_DISPLAY")
+    if sys.platform.startswith("linux") and not any(os.environ.get(name) for name in desktop):
+        return "there is no desktop here"
+    return ""
+
+
+def open_links(screen: Screen[Any], links: tuple[str, ...]) -> None:
+    """Open a link in the browser (choosing first when there are several); where no browser
+    can open, say so, and hand the link to the terminal's clipboard instead."""
+    if len(links) > 1:
+        screen.app.push_screen(
+            LinkScreen(links), lambda link: open_links(screen, (link,)) if link else None
+        )
+        return
+    if not links:
+        screen.notify("This check has no link to open.", severity="warning")
+        return
+    link = links[0]
+    screen.app.copy_to_clipboard(link)
+    why = no_browser()
+    if why:
+        screen.notify(
+            f"No browser opens from here ({why}). The link went to the terminal's clipboard, "
+            f"if it allows it: {link}",
+            title="Link",
+            timeout=20,
+        )
+        return
+    screen.app.open_url(link)
+    screen.notify(f"Opening {link} in the browser (and on the clipboard)", title="Link")

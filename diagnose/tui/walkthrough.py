@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
 from textual.widgets.data_table import ColumnKey
 
-from diagnose import audit, remedy
+from diagnose import audit, engine, remedy
 from diagnose.config import zone
 from diagnose.core import CodeFixPlan, Core, ResyncPlan
 from diagnose.errors import AmbiguousError, DiagnoseError
@@ -37,8 +38,9 @@ from diagnose.paths import data_dir, write_atomically
 from diagnose.render.text import diagnosis_text
 from diagnose.report import Report, build_report
 from diagnose.textsafe import one_line, strip_ansi
-from diagnose.tui.detail import DetailScreen
-from diagnose.tui.dialogs import ConfirmScreen, FileNameScreen, TypedConfirmScreen
+from diagnose.tui import prefs
+from diagnose.tui.detail import DetailScreen, pane_markdown
+from diagnose.tui.dialogs import ConfirmScreen, FileNameScreen, TypedConfirmScreen, open_links
 from diagnose.where import Where
 
 RETOGGLE_NO_LEARNER = "there is no Wisenet learner in this diagnosis to re-toggle"
@@ -84,8 +86,13 @@ CAUSES = {  # why a check could not be decided, in words
     ProblemKind.NOT_FETCHED: "an earlier answer was missing",
     ProblemKind.WRONG_ADDRESS: "a profile setting names the wrong address",
 }
+NOT_YET = "the diagnosis has not finished yet"
 RESULT_MIN = 24
 FIXED_COLUMNS = 1 + 23 + 9 + 4 * 2 + 2  # the other columns, their padding and the scrollbar
+# The selected check in full: beside the table on a wide screen, under it on a tall one of 120
+# columns (where the Result column keeps its width), not at all on a small one.
+BESIDE_FROM = 160
+BELOW_FROM = (120, 36)
 
 
 def waiting_text(calls: list[ApiCall], seconds: float) -> str:
@@ -117,7 +124,16 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
     WalkthroughScreen #where { color: $text-muted; padding: 0 1; }
     WalkthroughScreen #where.live { color: $text; background: $error; text-style: bold; }
     WalkthroughScreen #headline { text-style: bold; padding: 0 1; }
-    WalkthroughScreen #checks { height: 1fr; }
+    WalkthroughScreen #body { height: 1fr; }
+    WalkthroughScreen #checks { height: 1fr; width: 1fr; }
+    WalkthroughScreen #body.beside { layout: horizontal; }
+    WalkthroughScreen #pane { display: none; padding: 0 1; }
+    WalkthroughScreen #body.beside #pane { display: block; width: 2fr; height: 1fr;
+                                           border-left: solid $primary; }
+    WalkthroughScreen #body.beside #checks { width: 3fr; }
+    WalkthroughScreen #body.below #pane { display: block; height: 12; border-top: solid $primary; }
+    WalkthroughScreen #filter { display: none; height: 1; border: none; padding: 0 1; }
+    WalkthroughScreen #filter.shown { display: block; }
     WalkthroughScreen #verdict { padding: 0 1; height: auto; max-height: 3; }
     """
     BINDINGS = [
@@ -128,9 +144,13 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         Binding("n", "next_problem", "Next ✗", tooltip="The next failure or warning", id="next"),
         Binding("N,shift+n", "previous_problem", "Prev ✗", tooltip="The previous one", show=False),
         Binding("p", "problems", "Problems", tooltip="Only failures and warnings; again: all"),
+        Binding(
+            "slash", "filter", "Filter", tooltip="Show the checks whose text holds what you type"
+        ),
         Binding("home", "first_row", "First", tooltip="The first check", show=False, priority=True),
         Binding("end", "last_row", "Last", tooltip="The last check", show=False, priority=True),
         Binding("r", "rerun", "Re-run", tooltip="Ask Wisenet and Xero again", id="rerun"),
+        Binding("o", "open_link", "Open", tooltip="Open the check's record in Xero", show=False),
         Binding(
             "t", "retoggle", "Re-toggle", tooltip='Untick and re-tick "Sync to Xero"', id="retoggle"
         ),
@@ -162,9 +182,11 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.raw: RawEvidence | None = None
         self.diagnosis: Diagnosis | None = None
         self.report_model: Report | None = None
-        self.unavailable: dict[str, str] = {}
         self.messages: dict[str, str] = {}  # each row's whole result, cut to fit when shown
         self.only_problems = False
+        self.filter_text = ""
+        self.filling = 0
+        self.kept_row = ""  # the check the cursor was on when `r` asked again
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -179,7 +201,11 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         table.add_column("Check", key="check", width=23)
         table.add_column("For", key="for", width=9)
         table.add_column("Result", key="result", width=RESULT_MIN)
-        yield table
+        with Container(id="body"):
+            yield table
+            with VerticalScroll(id="pane"):
+                yield Markdown("", id="pane-text")
+        yield Input(placeholder="filter: part of a check, invoice or result", id="filter")
         yield Static("", id="verdict")
         yield Footer()
 
@@ -193,8 +219,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
     async def load(self) -> None:
         table = self.query_one("#checks", DataTable)
         verdict = self.query_one("#verdict", Static)
-        table.clear()
-        table.loading = True
+        self.waiting_rows()
         watch: list[ApiCall] = []
         started = time.monotonic()
 
@@ -212,7 +237,6 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             self.dismiss(("error", str(exc)))
             return
         except Exception as exc:  # a bug: say so on screen, keep the app alive
-            table.loading = False
             verdict.update(
                 Text(f"☠ Could not diagnose: {type(exc).__name__}: {exc}. Press r to retry.")
             )
@@ -221,14 +245,34 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             ticker.stop()
         diagnosis = self.core.diagnose(raw)
         self.raw, self.diagnosis, self.report_model = raw, diagnosis, None
+        prefs.remember(self.core.profile.name, self.kind.value, self.ref, diagnosis.headline)
         self.query_one("#where", Static).update(one_line(self.core.banner(raw.tenant)))
         self.query_one("#headline", Static).update(self.trail())
-        table.loading = False
         await self.fill(diagnosis)
         verdict.update(self.verdict_text(diagnosis))
         self.refresh_bindings()
         table.focus()
-        self.call_after_refresh(self.action_next_problem, -1)  # the first failure, in view
+        kept, self.kept_row = self.kept_row, ""
+        if kept and kept in table.rows:  # asked again: the same check as before
+            self.call_after_refresh(table.move_cursor, row=table.get_row_index(kept))
+            self.notify(f"Asked again: {self.verdict_text(diagnosis).plain}", title="Re-run")
+        else:
+            self.call_after_refresh(self.action_next_problem, -1)  # the first failure, in view
+
+    def waiting_rows(self) -> None:
+        """While the answers come: the checks that will run, each waiting for its answers
+        (a learner's invoices are known only once Xero has answered)."""
+        table = self.query_one("#checks", DataTable)
+        table.clear()
+        self.messages = {}
+        kinds = {"all": "", "both": "learner", "learner": "learner"}
+        if self.kind is SubjectKind.INVOICE:
+            kinds = {**kinds, "both": self.ref.upper(), "invoice": self.ref.upper()}
+        pending = Text("·", style=self.style_of(Status.SKIP))
+        for check in engine.load_catalogue():
+            if check.applies_to in kinds:
+                where = one_line(kinds[check.applies_to])
+                table.add_row(pending, check.id, where, "waiting for the answers…")
 
     def trail(self, *more: str) -> str:
         """Where the person is: Start › the subject (› the check)."""
@@ -236,41 +280,86 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         return one_line(" › ".join(("Start", here, *more)))
 
     async def fill(self, diagnosis: Diagnosis) -> None:
-        """The rows, streamed in; only failures, warnings and undecided checks when `p` asked."""
+        """The rows, streamed in; only failures, warnings and undecided checks when `p` asked,
+        only those holding the filter's text when `/` gave one."""
         table = self.query_one("#checks", DataTable)
         table.clear()
+        self.filling += 1
+        mine = self.filling  # a later fill (a key typed meanwhile) takes over from this one
         self.messages = {}
         fits = self.result_width()
         table.columns[ColumnKey("result")].width = fits
+        wanted = self.filter_text.casefold()
         for finding in diagnosis.findings:
             if self.only_problems and finding.status not in PROBLEMS:
                 continue
             key = f"{finding.check_id}|{finding.target.key}"
-            self.messages[key] = one_line(finding.message)
+            message = one_line(finding.message)
+            words = f"{finding.check_id} {_for(finding)} {message} {finding.status.value}"
+            if wanted and wanted not in words.casefold():
+                continue
+            self.messages[key] = message
             table.add_row(
                 Text(finding.status.glyph, style=self.style_of(finding.status)),
                 finding.check_id,
                 one_line(_for(finding)),
-                _cut(self.messages[key], fits),
+                _cut(message, fits),
                 key=key,
             )
             await asyncio.sleep(0)  # each row shows as it is added
+            if self.filling != mine:
+                return
+        self.show_pane()
 
     async def action_problems(self) -> None:
         """Show only what failed, warned or could not be decided; again: everything."""
         if self.diagnosis is None:
             return
         self.only_problems = not self.only_problems
+        await self.refill()
+
+    async def refill(self) -> None:
+        if self.diagnosis is None:
+            return
         await self.fill(self.diagnosis)
         self.query_one("#verdict", Static).update(self.verdict_text(self.diagnosis))
         self.action_next_problem(start=-1)
 
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("shown")
+        box.focus()
+
+    async def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value.strip()
+        await self.refill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()  # the filter stays; the table takes the keys again
+        if not self.filter_text:
+            event.input.remove_class("shown")
+        self.query_one("#checks", DataTable).focus()
+
+    def pane_place(self) -> str:
+        """Where the selected check is shown in full: "beside", "below" or "" (nowhere)."""
+        width, height = self.size
+        if width >= BESIDE_FROM:
+            return "beside"
+        return "below" if width >= BELOW_FROM[0] and height >= BELOW_FROM[1] else ""
+
     def result_width(self) -> int:
-        """The Result column takes the width the others leave."""
-        return max(RESULT_MIN, self.size.width - FIXED_COLUMNS)
+        """The Result column takes the width the others (and a pane beside) leave."""
+        table = self.size.width * 3 // 5 if self.pane_place() == "beside" else self.size.width
+        return max(RESULT_MIN, table - FIXED_COLUMNS)
 
     def on_resize(self) -> None:
         table = self.query_one("#checks", DataTable)
+        body = self.query_one("#body", Container)
+        place = self.pane_place()
+        for name in ("beside", "below"):
+            body.set_class(place == name, name)
+        self.show_pane()
         fits = self.result_width()
         column = table.columns.get(ColumnKey("result"))
         if column is None or column.width == fits:
@@ -280,6 +369,20 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             if key in table.rows:
                 table.update_cell(key, "result", _cut(message, fits))
         table.refresh()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_pane()
+
+    def show_pane(self) -> None:
+        """The selected check in full beside the table, when the screen is wide enough."""
+        if not self.pane_place():
+            return
+        finding = self.finding_at_cursor()
+        text = pane_markdown(finding) if finding else ""
+        if text != getattr(self, "_pane_shown", None):
+            self._pane_shown = text
+            self.query_one("#pane-text", Markdown).update(text)
 
     def problem_rows(self) -> list[int]:
         """The rows of failures, undecided checks and warnings, in table order."""
@@ -330,9 +433,10 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.query_one("#verdict", Static).update(self.verdict_text(self.diagnosis))
 
     def verdict_text(self, d: Diagnosis) -> Text:
-        counts = (
-            f"{d.count(Status.FAIL)} failed · {d.count(Status.WARN)} warnings · "
-            f"{d.count(Status.ERROR)} undecided · {d.count(Status.PASS)} passed"
+        named = ((Status.FAIL, "failed"), (Status.WARN, "warned"), (Status.ERROR, "undecided"))
+        counts = " · ".join(
+            [f"{d.count(s)} {word}" for s, word in named if d.count(s)]
+            + [f"{d.count(Status.PASS)} passed"]
         )
         if d.status is Status.ERROR:
             causes = sorted({CAUSES.get(f.cause, f.cause.value) for f in d.findings if f.cause})
@@ -347,6 +451,9 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             Status.FAIL: "✗ The sync is blocked: Enter on a ✗ shows the fix.",
         }[d.status]
         shown = " · showing problems only (p: all)" if self.only_problems else ""
+        if self.filter_text:
+            rows = self.query_one("#checks", DataTable).row_count
+            shown += f" · filter “{one_line(self.filter_text)}”: {rows} shown (Esc clears)"
         return Text(f"{head} {counts} · {self.checked(d)}{shown}", style=self.style_of(d.status))
 
     def checked(self, d: Diagnosis) -> str:
@@ -388,16 +495,42 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         except Unavailable:
             return None
 
+    def why_not(self, action: str) -> str:
+        """Why an action is greyed out now, or "" when it can be used."""
+        waits = ("open", "open_link", "report", "save", "copy", "retoggle")
+        if self.diagnosis is None and action in waits:
+            return NOT_YET
+        if action == "open" and not self.query_one("#checks", DataTable).row_count:
+            return "no check is shown (the filter or p hides them all)"
+        if action == "retoggle" and self.learner() is None:
+            return RETOGGLE_NO_LEARNER
+        if action == "open_link":
+            finding = self.finding_at_cursor()
+            if finding is None or not finding.links:
+                return "the selected check links to no Xero record"
+        return ""
+
+    def action_open_link(self) -> None:
+        finding = self.finding_at_cursor()
+        if finding is not None:
+            open_links(self, finding.links)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.unavailable:
-            return None  # shown, greyed out; the help says why
-        if action in ("open", "report", "save", "copy"):
-            return self.diagnosis is not None
-        if action == "retoggle":
-            return True if self.learner() is not None else None
         if action == "fix_code":  # shown only where a check found a lost Contact Code
             return self.lost_code()
-        return True
+        return None if self.why_not(action) else True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of a greyed-out action says why it cannot be used now, instead of nothing."""
+        if isinstance(self.focused, Input):
+            return
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and event.key in binding.key.split(","):
+                reason = self.why_not(binding.action)
+                if reason:
+                    event.stop()
+                    self.notify(f"{binding.description}: not now, {reason}", severity="warning")
+                return
 
     def lost_code(self) -> bool:
         """The learner's contact.found failed: a Contact Code may be restorable."""
@@ -419,6 +552,9 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             self.app.push_screen(DetailScreen(finding, self.report(), trail=trail))
 
     def action_rerun(self) -> None:
+        """Ask again; the cursor comes back to the check it was on."""
+        finding = self.finding_at_cursor()
+        self.kept_row = f"{finding.check_id}|{finding.target.key}" if finding else ""
         self.diagnosis = None
         self.refresh_bindings()
         self.load()
@@ -530,7 +666,17 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         self.notify(message, title="Contact Code restored")
         self.action_rerun()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
+        """Escape clears a filter first; then it goes back to the start screen."""
+        box = self.query_one("#filter", Input)
+        if self.filter_text or box.has_class("shown"):
+            box.value = ""  # the change refills the table
+            box.remove_class("shown")
+            self.query_one("#checks", DataTable).focus()
+            if self.filter_text:
+                self.filter_text = ""
+                await self.refill()
+            return
         self.dismiss(None)
 
     def action_copy(self) -> None:
