@@ -161,6 +161,25 @@ async def test_retoggle_confirms_the_exact_writes_then_fixes_the_learner(data_di
         assert any("it is ticked now" in n.message for n in app._notifications)
 
 
+async def test_k_gives_the_look_alike_contact_back_its_lost_contact_code(data_dir: Path) -> None:
+    app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="108")  # merged: its Contact Code lost
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert rows(app)["contact.found@learner"] == "✗"
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Fix the Contact Code" in titles
+        await pilot.press("k")
+        await pilot.pause(ConfirmScreen.SETTLE + 0.1)
+        assert isinstance(app.screen, ConfirmScreen)
+        text = app.screen.query_one(Markdown).source
+        assert '"ContactNumber": "STD0000108"' in text
+        await pilot.press("y")
+        await settle(pilot)
+        await settle(pilot)
+        assert rows(app)["contact.found@learner"] == "✓"
+        assert any("now has Contact Code STD0000108" in n.message for n in app._notifications)
+
+
 async def test_retoggle_is_greyed_out_without_a_learner() -> None:
     app = DiagnoseApp(kind=SubjectKind.INVOICE, ref="INV-0050")  # no Contact Code: no learner
     async with app.run_test(size=SIZE) as pilot:
@@ -397,7 +416,7 @@ async def test_p_shows_only_the_problems_and_the_trail_says_where_you_are() -> N
         assert str(app.screen.query_one("#trail", Static).render()).endswith(
             "› learner.sync-enabled"
         )
-        await pilot.press("escape", "p")
+        await pilot.press("escape", "f")  # f and p both
         await settle(pilot)
         assert len(rows(app)) == 21
 

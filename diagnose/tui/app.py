@@ -73,6 +73,12 @@ class DiagnoseApp(App[None]):
                 "Untick and tick it again, after showing the exact writes",
                 screen.action_retoggle,
             )
+            if screen.lost_code():
+                yield SystemCommand(
+                    "Fix the Contact Code",
+                    "Give the learner's look-alike contact back its lost Contact Code",
+                    screen.action_fix_code,
+                )
             yield SystemCommand("Word support request", "Write the .docx", screen.action_report)
             yield SystemCommand("Save snapshot", "Write the evidence as JSON", screen.action_save)
             yield SystemCommand("Copy summary", "Copy the diagnosis as text", screen.action_copy)

@@ -143,7 +143,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         ),
         Binding("n", "next_problem", "Next ✗", tooltip="The next failure or warning", id="next"),
         Binding("N,shift+n", "previous_problem", "Prev ✗", tooltip="The previous one", show=False),
-        Binding("p", "problems", "Problems", tooltip="Only failures and warnings; again: all"),
+        Binding("f,p", "problems", "Failures", tooltip="Only failures and warnings; again: all"),
         Binding(
             "slash", "filter", "Filter", tooltip="Show the checks whose text holds what you type"
         ),
@@ -155,7 +155,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             "t", "retoggle", "Re-toggle", tooltip='Untick and re-tick "Sync to Xero"', id="retoggle"
         ),
         Binding(
-            "f",
+            "k",
             "fix_code",
             "Fix code",
             tooltip="Give the learner's Xero contact back its lost Contact Code",
@@ -450,7 +450,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             Status.WARN: "! Nothing blocks the sync; see the warnings.",
             Status.FAIL: "✗ The sync is blocked: Enter on a ✗ shows the fix.",
         }[d.status]
-        shown = " · showing problems only (p: all)" if self.only_problems else ""
+        shown = " · showing problems only (f: all)" if self.only_problems else ""
         if self.filter_text:
             rows = self.query_one("#checks", DataTable).row_count
             shown += f" · filter “{one_line(self.filter_text)}”: {rows} shown (Esc clears)"
@@ -501,7 +501,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         if self.diagnosis is None and action in waits:
             return NOT_YET
         if action == "open" and not self.query_one("#checks", DataTable).row_count:
-            return "no check is shown (the filter or p hides them all)"
+            return "no check is shown (the filter or f hides them all)"
         if action == "retoggle" and self.learner() is None:
             return RETOGGLE_NO_LEARNER
         if action == "open_link":
