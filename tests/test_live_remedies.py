@@ -370,7 +370,7 @@ async def test_the_walkthrough_offers_the_contact_code_fix_where_the_code_was_lo
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await settle(pilot)
         assert rows(app)["contact.found@learner"] == "✗"
-        await pilot.press("f")
+        await pilot.press("k")
         await settle(pilot)
         assert isinstance(app.screen, TypedConfirmScreen)
         await pilot.press(*ORGANISATION, "enter")
