@@ -401,12 +401,30 @@ def sandbox_serve(
             "http://localhost:8749/callback). Sign-ins to any other are refused, as Xero does.",
         ),
     ] = None,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            "--faults",
+            metavar="JSON|FILE",
+            help='Answer chosen requests with a fault: a JSON list such as [{"method": "GET", '
+            '"path": "/v1/learnersAU/103", "nth": 1, "status": 503}], or a file holding one.',
+        ),
+    ] = None,
+    test_harness: Annotated[
+        bool,
+        typer.Option(
+            "--test-harness",
+            hidden=True,
+            help="For tests: serve /_sandbox/requests and /_sandbox/secrets (every token issued).",
+        ),
+    ] = False,
     sandbox: SandboxOpt = None,
 ) -> None:
     """Serve the sandbox tenant on http://127.0.0.1:PORT, with Xero's limits (Ctrl-C stops)."""
     from diagnose import runner
     from diagnose.config import REDIRECT_URI
     from diagnose.sandbox.app import create_app
+    from diagnose.sandbox.faults import parse_faults
     from diagnose.sandbox.identity import Identity
     from diagnose.sandbox.serve import Limits, Mix, parse_rate_limit, serve, with_behaviour
 
@@ -423,13 +441,20 @@ def sandbox_serve(
     registered = tuple(redirect_uri or [REDIRECT_URI])
     xero = Identity(redirect_uris=registered)
     wisenet = Identity(checks_scopes=False, redirect_uris=registered)
+    chosen = []
+    if faults is not None:
+        named = Path(faults)
+        text = faults if faults.lstrip().startswith("[") else _read_faults(named)
+        chosen = parse_faults(text)
     app = with_behaviour(
-        create_app(box.tenant, on_write=box.save, identity=xero, wisenet_identity=wisenet),
+        create_app(
+            box.tenant, on_write=box.save, identity=xero, wisenet_identity=wisenet, faults=chosen
+        ),
         limits=limits,
         latency_ms=latency_ms,
         mix=mix,
         seed=seed,
-        given=lambda: xero.given + wisenet.given,
+        given=(lambda: xero.given + wisenet.given) if test_harness else None,
     )
     typer.echo(
         f"serving the {box.label} sandbox tenant on http://127.0.0.1:{port} "
@@ -437,6 +462,13 @@ def sandbox_serve(
         err=True,
     )
     serve(app, port)
+
+
+def _read_faults(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--faults {path}: cannot read it ({exc})") from None
 
 
 @sandbox_app.command("generate")

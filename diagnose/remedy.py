@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from diagnose import audit, failpoints, journal, parse
+from diagnose import audit, journal, parse
 from diagnose.checking import contact_state, xero_contact_link
 from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, SourceError
 from diagnose.evidence import Evidence
@@ -27,6 +27,21 @@ from diagnose.where import Where
 
 TICK_ATTEMPTS = 3
 TICK_BACKOFF = (0.5, 1.0, 2.0)
+RESYNC_STEPS = (  # the named points of a re-toggle, in order, as `on_step` is told of them
+    "resync.before-untick",
+    "resync.after-untick",
+    "resync.after-tick",
+    "resync.before-done",
+)
+
+
+def _carry_on(step: str) -> None:
+    """At each named step a re-toggle simply goes on."""
+
+
+# Called with each step's name as a re-toggle reaches it. The tests' harness replaces it to kill
+# the process there, as a power cut would, and prove that the journal recovers from every step.
+on_step: Callable[[str], None] = _carry_on
 
 
 class RemedyError(DiagnoseError):
@@ -62,7 +77,7 @@ async def read_learner(wisenet: WisenetClient, learner_id: int) -> Learner:
 
 async def _set_and_check(wisenet: WisenetClient, learner_id: int, ticked: bool) -> None:
     await wisenet.set_sync_to_xero(learner_id, ticked)
-    failpoints.reached("resync.after-tick" if ticked else "resync.after-untick")
+    on_step("resync.after-tick" if ticked else "resync.after-untick")
     if (await read_learner(wisenet, learner_id)).sync_to_xero is not ticked:
         raise RemedyError(
             f"Wisenet accepted the change but learner {learner_id} still reads "
@@ -130,7 +145,7 @@ async def resync(wisenet: WisenetClient, learner: Learner, *, where: Where) -> R
     entry = _entry(learner, where)
     journal.write(entry)
     try:
-        failpoints.reached("resync.before-untick")
+        on_step("resync.before-untick")
         if learner.sync_to_xero:
             await _set_and_check(wisenet, learner_id, False)
             entry.state = "unticked"
@@ -155,7 +170,7 @@ async def resync(wisenet: WisenetClient, learner: Learner, *, where: Where) -> R
             code,
         ) from None
     status, correlation = _last_call(wisenet)
-    failpoints.reached("resync.before-done")
+    on_step("resync.before-done")
     journal.finish(entry)
     if learner.sync_to_xero:
         message = '"Sync to Xero" was unticked and ticked again: the integration starts over'

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import install
 
 from diagnose.cli import main
 from diagnose.model import Address, Country, Learner, State, XeroContact, XeroInvoice
@@ -81,6 +82,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("DIAGNOSE_DEBUG", raising=False)
 
     def run(*args: str) -> Run:
+        install(monkeypatch)  # the faults and failpoint a test named, as the harness puts them
         capsys.readouterr()
         monkeypatch.setattr(sys, "argv", ["diagnose", *args])
         with pytest.raises(SystemExit) as exit_info:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import FIGURES, Run
+from harness import FAULTS_ENV, command
 
 SEEN = {"commands": 0, "refused in one line (exit 2)": 0, "exit 70": 0, "tracebacks": 0}
 
@@ -158,16 +159,15 @@ def test_a_signal_mid_resync_leaves_the_learner_ticked_and_audited(
 ) -> None:
     import signal
     import subprocess
-    import sys
     import time
 
     mark = tmp_path / "hanging"
     faults = [
         {"method": "PATCH", "path": "/v1/learnersAU/101", "nth": 2, "hang": 60, "mark": str(mark)}
     ]  # the re-tick hangs: 101 is unticked at that moment
-    env = {**os.environ, "DIAGNOSE_SANDBOX_FAULTS": json.dumps(faults)}
+    env = {**os.environ, FAULTS_ENV: json.dumps(faults)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "diagnose", "resync", "learner", "101", "--yes"],
+        command("resync", "learner", "101", "--yes"),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

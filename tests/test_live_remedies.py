@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import Run
+from harness import FAILPOINT_ENV
 from test_connect import sign_in, web_profile  # noqa: F401 — a fixture, used by name
 from test_profiles import SECRET_ENV, write_config
 from test_serve import TENANT_ID, served, token
@@ -22,7 +23,6 @@ from test_writes import diagnose as in_a_process
 
 from diagnose import remedy
 from diagnose.core import open_core
-from diagnose.failpoints import FAILPOINT_ENV
 from diagnose.model import SubjectKind
 from diagnose.sandbox.responses import SANDBOX_API_KEY
 from diagnose.tui.app import DiagnoseApp

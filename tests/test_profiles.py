@@ -162,7 +162,7 @@ def test_retry_after_is_honoured_by_the_servers_clock(
     monkeypatch.setattr(policy, "pause", really_wait)
     path = "/api.xro/2.0/Contacts/STD0000123"
     fault = [{"method": "GET", "path": path, "nth": 1, "status": 429, "retry_after": 1}]
-    with served(data_dir, env={"DIAGNOSE_SANDBOX_FAULTS": json.dumps(fault)}) as base:
+    with served(data_dir, "--faults", json.dumps(fault)) as base:
         monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
         for key, value in SECRET_ENV.items():
             monkeypatch.setenv(key, value)

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,11 +15,12 @@ from typing import Any
 
 import pytest
 from conftest import Run
+from harness import FAULTS_ENV, command
 
 from diagnose import remedy
 from diagnose.sandbox import demo_tenant_path
 
-FAULTS = "DIAGNOSE_SANDBOX_FAULTS"
+FAULTS = FAULTS_ENV
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +173,7 @@ def test_a_tick_that_fails_once_is_retried(
 def _spawn(args: list[str], data_dir: Path, faults: list[dict[str, Any]]) -> subprocess.Popen[str]:
     env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir), FAULTS: json.dumps(faults)}
     return subprocess.Popen(
-        [sys.executable, "-m", "diagnose", *args],
+        command(*args),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Run
+from harness import FAULTS_ENV
 
 from diagnose.sandbox.generate import generate
 
@@ -158,10 +159,10 @@ def test_an_interrupted_scan_resumes_without_refetching_what_it_has(
     cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fault = [{"method": "GET", "path": "/api.xro/2.0/Contacts", "status": 503}]
-    monkeypatch.setenv("DIAGNOSE_SANDBOX_FAULTS", json.dumps(fault))
+    monkeypatch.setenv(FAULTS_ENV, json.dumps(fault))
     broken = cli("scan")
     assert broken.code == 3
-    monkeypatch.delenv("DIAGNOSE_SANDBOX_FAULTS")
+    monkeypatch.delenv(FAULTS_ENV)
     resumed = cli("scan", "--json")
     wisenet = [c for c in _calls(resumed) if c["service"] == "wisenet"]
     assert all("lastModifiedTimeStampFilter" in c["path"] for c in wisenet)  # only what changed

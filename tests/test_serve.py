@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from conftest import Run
 
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.app import SANDBOX_API_KEY
@@ -29,13 +31,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(data_dir: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def served(
+    data_dir: Path, *options: str, env: dict[str, str] | None = None, harness: bool = True
+) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir), **(env or {})}
     log = data_dir / f"serve-{port}.log"  # a file, not a pipe nobody reads until the end
     with log.open("w") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "diagnose", "sandbox", "serve", "--port", str(port), *options],
+            [
+                sys.executable,
+                "-m",
+                "diagnose",
+                "sandbox",
+                "serve",
+                *(["--test-harness"] if harness else []),  # /_sandbox/*, for the tests
+                "--port",
+                str(port),
+                *options,
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=errors,
@@ -121,3 +135,19 @@ def test_connections_can_be_dropped_mid_answer(data_dir: Path) -> None:
         else:
             dropped = False
     assert dropped
+
+
+def test_a_plain_serve_shows_nothing_the_services_do_not(data_dir: Path) -> None:
+    fault = [{"method": "GET", "path": "/connections", "nth": 1, "status": 503}]
+    with served(data_dir, "--faults", json.dumps(fault), harness=False) as base:
+        for path in ("/_sandbox/secrets", "/_sandbox/requests"):
+            assert httpx.get(f"{base}{path}").status_code == 404  # no token listing, no log
+        bearer = {"Authorization": f"Bearer {token(base).json()['access_token']}"}
+        assert httpx.get(f"{base}/connections", headers=bearer).status_code == 503  # the fault
+        assert httpx.get(f"{base}/connections", headers=bearer).status_code == 200  # nth 1 only
+
+
+def test_faults_that_are_not_a_list_are_one_line(cli: Callable[..., Run]) -> None:
+    run = cli("sandbox", "serve", "--faults", "[{]")
+    assert run.code == 2
+    assert run.err.startswith("diagnose: --faults is not a JSON list of faults")

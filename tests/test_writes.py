@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 from conftest import FIGURES, Run
+from harness import FAILPOINT_ENV, FAULTS_ENV, command
 from test_remedies import audit_entries, learner_in, statuses, working_copy
 
-from diagnose.failpoints import FAILPOINT_ENV, RESYNC_STEPS
+from diagnose.remedy import RESYNC_STEPS
 
 UNTICK = (
     'PATCH /v1/learnersAU/101 [{"op": "replace", "path": "Personal/SyncToXero", "value": false}]'
@@ -33,7 +34,7 @@ def writes(data_dir: Path) -> list[str]:
 
 def diagnose(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Run:
     done = subprocess.run(
-        [sys.executable, "-m", "diagnose", *args],
+        command(*args),  # through the harness: a test's failpoint or faults in place
         env={**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir), **(env or {})},
         capture_output=True,
         text=True,
@@ -82,7 +83,7 @@ def test_a_contact_code_write_whose_answer_is_lost_is_applied_once(
     plan = cli("fix", "contact-code", "learner", "108", "--dry-run").out
     contact_id = plan.split("POST /api.xro/2.0/Contacts/")[1][:36]
     monkeypatch.setenv(  # Xero carries out the write, then the answer is lost on the way
-        "DIAGNOSE_SANDBOX_FAULTS",
+        FAULTS_ENV,
         json.dumps(
             [
                 {
@@ -100,7 +101,7 @@ def test_a_contact_code_write_whose_answer_is_lost_is_applied_once(
     assert "Isabella Rossi now has Contact Code STD0000108" in run.out
     posts = [w for w in writes(data_dir) if w.startswith("POST")]
     assert posts == [f"POST /api.xro/2.0/Contacts/{contact_id} ContactNumber=STD0000108"]
-    monkeypatch.delenv("DIAGNOSE_SANDBOX_FAULTS")
+    monkeypatch.delenv(FAULTS_ENV)
     again = cli("fix", "contact-code", "learner", "108", "--yes")  # a second run: nothing to do
     assert again.code == 0, again.err
     assert "Isabella Rossi already holds Contact Code STD0000108 (set by diagnose at" in again.out

@@ -172,7 +172,7 @@ def test_the_sdk_meets_a_rate_limit_as_at_xero(data_dir: Path) -> None:
     # every read of contacts answered 429 with a Retry-After of 0: the SDK's HTTP library waits
     # that out a few times (as it would at Xero), then gives up with Xero's exception
     fault = {"method": "GET", "path": "/api.xro/2.0/Contacts", "status": 429, "retry_after": 0}
-    with served(data_dir, env={"DIAGNOSE_SANDBOX_FAULTS": json.dumps([fault])}) as base:
+    with served(data_dir, "--faults", json.dumps([fault])) as base:
         accounting, _ = clients(base, token(base).json())
         with pytest.raises(RateLimitException) as limited:
             accounting.get_contacts(TENANT_ID, page=1)

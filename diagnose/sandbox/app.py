@@ -13,7 +13,7 @@ The CLI calls it in-process; `diagnose sandbox serve` will put the same app on l
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
-from diagnose.sandbox.faults import faults_from_env, with_faults
+from diagnose.sandbox.faults import Fault, with_faults
 from diagnose.sandbox.identity import Identity
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_TOKEN, Refused, json_response
 from diagnose.sandbox.tenant import Tenant
@@ -66,9 +66,10 @@ def create_app(
     on_write: Callable[[str], None] | None = None,
     identity: Identity | None = None,
     wisenet_identity: Identity | None = None,
+    faults: Sequence[Fault] = (),
 ) -> Any:
     """The sandbox as an ASGI app; `on_write(what)` runs after every write (to persist it).
-    Faults named in `$DIAGNOSE_SANDBOX_FAULTS` are injected in front of it (see `faults`)."""
+    `faults` are injected in front of it (see `faults`): only when given."""
     wrote = on_write or (lambda what: None)
     identity = identity or Identity()
     wisenet_identity = wisenet_identity or Identity(checks_scopes=False)
@@ -119,7 +120,7 @@ def create_app(
             ),
         ],
     )
-    return with_faults(any_case(app), faults_from_env())
+    return with_faults(any_case(app), faults)
 
 
 # Xero's paths are case-insensitive (its SDK asks for /Connections): each known word of a path,

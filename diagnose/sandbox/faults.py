@@ -1,6 +1,7 @@
 """Fault injection for the sandbox, for tests and training: make a chosen request fail or hang.
 
-`$DIAGNOSE_SANDBOX_FAULTS` holds a JSON list of faults, e.g.
+Faults are given explicitly — `create_app(tenant, faults=…)`, or `diagnose sandbox serve
+--faults …` — as a JSON list, e.g.
 
     [{"method": "PATCH", "path": "/v1/learnersAU/103", "nth": 2, "status": 503},
      {"method": "GET", "path": "/api.xro/2.0/Contacts", "hang": 30}]
@@ -16,14 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from diagnose.errors import UsageError
-
-FAULTS_ENV = "DIAGNOSE_SANDBOX_FAULTS"
 
 
 @dataclass
@@ -48,9 +47,9 @@ class Fault:
         return self.start is None or self.seen >= self.start
 
 
-def faults_from_env() -> list[Fault]:
-    raw = os.environ.get(FAULTS_ENV, "").strip()
-    if not raw:
+def parse_faults(raw: str, given_as: str = "--faults") -> list[Fault]:
+    """The faults of a JSON list (see above); one clear line when it is not one."""
+    if not raw.strip():
         return []
     try:
         items = json.loads(raw)
@@ -71,10 +70,10 @@ def faults_from_env() -> list[Fault]:
             for item in items
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UsageError(f"{FAULTS_ENV} is not a JSON list of faults: {exc}") from None
+        raise UsageError(f"{given_as} is not a JSON list of faults: {exc}") from None
 
 
-def with_faults(app: Any, faults: list[Fault]) -> Any:
+def with_faults(app: Any, faults: Sequence[Fault]) -> Any:
     if not faults:
         return app
 

@@ -90,12 +90,13 @@ def with_behaviour(
     latency_ms: int = 0,
     mix: Mix = Mix(),
     seed: int | None = None,
-    given: Callable[[], list[str]] = list,
+    given: Callable[[], list[str]] | None = None,
 ) -> Any:
-    """Xero's limits by the server's own clock, latency and injected faults, around `app`. Every
-    request is logged with the fault it met, for tests (`GET /_sandbox/requests`), and `given`
-    lists every code and token the sandbox handed out (`GET /_sandbox/secrets`), so that tests
-    can look for them where they must never be."""
+    """Xero's limits by the server's own clock, latency and injected faults, around `app`.
+    With `given` (the test switch `--test-harness` of `sandbox serve`), every request is logged
+    with the fault it met (`GET /_sandbox/requests`) and `given` lists every code and token the
+    sandbox handed out (`GET /_sandbox/secrets`), so that tests can look for them where they
+    must never be; without it those paths are unknown routes, as on the real services."""
     chance = random.Random(seed)  # noqa: S311 — a test double's dice
     windows: dict[str, _Window] = {}
     arrivals: list[dict[str, Any]] = []  # every request, by the server's own clock
@@ -141,10 +142,10 @@ def with_behaviour(
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        if scope["path"] == "/_sandbox/requests":  # the test double's own log, for tests
+        if given is not None and scope["path"] == "/_sandbox/requests":  # for tests only
             await send_json(send, 200, arrivals, {})
             return
-        if scope["path"] == "/_sandbox/secrets":
+        if given is not None and scope["path"] == "/_sandbox/secrets":
             await send_json(send, 200, given(), {})
             return
         fault = mix.pick(chance.random())
