@@ -30,10 +30,10 @@ from diagnose.where import Where
 
 if TYPE_CHECKING:
     from diagnose import scan as scanning
-    from diagnose.gather import Sources
     from diagnose.model import ApiCall, Learner
     from diagnose.report.ticket import Sender
     from diagnose.runner import Sandbox
+    from diagnose.sources.both import Sources
     from diagnose.status import Line
 
 SANDBOX_POLL = 15.0  # the sandbox's integration acts at once; a poll is a diagnosis (7 calls)

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from diagnose import parse
 from diagnose.errors import AmbiguousError, NotFoundError, SourceError
 from diagnose.evidence import Key, RawEvidence
 from diagnose.model import Problem, ProblemKind, Service, Subject, SubjectKind
-from diagnose.refs import InvoiceRef, LearnerRef
+from diagnose.refs import GUID, InvoiceRef, LearnerRef
 from diagnose.sources.http import CallLog
-from diagnose.sources.wisenet import WisenetClient
-from diagnose.sources.xero import GUID, ID_BATCH, XeroClient, is_safe_code
+from diagnose.sources.xero import ID_BATCH, is_safe_code
 
 _MISSING: Any = object()
 T = TypeVar("T")
@@ -102,30 +100,6 @@ def at_once(work: Coroutine[Any, Any, T]) -> T:
         return done.value  # type: ignore[no-any-return]
     work.close()
     raise RuntimeError("an in-memory read waited for something")
-
-
-@dataclass
-class Sources:
-    """Both clients for one diagnosis, sharing one call log."""
-
-    wisenet: WisenetClient
-    xero: XeroClient
-    log: CallLog
-    mode: str  # "sandbox" or "live"
-    tenant: str
-    alerts: list[Any] | None = None  # Event Alerts rows, when known
-    token: Any = None  # a live Xero token's expiry and scopes, for `diagnose status`
-    wisenet_token: Any = None  # a Wisenet sign-in's token, when it signs in with OAuth
-    in_memory: bool = False
-
-    def parsed(self, parser: Callable[[Any], T], record: Any) -> T:
-        return parser(record)
-
-    @property
-    def lifetime(self) -> int:
-        """Seconds until the first of its tokens expires; 0 when none does."""
-        lives = [t.expires_in for t in (self.token, self.wisenet_token) if t and t.expires_in]
-        return min(lives, default=0)
 
 
 class _Gatherer:

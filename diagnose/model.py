@@ -5,7 +5,7 @@ Parsers that build these from real API payloads live in `diagnose.parse`; nothin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import datetime
@@ -261,6 +261,17 @@ class Status(StrEnum):
     def glyph(self) -> str:
         return _GLYPHS[self]
 
+    @property
+    def severity(self) -> int:
+        """How bad it is, to list the worst first: a failure, then a check that could not be
+        decided, then a warning; passed and skipped checks are nothing to look at (0)."""
+        return _SEVERITY[self]
+
+    @property
+    def noteworthy(self) -> bool:
+        """A failure, a warning or an undecided check: what the pages and the scan list."""
+        return _SEVERITY[self] > 0
+
 
 _GLYPHS = {
     Status.PASS: "✓",
@@ -268,6 +279,26 @@ _GLYPHS = {
     Status.FAIL: "✗",
     Status.SKIP: "–",
     Status.ERROR: "☠",
+}
+_SEVERITY = {Status.FAIL: 3, Status.ERROR: 2, Status.WARN: 1, Status.SKIP: 0, Status.PASS: 0}
+
+
+def verdict_of(statuses: Iterable[Status]) -> Status:
+    """The verdict over some findings: ERROR (incomplete) when any could not be decided, since
+    nothing then rules out a failure; else the most severe of them; PASS when none is bad."""
+    seen = set(statuses)
+    if Status.ERROR in seen:
+        return Status.ERROR
+    worst = max(seen, key=lambda s: s.severity, default=Status.PASS)
+    return worst if worst.noteworthy else Status.PASS
+
+
+# The verdict in one sentence, the same on every page; each page adds where the fixes are.
+VERDICTS = {
+    Status.PASS: "Nothing blocks the sync.",
+    Status.WARN: "Nothing blocks the sync, but there are warnings.",
+    Status.FAIL: "The sync is blocked.",
+    Status.ERROR: "Incomplete: some checks could not be decided.",
 }
 
 
@@ -315,10 +346,7 @@ class Diagnosis:
 
     @property
     def status(self) -> Status:
-        for status in (Status.ERROR, Status.FAIL, Status.WARN):
-            if self.count(status):
-                return status
-        return Status.PASS
+        return verdict_of(f.status for f in self.findings)
 
     @property
     def rounds(self) -> int:

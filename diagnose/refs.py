@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from diagnose.errors import UsageError
-from diagnose.sources.xero import GUID
 
 MAX_LEARNER_ID = 2**31 - 1
+GUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)  # a Xero ID
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 from diagnose import engine
 from diagnose.errors import UsageError
 from diagnose.evidence import Evidence, RawEvidence
-from diagnose.gather import Sources, gather_invoice, gather_learner
+from diagnose.gather import gather_invoice, gather_learner
 from diagnose.model import Diagnosis, SubjectKind
 from diagnose.paths import data_dir
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.tenant import Tenant, load_tenant
 from diagnose.sandbox.workcopy import load_working, record_write, save_working, working_copy_path
+from diagnose.sources.both import Sources
 from diagnose.sources.sandbox import sandbox_sources
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from diagnose import engine, parse
 from diagnose.checking import Check
 from diagnose.errors import SourceError
 from diagnose.evidence import Evidence, Key, RawEvidence
-from diagnose.gather import Sources, at_once, gather_invoice, gather_learner, organisation
+from diagnose.gather import at_once, gather_invoice, gather_learner, organisation
 from diagnose.model import (
     ApiCall,
     Finding,
@@ -33,17 +33,16 @@ from diagnose.model import (
     TargetKind,
 )
 from diagnose.msdate import parse_datetime
-from diagnose.refs import InvoiceRef, LearnerRef
+from diagnose.refs import GUID, InvoiceRef, LearnerRef
+from diagnose.sources.both import Sources
 from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
 from diagnose.sources.http import CallLog, a_list, envelope
-from diagnose.sources.xero import GUID
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
 Record = Mapping[str, Any]
 
 
-NOTEWORTHY = (Status.FAIL, Status.WARN, Status.ERROR)
 RESOURCES = ("learners", "wisenet_invoices", "contacts", "invoices")
 KEYS: dict[str, Callable[[Any], str]] = {
     "learners": lambda r: parse.text(parse.unwrap(r)[0], "LearnerId"),
@@ -351,8 +350,8 @@ def diagnose_all(
         found = engine.run(evidence(raw), catalogue, kinds=[kind], settled=settled).findings
         if not settled:
             settled.extend(x for x in found if x.target.kind is TargetKind.TENANT)
-            yield from (x for x in settled if x.status in NOTEWORTHY)
-        yield from (x for x in found if x.target.kind is kind and x.status in NOTEWORTHY)
+            yield from (x for x in settled if x.status.noteworthy)
+        yield from (x for x in found if x.target.kind is kind and x.status.noteworthy)
 
     for item in bulk.learners:
         learner_id = parse.integer(parse.unwrap(item)[0], "LearnerId")

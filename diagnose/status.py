@@ -14,7 +14,7 @@ from diagnose.errors import SourceError
 from diagnose.model import ProblemKind
 
 if TYPE_CHECKING:
-    from diagnose.gather import Sources
+    from diagnose.sources.both import Sources
 
 
 @dataclass(frozen=True)

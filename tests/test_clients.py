@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from diagnose.gather import Sources
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.tenant import parse_tenant
+from diagnose.sources.both import Sources
 from diagnose.sources.sandbox import sandbox_sources
 
 

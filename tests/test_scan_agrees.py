@@ -11,12 +11,10 @@ import pytest
 
 from diagnose import engine, runner
 from diagnose import scan as scanning
-from diagnose.model import Status, SubjectKind, TargetKind
+from diagnose.model import SubjectKind, TargetKind
 from diagnose.sandbox.generate import generate
 from diagnose.sandbox.tenant import parse_tenant
 from diagnose.sources.sandbox import sandbox_sources
-
-NOTEWORTHY = (Status.FAIL, Status.WARN, Status.ERROR)
 
 
 def near_misses(document: dict[str, Any], every: int) -> None:
@@ -53,7 +51,7 @@ def test_the_scan_says_what_each_single_diagnosis_says(seed: int) -> None:
         raw = asyncio.run(runner.gather_async(kind, ref, tenant))
         found: dict[tuple[str, str], set[tuple[str, str, str]]] = {}
         for f in runner.diagnose(raw).findings:
-            if f.target.kind is target and f.status in NOTEWORTHY:
+            if f.target.kind is target and f.status.noteworthy:
                 key = (f.target.kind.value, f.target.label)
                 found.setdefault(key, set()).add((f.check_id, f.status.value, f.message))
         return found

@@ -13,38 +13,10 @@ from diagnose import __version__
 from diagnose.evidence import call_json
 from diagnose.model import ApiCall, Finding, Status
 from diagnose.render.text import width
+from diagnose.report.grouping import by_fix, records, worst, worst_first
 from diagnose.textsafe import counted, one_line
 
 SHOWN_PER_CHECK = 20
-NOTEWORTHY = (Status.FAIL, Status.ERROR, Status.WARN)
-
-
-def worst_first(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
-    """The noteworthy findings by check: the worst status first, then the most records."""
-    groups: dict[str, list[Finding]] = {}
-    for f in findings:
-        if f.status in NOTEWORTHY:
-            groups.setdefault(f.check_id, []).append(f)
-
-    def rank(item: tuple[str, list[Finding]]) -> tuple[int, int]:
-        worst = min(NOTEWORTHY.index(f.status) for f in item[1])
-        return worst, -len(item[1])
-
-    return sorted(groups.items(), key=rank)
-
-
-def by_fix(group: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
-    """A check's findings grouped by their fix, in order: records share a fix only when it is
-    the same text (an archived contact's and a GDPR contact's differ)."""
-    fixes: dict[str, list[Finding]] = {}
-    for f in group:
-        fixes.setdefault(" ".join((f.fix or "").split()), []).append(f)
-    return list(fixes.items())
-
-
-def records(group: Sequence[Finding]) -> int:
-    """How many records (learners or invoices) a group of findings is about."""
-    return len({f.target.key for f in group})
 
 
 def _wrapped(line: str, indent: str) -> list[str]:
@@ -72,7 +44,7 @@ def health_text(
         lines.append("✓ Nothing blocks the sync anywhere in the tenant.")
         return "\n".join(lines)
     for check_id, group in groups:
-        glyph = min((f.status for f in group), key=NOTEWORTHY.index).glyph
+        glyph = worst(group).glyph
         kind = "invoice" if group[0].target.kind.value == "invoice" else "learner"
         split = [
             f"{sum(1 for f in group if f.status is s)} {word}"
@@ -132,7 +104,7 @@ def health_json(
                 "cause": f.cause.value if f.cause else None,
             }
             for f in findings
-            if f.status in NOTEWORTHY
+            if f.status.noteworthy
         ],
         "calls": [call_json(c) for c in calls],
     }
@@ -144,7 +116,7 @@ def health_csv(findings: Sequence[Finding]) -> str:
     writer = csv.writer(out)
     writer.writerow(["check", "status", "subject", "key", "record", "message", "fix"])
     for f in findings:
-        if f.status in NOTEWORTHY:
+        if f.status.noteworthy:
             writer.writerow(
                 [
                     f.check_id,

@@ -11,7 +11,7 @@ from typing import Any
 
 from diagnose import __version__
 from diagnose.checking import Check
-from diagnose.model import Diagnosis, Finding, Status
+from diagnose.model import VERDICTS, Diagnosis, Finding, Status
 from diagnose.textsafe import counted, one_line
 
 COLOURS = {
@@ -21,7 +21,7 @@ COLOURS = {
     Status.SKIP: "bright_black",
     Status.ERROR: "magenta",
 }
-NOTEWORTHY = (Status.FAIL, Status.WARN, Status.ERROR)
+NEXT_STEP = {Status.FAIL: " Follow the fixes above.", Status.WARN: " Look at them above."}
 SGR = {
     "bold": "1",
     "underline": "4",
@@ -116,12 +116,7 @@ def summary(d: Diagnosis, elapsed: float | None) -> str:
     calls = f"{counted(len(d.calls), 'API call')} in {counted(d.rounds, 'round')}"
     if elapsed is not None:
         calls += f", {elapsed:.2f} s"
-    verdict = {
-        Status.PASS: "Nothing blocks the sync.",
-        Status.WARN: "Nothing blocks the sync, but look at the warnings.",
-        Status.FAIL: "The sync is blocked: follow the fixes above.",
-        Status.ERROR: "Some checks could not be decided: the verdict is incomplete.",
-    }.get(d.status, "")
+    verdict = VERDICTS[d.status] + NEXT_STEP.get(d.status, "")
     head = style(f"{d.status.glyph} {verdict}", fg=COLOURS[d.status], bold=True)
     return f"{head}\n{' · '.join(parts)} ({calls})"
 
@@ -132,7 +127,7 @@ def diagnosis_text(d: Diagnosis, *, verbose: bool = False, elapsed: float | None
     for f in d.findings:
         groups.setdefault(f.target.label, []).append(f)
     for label, findings in groups.items():
-        shown = [f for f in findings if verbose or f.status in NOTEWORTHY]
+        shown = [f for f in findings if verbose or f.status.noteworthy]
         if not shown:
             continue
         lines.append("")

@@ -13,12 +13,11 @@ from typing import Any
 
 from diagnose import __version__
 from diagnose.evidence import Evidence
-from diagnose.model import Diagnosis, Finding, Status, TargetKind
+from diagnose.model import VERDICTS, Diagnosis, Finding, Status, TargetKind, verdict_of
 from diagnose.redact import WHAT_IS_REDACTED
 from diagnose.report.model import (
     STAGE_CHECKS,
     STAGES,
-    VERDICTS,
     Block,
     ChainCell,
     Report,
@@ -57,14 +56,7 @@ class _Builder(Sections):
             if not decided:
                 cells.append(ChainCell(stage, None, "not reached" if broken else "not checked"))
                 continue
-            worst = next(
-                (
-                    s
-                    for s in (Status.ERROR, Status.FAIL, Status.WARN)
-                    if any(f.status is s for f in decided)
-                ),
-                Status.PASS,
-            )
+            worst = verdict_of(f.status for f in decided)
             bad = (
                 [f.check_id for f in decided if f.status is worst]
                 if worst is not Status.PASS

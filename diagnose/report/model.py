@@ -13,12 +13,6 @@ from diagnose.textsafe import xml_safe
 NO_LEARNER = (
     "Not looked up: the invoice's contact has no Contact Code, so no Wisenet learner is linked."
 )
-VERDICTS = {
-    Status.PASS: "No problem found: nothing blocks the sync.",
-    Status.WARN: "Nothing blocks the sync, but there are warnings.",
-    Status.FAIL: "The sync is blocked.",
-    Status.ERROR: "Incomplete: some checks could not be decided.",
-}
 STAGES = ("Wisenet learner", "Xero contact", "Xero invoice", "Wisenet Xero Invoices tab")
 STAGE_CHECKS = (
     ("learner.",),

@@ -16,7 +16,7 @@ from diagnose import __version__
 from diagnose.config import zone
 from diagnose.model import ApiCall, Finding, TargetKind
 from diagnose.redact import WHAT_IS_REDACTED
-from diagnose.render.health import NOTEWORTHY, by_fix, records, worst_first
+from diagnose.report.grouping import by_fix, records, worst, worst_first
 from diagnose.report.model import Block, Report, Table, calls_table, when_text
 from diagnose.report.ticket import FILL_IN, Sender
 from diagnose.textsafe import counted, xml_safe
@@ -56,7 +56,7 @@ def scan_report(
     failing = [
         {
             "id": check_id,
-            "status": min((f.status for f in group), key=NOTEWORTHY.index).glyph,
+            "status": worst(group).glyph,
             "message": xml_safe(f"{counted(records(group), 'record')}; expected: {group[0].title}"),
             "record": xml_safe(_record(group[0], redact))
             + (f" and {records(group) - 1} more" if records(group) > 1 else ""),

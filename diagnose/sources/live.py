@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from diagnose.config import Profile
 from diagnose.errors import SourceError, UsageError
-from diagnose.gather import Sources
 from diagnose.model import Problem, ProblemKind, Service
 from diagnose.paths import cache_dir
+from diagnose.sources.both import Sources
 from diagnose.sources.budget import SharedBudget
 from diagnose.sources.http import (
     CallLog,

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from diagnose.gather import Sources
 from diagnose.model import Service
 from diagnose.sandbox.app import SANDBOX_API_KEY, SANDBOX_TOKEN, create_app
 from diagnose.sandbox.tenant import Tenant
+from diagnose.sources.both import Sources
 from diagnose.sources.http import CallLog, Session, asgi_transport
 from diagnose.sources.wisenet import WisenetClient
 from diagnose.sources.xero import XeroClient

@@ -13,12 +13,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from diagnose.refs import GUID
 from diagnose.sources.http import Session, a_list, envelope
 from diagnose.textsafe import one_line
 
 ACCOUNTING = "/api.xro/2.0"
 CONTACT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}")
-GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 ID_BATCH = 50  # longer ID lists make Xero answer a false 404
 MAX_PAGES = 50
 SEARCH_MAX = 200  # a longer search term is cut: what it finds still holds every exact match

@@ -24,6 +24,7 @@ from diagnose.core import CodeFixPlan, Core, ResyncPlan
 from diagnose.errors import AmbiguousError, DiagnoseError
 from diagnose.evidence import Evidence, RawEvidence, Unavailable
 from diagnose.model import (
+    VERDICTS,
     ApiCall,
     Diagnosis,
     Finding,
@@ -76,7 +77,6 @@ def status_style(status: Status, dark: bool) -> str:
     return (DARK if dark else LIGHT)[status]
 
 
-PROBLEMS = (Status.FAIL, Status.WARN, Status.ERROR)
 CAUSES = {  # why a check could not be decided, in words
     ProblemKind.UNREACHABLE: "Wisenet or Xero could not be reached",
     ProblemKind.AUTH: "our sign-in was refused",
@@ -291,7 +291,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
         table.columns[ColumnKey("result")].width = fits
         wanted = self.filter_text.casefold()
         for finding in diagnosis.findings:
-            if self.only_problems and finding.status not in PROBLEMS:
+            if self.only_problems and not finding.status.noteworthy:
                 continue
             key = f"{finding.check_id}|{finding.target.key}"
             message = one_line(finding.message)
@@ -390,9 +390,7 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
             return []
         table = self.query_one("#checks", DataTable)
         bad = {
-            f"{f.check_id}|{f.target.key}"
-            for f in self.diagnosis.findings
-            if f.status in (Status.FAIL, Status.ERROR, Status.WARN)
+            f"{f.check_id}|{f.target.key}" for f in self.diagnosis.findings if f.status.noteworthy
         }
         return [table.get_row_index(key) for key in table.rows if key.value in bad]
 
@@ -445,11 +443,8 @@ class WalkthroughScreen(Screen[tuple[str, Any] | None]):
                 f"Press r to retry. {counts}",
                 style=self.style_of(Status.ERROR),
             )
-        head = {
-            Status.PASS: "✓ Nothing blocks the sync.",
-            Status.WARN: "! Nothing blocks the sync; see the warnings.",
-            Status.FAIL: "✗ The sync is blocked: Enter on a ✗ shows the fix.",
-        }[d.status]
+        hint = {Status.FAIL: " Enter on a ✗ shows the fix."}.get(d.status, "")
+        head = f"{d.status.glyph} {VERDICTS[d.status]}{hint}"
         shown = " · showing problems only (f: all)" if self.only_problems else ""
         if self.filter_text:
             rows = self.query_one("#checks", DataTable).row_count
