@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from diagnose import remedy, runner
+from diagnose import remedy, runner, scan_cache
 from diagnose.config import Profile, load_profile
 from diagnose.errors import DiagnoseError, SourceError, UsageError
 from diagnose.evidence import Evidence, RawEvidence
@@ -29,7 +29,6 @@ from diagnose.sources.bulk import Bulk
 from diagnose.where import Where
 
 if TYPE_CHECKING:
-    from diagnose import scan as scanning
     from diagnose.model import ApiCall, Learner
     from diagnose.report.ticket import Sender
     from diagnose.runner import Sandbox
@@ -189,31 +188,23 @@ class Core:
 
     def scan_folder(self) -> Path:
         """Where the scan keeps this tenant's pages."""
-        import hashlib
-
-        from diagnose.paths import cache_dir
-
         if self.box is not None:
-            key = f"sandbox:{self.box.source.resolve()}"
-        else:
-            key = f"live:{self.profile.name}:{self.profile.xero_tenant_id}"
-        return cache_dir() / "scan" / hashlib.sha256(key.encode()).hexdigest()[:16]
+            return scan_cache.folder_for(scan_cache.sandbox_key(self.box.source))
+        return scan_cache.folder_for(
+            scan_cache.live_key(self.profile.name, self.profile.xero_tenant_id)
+        )
 
-    def scan_cache(self, *, fresh: bool) -> scanning.Cache:
+    def scan_cache(self, *, fresh: bool) -> scan_cache.Cache:
         """The scan's page cache for this tenant (emptied with `fresh`)."""
-        from diagnose import scan as scanning
-
         folder = self.scan_folder()
         if fresh:
-            scanning.Cache(folder).forget()
-        return scanning.Cache.load(folder)
+            scan_cache.Cache(folder).forget()
+        return scan_cache.Cache.load(folder)
 
     def stale(self, *resources: str) -> None:
         """A write changed these records: the scan's copy of them is dropped, so the next scan
         reads them again instead of trusting what it kept."""
-        from diagnose import scan as scanning
-
-        scanning.Cache(self.scan_folder()).forget(*resources)
+        scan_cache.Cache(self.scan_folder()).forget(*resources)
 
     async def fetch_tenant(
         self,

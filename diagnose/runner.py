@@ -3,7 +3,6 @@ gathering evidence from sources, running the catalogue."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from diagnose.gather import gather_invoice, gather_learner
 from diagnose.model import Diagnosis, SubjectKind
 from diagnose.paths import data_dir
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
-from diagnose.sandbox import demo_tenant_path
+from diagnose.sandbox import sandbox_source
 from diagnose.sandbox.tenant import Tenant, load_tenant
 from diagnose.sandbox.workcopy import load_working, record_write, save_working, working_copy_path
 from diagnose.sources.both import Sources
@@ -25,7 +24,6 @@ from diagnose.sources.sandbox import sandbox_sources
 if TYPE_CHECKING:
     from filelock import FileLock
 
-SANDBOX_ENV = "DIAGNOSE_SANDBOX"
 WRITER_WAIT = 60  # seconds a writing command waits for another to finish with the sandbox
 
 
@@ -47,15 +45,6 @@ class Sandbox:
     @property
     def label(self) -> str:
         return "demo" if self.demo else str(self.source)
-
-
-def sandbox_source(path: Path | None) -> tuple[Path, bool]:
-    """`--sandbox`, then `$DIAGNOSE_SANDBOX`, then the demo tenant shipped in the package."""
-    if path is None and os.environ.get(SANDBOX_ENV):
-        path = Path(os.environ[SANDBOX_ENV])
-    if path is None:
-        return demo_tenant_path(), True
-    return path, False
 
 
 def open_sandbox(path: Path | None, *, writing: bool = False) -> Sandbox:

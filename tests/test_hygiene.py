@@ -28,6 +28,14 @@ def test_help_does_not_load_the_tui_the_word_renderer_or_the_network_stack() -> 
     assert not loaded & {*HEAVY, "httpx", "starlette"}
 
 
+def test_offline_commands_load_no_network_stack_no_tui_and_no_word_renderer(
+    data_dir: object,
+) -> None:
+    for argv in (("checks",), ("audit",), ("config", "show"), ("sandbox", "reset")):
+        loaded = _modules_loaded_by(*argv)
+        assert not loaded & {*HEAVY, "httpx", "starlette", "uvicorn", "anyio"}, argv
+
+
 def test_a_diagnosis_does_not_load_the_tui_or_the_word_renderer() -> None:
     assert not _modules_loaded_by("learner", "123") & set(HEAVY)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli_options import AlertsOpt, ProfileOpt, SandboxOpt
+from diagnose.cli.options import AlertsOpt, ProfileOpt, SandboxOpt
 from diagnose.errors import UsageError
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from diagnose.cli_options import ProfileOpt
+from diagnose.cli.options import ProfileOpt
 from diagnose.errors import ExitCode, UsageError
 from diagnose.textsafe import one_line
 

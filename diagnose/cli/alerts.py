@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from diagnose.cli_options import ProfileOpt
+from diagnose.cli.options import ProfileOpt
 from diagnose.textsafe import counted, one_line
 
 alerts_app = typer.Typer(

@@ -1,0 +1,163 @@
+"""What a scan keeps between runs: the pages it fetched, a resource at a time, with when each was
+fetched, in the user cache folder (one folder a tenant). Reading and forgetting them needs no
+network: a reset or a write through diagnose drops what it made stale without loading a client."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from diagnose import parse
+from diagnose.paths import cache_dir, write_atomically
+
+
+def folder_for(key: str) -> Path:
+    """Where the scan keeps the pages of the tenant `key` names (`sandbox_key`, `live_key`)."""
+    return cache_dir() / "scan" / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def sandbox_key(source: Path) -> str:
+    return f"sandbox:{source.resolve()}"
+
+
+def live_key(profile: str, tenant_id: str) -> str:
+    return f"live:{profile}:{tenant_id}"
+
+
+RESOURCES = ("learners", "wisenet_invoices", "contacts", "invoices")
+KEYS: dict[str, Callable[[Any], str]] = {
+    "learners": lambda r: parse.text(parse.unwrap(r)[0], "LearnerId"),
+    "wisenet_invoices": lambda r: (
+        parse.text(parse.unwrap(r)[0], "InvoiceId")
+        or parse.text(parse.unwrap(r)[0], "InvoiceNumber")
+    ),
+    "contacts": lambda r: parse.text(r, "ContactID"),
+    "invoices": lambda r: parse.text(r, "InvoiceID"),
+}
+NAMES = {
+    "learners": "Wisenet learners",
+    "wisenet_invoices": "Wisenet invoices",
+    "contacts": "Xero contacts",
+    "invoices": "Xero invoices",
+}
+OVERLAP = timedelta(minutes=2)  # changes made while a page was being read are read again
+
+
+@dataclass
+class Cache:
+    """The pages a scan fetched, a resource at a time, with when each was fetched: the next
+    scan asks only for what changed since, and an interrupted one resumes where it stopped.
+    One file a resource in `folder`, so saving what a round brought rewrites only that."""
+
+    folder: Path | None
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was set aside, for the person to read
+
+    @classmethod
+    def load(cls, folder: Path | None) -> Cache:
+        """The cached pages; a resource whose file is damaged, or stamped in the future (a
+        clock that moved), is set aside with a note and fetched in full."""
+        cache = cls(folder)
+        if folder is None:
+            return cache
+        now = datetime.now(UTC)
+        for resource in RESOURCES:
+            path = folder / f"{resource}.json"
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # nothing kept (yet): fetched in full
+            except (OSError, ValueError, RecursionError):
+                cache.notes.append(
+                    f"the kept copy of the {NAMES[resource]} could not be read: fetched again"
+                )
+                continue
+            why = _damage(document, now)
+            if why:
+                cache.notes.append(f"the kept copy of the {NAMES[resource]} {why}: fetched again")
+                continue
+            cache.resources[resource] = document
+        return cache
+
+    def forget(self, *resources: str) -> None:
+        """Drop what a write or a reset made stale: the next scan fetches it in full."""
+        for resource in resources or RESOURCES:
+            self.resources.pop(resource, None)
+            if self.folder is not None:
+                (self.folder / f"{resource}.json").unlink(missing_ok=True)
+
+    def since(self, resource: str) -> datetime | None:
+        entry = self.resources.get(resource)
+        return datetime.fromisoformat(entry["fetched_at"]) if entry else None
+
+    def merge(self, resource: str, rows: list[Any], started: datetime) -> list[Any]:
+        """The cached rows updated with those just fetched (kept by key, in first-seen order)."""
+        entry = self.resources.get(resource)
+        merged: dict[str, Any] = {}
+        key = KEYS[resource]
+        for row in [*(entry["rows"] if entry else []), *rows]:
+            merged[key(row)] = row
+        self.resources[resource] = {
+            "format": CACHE_FORMAT,
+            "fetched_at": (started - OVERLAP).isoformat(),
+            "rows": list(merged.values()),
+        }
+        return list(merged.values())
+
+    def save(self, *resources: str) -> None:
+        """Each resource written whole beside its file, then renamed into place."""
+        if self.folder is None:
+            return
+        try:
+            self._save(self.folder, resources)
+        except OSError as exc:  # the scan stands; the next one fetches in full
+            self.notes.append(
+                f"the pages could not be kept in {self.folder} ({exc.strerror or exc}): the next "
+                "scan fetches them all again"
+            )
+            self.folder = None
+
+    def _save(self, folder: Path, resources: tuple[str, ...]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for resource in resources:
+            if resource not in self.resources:
+                continue
+            write_atomically(folder / f"{resource}.json", json.dumps(self.resources[resource]))
+
+
+CACHE_FORMAT = "diagnose-scan-cache/1"
+
+
+def _damage(document: Any, now: datetime) -> str:
+    """What is wrong with a cached resource's file; "" when nothing is."""
+    if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
+        return "is not a scan cache"
+    rows = document.get("rows")
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return "holds rows that are not records"
+    stamp = document.get("fetched_at")
+    try:
+        fetched = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        fetched = None
+    if fetched is None or fetched.tzinfo is None:
+        return "has no readable time of fetching"
+    if fetched > now + OVERLAP:
+        return "is stamped in the future (has the clock moved?)"
+    return ""
+
+
+def xero_stamp(moment: datetime) -> str:
+    """If-Modified-Since as Xero documents it: UTC, `YYYY-MM-DDTHH:MM:SS`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def wisenet_stamp(moment: datetime) -> str:
+    """lastModifiedTimeStampFilter's date as Wisenet documents it: `YYYY-MM-DDTHH:MM:SS.fff`."""
+    at = moment.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}"
