@@ -349,7 +349,7 @@ def test_status_colours_are_readable_on_dark_and_light_and_plain_without_colour(
     from rich.color import Color
     from textual.theme import BUILTIN_THEMES
 
-    from diagnose.tui.walkthrough import status_style
+    from diagnose.tui.look import status_style
 
     def luminance(colour: str) -> float:
         red, green, blue = (
