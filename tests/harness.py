@@ -5,7 +5,7 @@ at a named step of a re-toggle. The product reads neither; these variables are t
     python tests/harness.py resync learner 101 --yes      # as `python -m diagnose …`
 
     DIAGNOSE_TEST_FAULTS     a JSON list of faults (see diagnose.sandbox.faults)
-    DIAGNOSE_TEST_FAILPOINT  a step of remedy.RESYNC_STEPS: SIGKILL on reaching it
+    DIAGNOSE_TEST_FAILPOINT  a step of diagnose.remedy.RESYNC_STEPS: SIGKILL on reaching it
 
 The in-process tests get the same through the `cli` fixture (`install(monkeypatch)`).
 """
@@ -26,7 +26,7 @@ HARNESS = os.path.abspath(__file__)
 def install(patch: Any = None) -> None:
     """Put the faults and the failpoint the environment names in place; `patch` (a pytest
     MonkeyPatch) undoes it after the test, else it lasts as long as the process."""
-    from diagnose import remedy
+    from diagnose.remedy import retoggle
     from diagnose.sandbox.app import create_app
     from diagnose.sandbox.faults import parse_faults
     from diagnose.sources import sandbox
@@ -45,7 +45,7 @@ def install(patch: Any = None) -> None:
         if reached == step:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    put(remedy, "on_step", failpoint)
+    put(retoggle, "on_step", failpoint)
 
 
 def command(*args: str) -> list[str]:

@@ -24,6 +24,7 @@ from test_writes import diagnose as in_a_process
 from diagnose import remedy
 from diagnose.core import open_core
 from diagnose.model import SubjectKind
+from diagnose.remedy import retoggle
 from diagnose.sandbox.responses import SANDBOX_API_KEY
 from diagnose.tui.app import DiagnoseApp
 from diagnose.tui.dialogs import TypedConfirmScreen
@@ -35,7 +36,7 @@ LIVE = ("--profile", "local")
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(remedy, "TICK_BACKOFF", (0.0, 0.0, 0.0))
+    monkeypatch.setattr(retoggle, "TICK_BACKOFF", (0.0, 0.0, 0.0))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from conftest import Run
 from harness import FAULTS_ENV, command
 
-from diagnose import remedy
+from diagnose.remedy import retoggle
 from diagnose.sandbox import demo_tenant_path
 
 FAULTS = FAULTS_ENV
@@ -25,7 +25,7 @@ FAULTS = FAULTS_ENV
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(remedy, "TICK_BACKOFF", (0.0, 0.0, 0.0))
+    monkeypatch.setattr(retoggle, "TICK_BACKOFF", (0.0, 0.0, 0.0))
 
 
 def statuses(run: Run, kind: str = "learner") -> dict[str, str]:

@@ -1,0 +1,51 @@
+"""The remedies — the only writes diagnose makes: re-toggle "Sync to Xero", and restore a lost
+Contact Code. Each is planned first (the exact writes, for --dry-run and the confirmation),
+journaled before it starts, read back after every write, and audited.
+
+Re-toggling ends with the learner ticked whatever happens: every failure after the journal entry
+exists leads to another attempt to tick, and what cannot be finished now stays in the journal
+for the next command (`diagnose resync --recover`).
+"""
+
+from __future__ import annotations
+
+from diagnose.remedy.common import Refusal, RemedyError
+from diagnose.remedy.contact_code import (
+    CONTACT_WRITE_SCOPE,
+    MANUAL_CODE,
+    CodeFix,
+    apply_code_fix,
+    changed_since,
+    code_fix_plan,
+    new_idempotency_key,
+    plan_code_fix,
+    refuse,
+)
+from diagnose.remedy.retoggle import (
+    RESYNC_STEPS,
+    Resynced,
+    read_learner,
+    recover,
+    resync,
+    resync_plan,
+)
+
+__all__ = [
+    "CONTACT_WRITE_SCOPE",
+    "MANUAL_CODE",
+    "RESYNC_STEPS",
+    "CodeFix",
+    "Refusal",
+    "RemedyError",
+    "Resynced",
+    "apply_code_fix",
+    "changed_since",
+    "code_fix_plan",
+    "new_idempotency_key",
+    "plan_code_fix",
+    "read_learner",
+    "recover",
+    "refuse",
+    "resync",
+    "resync_plan",
+]
