@@ -19,7 +19,8 @@ from diagnose import parse
 from diagnose.config import HttpOptions, Profile
 from diagnose.errors import UsageError
 from diagnose.model import Service
-from diagnose.sources.http import CallLog, Session, revoke_token, token_request
+from diagnose.sources.http import CallLog, Session
+from diagnose.sources.oauth import revoke_token, token_request
 from diagnose.tokens import Grant, Store
 
 DONE_PAGE = "Signed in to {name}. You can close this window and go back to diagnose.\n"

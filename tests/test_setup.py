@@ -202,7 +202,7 @@ def test_a_web_page_answering_200_is_a_wrong_address_not_an_empty_answer() -> No
 def test_a_token_s_lifetime_is_read_from_expires_at_too() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from diagnose.sources.http import as_token
+    from diagnose.sources.oauth import as_token
 
     soon = datetime.now(UTC) + timedelta(minutes=10)
     for expires_at in (int(soon.timestamp()), soon.isoformat()):
