@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -11,18 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
-from diagnose.msdate import parse_datetime, to_ms_date
-from diagnose.sandbox import xero_query
+from diagnose.msdate import to_ms_date
+from diagnose.sandbox import xero_rules
 from diagnose.sandbox.identity import Identity
 from diagnose.sandbox.integration import ARCHIVED
-from diagnose.sandbox.responses import SANDBOX_TOKEN, Refused, json_response
+from diagnose.sandbox.responses import SANDBOX_TOKEN, json_response
 from diagnose.sandbox.tenant import Record, Tenant
 
-XERO_PAGE = 100
-NOT_FOUND = "The resource you're looking for cannot be found"
-GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 WRITABLE = frozenset(
     {
         "ContactNumber",
@@ -39,44 +35,11 @@ WRITABLE = frozenset(
         "CompanyNumber",
     }
 )  # every other field of a Contacts element is read-only, or beyond the sandbox: ignored
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 WRITE_CONTACTS = "accounting.contacts"
 READ_CONTACTS = (WRITE_CONTACTS, "accounting.contacts.read")
 READ_INVOICES = tuple(
     f"accounting.{area}{read}" for area in ("transactions", "invoices") for read in ("", ".read")
 )
-
-
-def _problem(status: int, title: str, detail: str) -> Refused:
-    body: dict[str, Any] = {
-        "Type": None,
-        "Title": title,
-        "Status": status,
-        "Detail": detail,
-        "Instance": str(uuid.uuid4()),
-        "Extensions": {},
-    }
-    return Refused(json_response(body, status))
-
-
-def _validation(message: str, error_type: str = "ValidationException", number: int = 10) -> Refused:
-    return Refused(
-        json_response({"ErrorNumber": number, "Type": error_type, "Message": message}, 400)
-    )
-
-
-def _error_body(contact: Record, message: str) -> dict[str, Any]:
-    element = {**contact, "HasValidationErrors": True, "ValidationErrors": [{"Message": message}]}
-    return {
-        "ErrorNumber": 10,
-        "Type": "ValidationException",
-        "Message": "A validation exception occurred",
-        "Elements": [element],
-    }
-
-
-def _xero_not_found() -> Refused:
-    return Refused(PlainTextResponse(NOT_FOUND, 404))
 
 
 class Xero:
@@ -117,7 +80,7 @@ class Xero:
         given = request.headers.get("authorization", "")
         token = given.removeprefix("Bearer ") if given.startswith("Bearer ") else ""
         if token != SANDBOX_TOKEN and not (self.identity and self.identity.accepts(token)):
-            raise _problem(401, "Unauthorized", "AuthenticationUnsuccessful")
+            raise xero_rules.problem(401, "Unauthorized", "AuthenticationUnsuccessful")
         return token
 
     def authorise(self, request: Request, *scopes: str) -> None:
@@ -126,14 +89,19 @@ class Xero:
         token = self.bearer(request)
         tenant_id = request.headers.get("xero-tenant-id", "")
         if not any(c.get("tenantId") == tenant_id for c in self.tenant.connections):
-            raise _problem(403, "Forbidden", "AuthenticationUnsuccessful")
+            raise xero_rules.problem(403, "Forbidden", "AuthenticationUnsuccessful")
         if not scopes or token == SANDBOX_TOKEN or self.identity is None:
             return
         if not any(self.identity.allows(token, scope) for scope in scopes):
-            raise _problem(403, "Forbidden", "AuthenticationUnsuccessful")
+            raise xero_rules.problem(403, "Forbidden", "AuthenticationUnsuccessful")
 
     def envelope(
-        self, collection: str, rows: list[Any], page: int | None, total: int, size: int = XERO_PAGE
+        self,
+        collection: str,
+        rows: list[Any],
+        page: int | None,
+        total: int,
+        size: int = xero_rules.XERO_PAGE,
     ) -> Any:
         body: dict[str, Any] = {
             "Id": str(uuid.uuid4()),
@@ -152,7 +120,12 @@ class Xero:
         return body
 
     def respond(
-        self, collection: str, rows: list[Any], page: int | None, total: int, size: int = XERO_PAGE
+        self,
+        collection: str,
+        rows: list[Any],
+        page: int | None,
+        total: int,
+        size: int = xero_rules.XERO_PAGE,
     ) -> Response:
         body = self.envelope(collection, rows, page, total, size)
         return json_response(body, headers=self.headers())
@@ -168,21 +141,21 @@ class Xero:
     def contact(self, request: Request) -> Response:
         self.authorise(request, *READ_CONTACTS)
         key = request.path_params["key"]
-        if GUID.fullmatch(key):
+        if xero_rules.GUID.fullmatch(key):
             found = self.contacts.get(key.lower()) or self.contacts.get(key)
         else:
             found = next((c for c in self.tenant.contacts if c.get("ContactNumber") == key), None)
         if found is None:
-            raise _xero_not_found()
+            raise xero_rules.xero_not_found()
         return self.respond("Contacts", [found], None, 1)
 
     def contact_list(self, request: Request) -> Response:
         self.authorise(request, *READ_CONTACTS)
         query = request.query_params
-        rows = _modified_since(request, self.tenant.contacts)
+        rows = xero_rules.modified_since(request, self.tenant.contacts)
         if query.get("includeArchived", "").lower() != "true":
             rows = [c for c in rows if c.get("ContactStatus") != "ARCHIVED"]
-        ids = _ids(query.get("IDs"))
+        ids = xero_rules.ids(query.get("IDs"))
         if ids is not None:
             rows = [c for c in rows if str(c.get("ContactID", "")).lower() in ids]
         term = query.get("searchTerm")
@@ -192,12 +165,12 @@ class Xero:
             rows = [
                 c for c in rows if any(folded in str(c.get(f) or "").casefold() for f in fields)
             ]
-        rows = _query(rows, query.get("where"), query.get("order"))
-        page = _page(query.get("page"))
+        rows = xero_rules.query(rows, query.get("where"), query.get("order"))
+        page = xero_rules.page(query.get("page"))
         if page is None:  # without paging Xero leaves MergedToContactID out
             rows = [{k: v for k, v in c.items() if k != "MergedToContactID"} for c in rows]
             return self.respond("Contacts", rows, None, len(rows))
-        size = _page_size(query.get("pageSize"))
+        size = xero_rules.page_size(query.get("pageSize"))
         start = (page - 1) * size
         return self.respond("Contacts", rows[start : start + size], page, len(rows), size)
 
@@ -211,7 +184,7 @@ class Xero:
             return json_response(body, status, headers=self.headers())
         contact = self.contacts.get(request.path_params["key"])
         if contact is None:
-            raise _xero_not_found()
+            raise xero_rules.xero_not_found()
         try:
             body = json.loads(await request.body())
             changes = body["Contacts"][0]
@@ -223,7 +196,7 @@ class Xero:
             TypeError,
             RecursionError,
         ):
-            raise _validation("The request body is not a Contacts envelope") from None
+            raise xero_rules.validation("The request body is not a Contacts envelope") from None
         status, answer = self.apply_contact(contact, changes)
         if key:
             self.replies[key] = (status, answer)
@@ -233,16 +206,16 @@ class Xero:
         """Apply the writable fields of a Contacts element; read-only ones (HasAttachments,
         HasValidationErrors, UpdatedDateUTC, …) are ignored, as Xero ignores them."""
         if not isinstance(changes, dict):
-            return 400, _error_body(contact, "A contact must be an object")
+            return 400, xero_rules.error_body(contact, "A contact must be an object")
         wanted = {
             k: v for k, v in changes.items() if k in WRITABLE and v is not None
         }  # null: unset
-        problems = _contact_problems(wanted)
+        problems = xero_rules.contact_problems(wanted)
         if problems:
-            return 400, _error_body(contact, problems[0])
+            return 400, xero_rules.error_body(contact, problems[0])
         restoring = wanted.get("ContactStatus") == "ACTIVE"
         if contact.get("ContactStatus") == "ARCHIVED" and not restoring:
-            return 400, _error_body(contact, ARCHIVED)
+            return 400, xero_rules.error_body(contact, ARCHIVED)
         code = str(wanted.get("ContactNumber", contact.get("ContactNumber")) or "")
         holder = next(
             (
@@ -257,7 +230,7 @@ class Xero:
                 f"The contact number {code} is already assigned to another contact. "
                 "The contact number must be unique across all contacts"
             )
-            return 400, _error_body(contact, message)
+            return 400, xero_rules.error_body(contact, message)
         changed = {k: v for k, v in wanted.items() if contact.get(k) != v}
         contact.update(changed)
         contact["UpdatedDateUTC"] = to_ms_date(datetime.now(UTC))
@@ -321,21 +294,21 @@ class Xero:
             if str(i["InvoiceID"]).lower() == key.lower() or i.get("InvoiceNumber") == key
         ]
         if not found:
-            raise _xero_not_found()
+            raise xero_rules.xero_not_found()
         return self.respond("Invoices", [self.summary(found[0], full=True)], None, 1)
 
     def invoice_list(self, request: Request) -> Response:
         self.authorise(request, *READ_INVOICES)
         query = request.query_params
-        rows = _modified_since(request, self.tenant.invoices)
-        ids = _ids(query.get("IDs"))
+        rows = xero_rules.modified_since(request, self.tenant.invoices)
+        ids = xero_rules.ids(query.get("IDs"))
         if ids is not None:
             rows = [i for i in rows if str(i["InvoiceID"]).lower() in ids]
         numbers = query.get("InvoiceNumbers")
         if numbers is not None:
             wanted = set(numbers.split(","))
             rows = [i for i in rows if i.get("InvoiceNumber") in wanted]
-        contact_ids = _ids(query.get("ContactIDs"))
+        contact_ids = xero_rules.ids(query.get("ContactIDs"))
         if contact_ids is not None:
             rows = [i for i in rows if str(i["Contact"]["ContactID"]).lower() in contact_ids]
         term = query.get("searchTerm")
@@ -355,95 +328,15 @@ class Xero:
         def as_seen(invoice: Record) -> Record:  # a filter reads the contact as it is now
             return {**invoice, "Contact": self.contacts.get(invoice["Contact"]["ContactID"], {})}
 
-        rows = _query(rows, query.get("where"), query.get("order"), as_seen)
-        page = _page(query.get("page"))
+        rows = xero_rules.query(rows, query.get("where"), query.get("order"), as_seen)
+        page = xero_rules.page(query.get("page"))
         if page is None:
             shown = [
                 {k: v for k, v in self.summary(i, full=False).items() if k != "LineItems"}
                 for i in rows
             ]
             return self.respond("Invoices", shown, None, len(rows))
-        size = _page_size(query.get("pageSize"))
+        size = xero_rules.page_size(query.get("pageSize"))
         start = (page - 1) * size
         chunk = [self.summary(i, full=False) for i in rows[start : start + size]]
         return self.respond("Invoices", chunk, page, len(rows), size)
-
-
-def _query(
-    rows: list[Record],
-    where: str | None,
-    order: str | None,
-    view: Callable[[Record], Record] = lambda record: record,
-) -> list[Record]:
-    """`where` and `order`, read on each record's `view`, or Xero's QueryParseException."""
-    try:
-        if where:
-            test = xero_query.where(where)
-            rows = [r for r in rows if test(view(r))]
-        if order:
-            rows = xero_query.order(rows, order, view)
-    except xero_query.QueryError:
-        raise _validation("Syntax error", "QueryParseException", 16) from None
-    return rows
-
-
-def _ids(raw: str | None) -> set[str] | None:
-    if raw is None:
-        return None
-    ids = {part.strip().lower() for part in raw.split(",") if part.strip()}
-    bad = [i for i in ids if not GUID.fullmatch(i)]
-    if bad:
-        raise _validation(f"'{bad[0]}' is not a valid Guid")
-    return ids
-
-
-def _modified_since(request: Request, records: list[Record]) -> list[Record]:
-    """`If-Modified-Since`: only records whose UpdatedDateUTC is later (to the second)."""
-    header = request.headers.get("if-modified-since")
-    if not header:
-        return list(records)
-    documented = re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", header.strip())
-    since = parse_datetime(header.strip() + "Z") if documented else None
-    if since is None:  # as a strict server: only the documented UTC yyyy-mm-ddThh:mm:ss
-        raise _validation(f"The If-Modified-Since header '{header}' is not a valid date")
-    return [
-        r
-        for r in records
-        if (updated := parse_datetime(r.get("UpdatedDateUTC"))) is None or updated > since
-    ]
-
-
-def _page_size(raw: str | None) -> int:
-    """`pageSize`: 100 unless asked, at most 1000 (as Xero serves the paged endpoints)."""
-    if raw is None:
-        return XERO_PAGE
-    if not re.fullmatch(r"\d{1,4}", raw) or not 1 <= int(raw) <= 1000:
-        raise _validation("pageSize must be a whole number from 1 to 1000")
-    return int(raw)
-
-
-def _page(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    if not re.fullmatch(r"\d{1,6}", raw) or int(raw) < 1:
-        raise _validation("page must be a positive whole number")
-    return int(raw)
-
-
-def _contact_problems(wanted: Record) -> list[str]:
-    """Xero's validation of the writable fields, in its words."""
-    problems = []
-    number = wanted.get("ContactNumber")
-    if number is not None and len(str(number)) > 50:
-        problems.append("The Contact Number must not be more than 50 characters long.")
-    email = wanted.get("EmailAddress")
-    if email and not EMAIL.fullmatch(str(email)):
-        problems.append("Email address must be valid.")
-    if "Name" in wanted and not str(wanted.get("Name") or "").strip():
-        problems.append("The contact name must be specified.")
-    if "Name" in wanted and len(str(wanted["Name"])) > 255:
-        problems.append("The contact name must not be more than 255 characters long.")
-    status = wanted.get("ContactStatus")
-    if status is not None and status not in ("ACTIVE", "ARCHIVED"):
-        problems.append(f"ContactStatus '{status}' is not valid.")
-    return problems
