@@ -23,6 +23,7 @@ from diagnose.config import Profile, load_profile
 from diagnose.errors import DiagnoseError, SourceError, UsageError
 from diagnose.evidence import Evidence, RawEvidence
 from diagnose.model import Diagnosis, ProblemKind, Status, SubjectKind, TargetKind
+from diagnose.plans import CodeFixPlan, Outcome, ResyncPlan
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sources import policy
 from diagnose.sources.bulk import Bulk
@@ -39,43 +40,6 @@ SANDBOX_POLL = 15.0  # the sandbox's integration acts at once; a poll is a diagn
 LIVE_POLL = 60.0  # Wisenet sends a learner to Xero within about five minutes: poll each minute
 TOKEN_MARGIN = 120  # re-open a long wait's session this many seconds before its token expires
 SYNCED = ("contact.found", "contact.active", "contact.in-sync")
-
-
-@dataclass
-class ResyncPlan:
-    where: Where
-    ids: list[int]  # as named
-    learners: list[Learner | DiagnoseError]  # in the same order; an error for one not read
-    lines: list[str]  # the exact writes, for --dry-run and the confirmation
-
-    @property
-    def todo(self) -> list[Learner]:
-        return [x for x in self.learners if not isinstance(x, DiagnoseError)]
-
-
-@dataclass
-class Outcome:
-    learner_id: int
-    message: str
-    ok: bool
-    error: DiagnoseError | None = None
-
-
-@dataclass
-class CodeFixPlan:
-    where: Where
-    fix: remedy.CodeFix
-    diagnosis: Diagnosis
-    key: str = field(default_factory=remedy.new_idempotency_key)
-    scope_refusal: str = ""  # the sign-in may not write contacts: how to grant it
-
-    @property
-    def lines(self) -> list[str]:
-        fix = self.fix
-        lines = [f"Set Contact Code {fix.code} on {fix.contact_name} ({fix.link}):"]
-        if fix.differs:
-            lines.append(f"  NOTE: this contact differs from the learner: {'; '.join(fix.differs)}")
-        return lines + [f"  {step}" for step in remedy.code_fix_plan(fix, self.key)]
 
 
 @dataclass
@@ -338,18 +302,7 @@ class Core:
         return plan
 
     def missing_scope(self) -> str:
-        name = self.profile.name
-        if self.profile.xero_auth == "pkce":
-            how = f"run 'diagnose connect xero --profile {name} --write' (Xero asks for consent)"
-        else:
-            how = (
-                "add the accounting.contacts scope to the custom connection in the Xero "
-                "developer portal and have the organisation authorise it again"
-            )
-        return (
-            f"profile {name!r} may only read Xero contacts (no accounting.contacts scope): "
-            f"{how}, then try again (nothing written)"
-        )
+        return remedy.missing_scope(self.profile.name, pkce=self.profile.xero_auth == "pkce")
 
     @staticmethod
     def refuse_without_scope(plan: CodeFixPlan) -> None:

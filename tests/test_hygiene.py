@@ -73,3 +73,13 @@ def test_textual_lives_only_in_the_tui_and_docx_only_in_the_word_renderer() -> N
         p for p in importers(r"^\s*(import|from) textual\b") if not p.startswith("diagnose/tui/")
     } == set()
     assert importers(r"^\s*(import|from) (docx|docxtpl)\b") == {"diagnose/render/word.py"}
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        path.relative_to(ROOT).as_posix(): lines
+        for folder in ("diagnose", "checks")
+        for path in (ROOT / folder).rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}  # split by concept, not by size: see DESIGN.md's layers

@@ -158,7 +158,8 @@ def resync_learner(
     """Re-toggle "Sync to Xero" for one or more learners, with a journal and read-backs."""
     import asyncio
 
-    from diagnose.core import Outcome, open_core
+    from diagnose.core import open_core
+    from diagnose.plans import Outcome
 
     learner_ids = _learner_ids(ids or [], from_file)
     if max_learners < 1:

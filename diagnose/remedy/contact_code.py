@@ -182,6 +182,21 @@ def code_fix_plan(fix: CodeFix, key: str) -> list[str]:
 CONTACT_WRITE_SCOPE = "accounting.contacts"
 
 
+def missing_scope(profile: str, *, pkce: bool) -> str:
+    """Why a profile's sign-in cannot set a Contact Code, and how to grant it."""
+    if pkce:
+        how = f"run 'diagnose connect xero --profile {profile} --write' (Xero asks for consent)"
+    else:
+        how = (
+            f"add the {CONTACT_WRITE_SCOPE} scope to the custom connection in the Xero "
+            "developer portal and have the organisation authorise it again"
+        )
+    return (
+        f"profile {profile!r} may only read Xero contacts (no {CONTACT_WRITE_SCOPE} scope): "
+        f"{how}, then try again (nothing written)"
+    )
+
+
 SET_MEANWHILE = "set meanwhile"  # the very fix, made by another command since the diagnosis
 
 

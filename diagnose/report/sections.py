@@ -19,52 +19,13 @@ from diagnose.model import (
     XeroInvoice,
 )
 from diagnose.report.context import ReportContext
+from diagnose.report.labels import cell, label, nested
 from diagnose.report.model import NO_LEARNER, Block, Table, calls_table, money_text
 from diagnose.report.ticket import ask, timeline
 from diagnose.textsafe import xml_safe
 
 WIDEST = 5  # columns an evidence table may have across a page; more: a table a record
 PERSONAL_PARAMS = {"searchTerm", "search"}  # names and emails searched for
-
-
-def _nested(value: object) -> bool:
-    return isinstance(value, (list, dict))
-
-
-def _cell(value: object) -> object:
-    """A table cell as a person reads it: lists as text, yes/no, amounts with two decimals, a
-    dash for nothing."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return money_text(value)
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value) or "—"
-    return value
-
-
-LABELS = {
-    "contact_id": "ContactID",
-    "contact_code": "Contact Code",
-    "learner_number": "RefInternal",
-    "learner_id": "LearnerId",
-    "searched": "Contacts searched",
-    "merged_to": "Merged into",
-    "amount_due": "Amount due",
-    "strong": "Close match",
-    "matched": "Same",
-    "differs": "Different",
-    "stuck_invoices": "Invoices stuck on look-alike contacts",
-    "contacts": "Look-alike contacts",
-    "near_miss": "Contact with a near-miss code",
-    "link": "Xero link",
-}
-
-
-def label(key: str) -> str:
-    """An evidence key as a person reads it."""
-    text = LABELS.get(key) or key.replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 class Sections(ReportContext):
@@ -79,20 +40,20 @@ class Sections(ReportContext):
             self.safe(f"Found: {f.message}"),
             self.safe(f"Expected: {f.title}. {f.explanation}".strip()),
         )
-        scalars = [(label(k), _cell(v)) for k, v in f.evidence.items() if not _nested(v)]
+        scalars = [(label(k), cell(v)) for k, v in f.evidence.items() if not nested(v)]
         if scalars:
             block.add(self.fields(scalars, "Evidence"))
         for key, value in f.evidence.items():
             if isinstance(value, dict):
-                block.add(self.fields([(label(k), _cell(v)) for k, v in value.items()], label(key)))
+                block.add(self.fields([(label(k), cell(v)) for k, v in value.items()], label(key)))
             elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 columns = list(dict.fromkeys(k for row in value for k in row))
                 if len(columns) > WIDEST:  # too many to fit a page across: one table a record
                     for n, row in enumerate(value, 1):
-                        pairs = [(label(c), _cell(row.get(c, ""))) for c in columns]
+                        pairs = [(label(c), cell(row.get(c, ""))) for c in columns]
                         block.add(self.fields(pairs, f"{label(key)}: {n} of {len(value)}"))
                     continue
-                rows = [[_cell(row.get(c, "")) for c in columns] for row in value]
+                rows = [[cell(row.get(c, "")) for c in columns] for row in value]
                 block.add(self.table([label(c) for c in columns], rows, title=label(key)))
             elif isinstance(value, list) and value:
                 block.add(self.table((label(key),), [[v] for v in value]))

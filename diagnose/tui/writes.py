@@ -9,9 +9,10 @@ from textual import work
 from textual.screen import Screen
 
 from diagnose import remedy
-from diagnose.core import CodeFixPlan, Core, ResyncPlan
+from diagnose.core import Core
 from diagnose.errors import DiagnoseError
 from diagnose.model import Diagnosis, Learner, Status
+from diagnose.plans import CodeFixPlan, ResyncPlan
 from diagnose.textsafe import one_line
 from diagnose.tui.dialogs import ConfirmScreen, TypedConfirmScreen
 from diagnose.where import Where
