@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from diagnose.checking import Outcome, check, failed, passed
-from diagnose.evidence import Evidence
-from diagnose.model import EventAlert, Status, Target, TargetKind, XeroInvoice
-from diagnose.textsafe import counted
+from diagnose.api import (
+    EventAlert,
+    Evidence,
+    Outcome,
+    Status,
+    Target,
+    TargetKind,
+    XeroInvoice,
+    check,
+    counted,
+    failed,
+    passed,
+)
 
 
 @check(

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from diagnose.checking import Outcome, check, failed, passed
-from diagnose.evidence import Evidence, Unavailable
-from diagnose.model import Problem, Service, Status
+from diagnose.api import (
+    Evidence,
+    Outcome,
+    Problem,
+    Service,
+    Status,
+    Unavailable,
+    check,
+    failed,
+    passed,
+)
 
 
 @check(

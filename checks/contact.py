@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from checks.invoice import SALES_TYPES
-from diagnose.checking import (
+from diagnose.api import (
+    Address,
+    Learner,
     Outcome,
+    XeroAddress,
+    XeroContact,
+    XeroInvoice,
     check,
     contact_state,
+    counted,
     failed,
     near_miss,
     passed,
@@ -16,8 +22,6 @@ from diagnose.checking import (
     xero_contact_link,
     xero_invoice_link,
 )
-from diagnose.model import Address, Learner, XeroAddress, XeroContact, XeroInvoice
-from diagnose.textsafe import counted
 
 RESTORE = (
     "In Xero open Contacts › All contacts › Archived, open {name} and choose Restore; then in "

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.checking import (
+from diagnose.api import (
+    Evidence,
+    Learner,
     Outcome,
+    Status,
+    SubjectKind,
+    WisenetInvoice,
+    XeroContact,
+    XeroInvoice,
     check,
     contact_state,
+    counted,
     failed,
     near_miss,
     passed,
@@ -16,9 +24,6 @@ from diagnose.checking import (
     xero_contact_link,
     xero_invoice_link,
 )
-from diagnose.evidence import Evidence
-from diagnose.model import Learner, Status, SubjectKind, WisenetInvoice, XeroContact, XeroInvoice
-from diagnose.textsafe import counted
 
 SALES_TYPES = ("ACCREC", "ACCRECCREDIT")
 SYNCED_STATUSES = ("AUTHORISED", "PAID", "VOIDED", "DELETED")

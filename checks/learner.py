@@ -11,9 +11,17 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from checks.au import STATE_NAMES, state_code, states_for_postcode
-from diagnose.checking import Outcome, check, failed, passed, warned
-from diagnose.evidence import Evidence
-from diagnose.model import Address, EventAlert, Learner
+from diagnose.api import (
+    Address,
+    EventAlert,
+    Evidence,
+    Learner,
+    Outcome,
+    check,
+    failed,
+    passed,
+    warned,
+)
 
 EDIT_PERSONAL = "In Wisenet open the learner › Personal Details › Action › Edit Personal"
 

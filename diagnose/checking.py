@@ -2,10 +2,9 @@
 
 A check is a plain function decorated with `@check`. Its docstring is the plain-language
 explanation; `fix` says what to do when it fails. Its parameters name the evidence it needs and
-are filled in by the engine (see `diagnose.engine.FIXTURES`): `learner`, `contact`,
-`candidates`, `invoice`, `invoice_contact`, `invoice_learner`, `wisenet_invoices`, `alerts`,
-`connections`, `evidence`, `target`. It returns an `Outcome` and never raises for a failed
-condition; a check that raises anyway is reported as `error` and the run goes on.
+are filled in by the engine: the names are those of `diagnose.engine.FIXTURES`, and a check that
+asks for any other is refused when the catalogue loads. It returns an `Outcome` and never raises
+for a failed condition; a check that raises anyway is reported as `error` and the run goes on.
 
 A third-party package adds checks by exposing a module through the `diagnose.checks` entry-point
 group; every `Check` object at the module's top level is registered.

@@ -65,6 +65,12 @@ def order(checks: Iterable[Check]) -> tuple[Check, ...]:
     by_id = {c.id: c for c in checks}
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for c in by_id.values():
+        unknown = [p for p in c.params if p not in FIXTURES]
+        if unknown:  # a misspelt piece of evidence: said when the catalogue loads, not mid-run
+            raise CatalogueError(
+                f"check {c.id!r} asks for unknown evidence {', '.join(map(repr, unknown))}; "
+                f"a check's parameters are among: {', '.join(sorted(FIXTURES))}"
+            )
         missing = [r for r in c.requires if r not in by_id]
         if missing:
             raise CatalogueError(f"check {c.id!r} requires unknown check(s): {', '.join(missing)}")
