@@ -68,12 +68,14 @@ class Core:
         return f"LIVE · {named}profile {self.profile.name} · real data: writes change it"
 
     @asynccontextmanager
-    async def sources(self) -> AsyncIterator[Sources]:
+    async def sources(self, calls: list[ApiCall] | None = None) -> AsyncIterator[Sources]:
+        """The sandbox's or the live profile's clients; `calls` receives each call as it is
+        made (for a progress line)."""
         if self.box is not None:
             from diagnose.sources.sandbox import sandbox_sources
 
             async with sandbox_sources(
-                self.box.tenant, app=self.sandbox_app, on_write=self.box.save
+                self.box.tenant, app=self.sandbox_app, on_write=self.box.save, calls=calls
             ) as sources:
                 if self.alerts is not None:
                     sources.alerts = self.alerts
@@ -81,7 +83,7 @@ class Core:
         else:
             from diagnose.sources.live import live_sources
 
-            async with live_sources(self.profile) as sources:
+            async with live_sources(self.profile, calls) as sources:
                 sources.alerts = self.alerts
                 yield sources
 
@@ -130,10 +132,7 @@ class Core:
         credential is used. `watch` receives each call as it is answered (for a progress
         line)."""
         parse_learner_ref(ref) if kind is SubjectKind.LEARNER else parse_invoice_ref(ref)
-        async with self.sources() as sources:
-            if watch is not None:
-                watch[:] = sources.log.calls
-                sources.log.calls = watch
+        async with self.sources(watch) as sources:
             return await runner.gather_from(kind, ref, sources)
 
     @staticmethod
@@ -184,9 +183,7 @@ class Core:
 
         cache = self.scan_cache(fresh=fresh)
         self.cache_notes = cache.notes
-        async with self.sources() as sources:
-            log[:] = sources.log.calls
-            sources.log.calls = log
+        async with self.sources(log) as sources:
             bulk = await scanning.fetch(sources, tick, cache=cache, invoices_since=invoices_since)
             if self.box is not None:
                 return bulk, sources.mode, self.box.tenant.organisation

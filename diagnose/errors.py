@@ -4,9 +4,12 @@
     ├── UsageError                bad input: an unusable reference, file or option      → 2
     │   ├── AmbiguousError        a name that matches several learners (with choices)   → 2
     │   ├── TenantFileError       a sandbox tenant file that cannot be used             → 2
-    │   └── SnapshotError         a snapshot that cannot be replayed                    → 2
+    │   ├── SnapshotError         a snapshot that cannot be replayed                    → 2
+    │   └── TemplateFileError     a Word template that cannot be used                   → 2
     ├── NotFoundError             the subject does not exist in the systems asked       → 2
-    └── SourceError               a service could not answer (see `Problem.kind`)       → 3 / 4
+    ├── SourceError               a service could not answer (see `Problem.kind`)       → 3 / 4
+    └── RemedyError               a write could not finish: what state it left          → 3 or set
+        └── Refusal               a write was not made, and why                         → 1
 
 Errors of the HTTP library are translated into `SourceError` in `diagnose.sources.http`, the
 one module that imports it. A failed *check* is never an exception: it is a Finding.
@@ -14,9 +17,10 @@ one module that imports it. A failed *check* is never an exception: it is a Find
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
-from diagnose.model import Diagnosis, Problem, ProblemKind, Status
+from diagnose.model import Finding, Problem, ProblemKind, Status
 
 
 class ExitCode(IntEnum):
@@ -53,6 +57,10 @@ class AmbiguousError(UsageError):
         self.choices = choices
 
 
+class TemplateFileError(UsageError):
+    pass
+
+
 class NotFoundError(DiagnoseError):
     exit_code = ExitCode.USAGE
 
@@ -69,19 +77,36 @@ class SourceError(DiagnoseError):
         return exit_code_for(self.problem.kind)
 
 
+class RemedyError(DiagnoseError):
+    """A remedy could not finish; the message says what state it left and what to do."""
+
+    def __init__(self, message: str, exit_code: ExitCode = ExitCode.UNREACHABLE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Refusal(RemedyError):
+    """A remedy would not write: the message says why and what to do; nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ExitCode.CHECK_FAILED)
+
+
 def exit_code_for(kind: ProblemKind) -> ExitCode:
     if kind in (ProblemKind.RATE_LIMITED, ProblemKind.TIMEOUT):
         return ExitCode.RATE_LIMITED
     return ExitCode.UNREACHABLE
 
 
-def diagnosis_exit_code(diagnosis: Diagnosis) -> ExitCode:
-    """4 when a service rate-limited us or timed out, 3 when one was unreachable or refused us
-    (the verdict is incomplete either way), else 1 when a check failed or crashed, else 0."""
-    causes = [f.cause for f in diagnosis.findings if f.status is Status.ERROR and f.cause]
+def findings_exit_code(findings: Iterable[Finding]) -> ExitCode:
+    """The exit code of a diagnosis (or a scan) with these findings: 4 when a service
+    rate-limited us or timed out, 3 when one was unreachable or refused us (the verdict is
+    incomplete either way), else 1 when a check failed or crashed, else 0."""
+    findings = list(findings)
+    causes = [f.cause for f in findings if f.status is Status.ERROR and f.cause]
     sources = [exit_code_for(c) for c in causes if c is not ProblemKind.NOT_FETCHED]
     if sources:
         return max(sources)
-    if any(f.status in (Status.FAIL, Status.ERROR) for f in diagnosis.findings):
+    if any(f.status in (Status.FAIL, Status.ERROR) for f in findings):
         return ExitCode.CHECK_FAILED
     return ExitCode.OK

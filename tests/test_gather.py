@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from diagnose import runner
-from diagnose.errors import ExitCode, diagnosis_exit_code
+from diagnose.errors import ExitCode, findings_exit_code
 from diagnose.gather import gather_invoice, gather_learner
 from diagnose.model import Diagnosis, ProblemKind, Status
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
@@ -163,7 +163,7 @@ def test_a_failing_xero_gives_errors_never_a_wrong_verdict(
         assert found[check_id] is Status.ERROR, check_id
     errors = [f for f in d.findings if f.status is Status.ERROR]
     assert {f.cause.value for f in errors if f.cause} == {cause}
-    assert diagnosis_exit_code(d) == code
+    assert findings_exit_code(d.findings) == code
 
 
 def test_a_rate_limit_message_says_when_to_retry() -> None:
@@ -181,7 +181,7 @@ def test_wisenet_down_errors_the_learner_and_does_not_ask_xero_for_it() -> None:
     assert statuses(d)["connection.wisenet"] is Status.ERROR
     assert statuses(d)["learner.found"] is Status.ERROR
     assert not any(path.startswith("/api.xro") for path, _ in seen)
-    assert diagnosis_exit_code(d) == ExitCode.UNREACHABLE
+    assert findings_exit_code(d.findings) == ExitCode.UNREACHABLE
     assert all(f.status is not Status.PASS for f in d.findings if f.check_id != "connection.xero")
 
 
@@ -191,7 +191,7 @@ def test_only_the_search_failing_errors_only_the_duplicates_check() -> None:
 
     d = diagnose_with("learner", "101", demo(), [], search_limited)
     assert {f.check_id for f in d.findings if f.status is Status.ERROR} == {"contact.duplicates"}
-    assert diagnosis_exit_code(d) == ExitCode.RATE_LIMITED
+    assert findings_exit_code(d.findings) == ExitCode.RATE_LIMITED
 
 
 def test_a_truncated_body_is_a_bad_response_for_the_checks_that_need_it() -> None:
@@ -236,7 +236,7 @@ def test_valid_json_of_the_wrong_shape_is_an_error_never_nothing_there(
     assert all(f.cause is not None for f in in_error)
     if errors is not None:
         assert found[errors].status is Status.ERROR
-    assert diagnosis_exit_code(d) == ExitCode.UNREACHABLE
+    assert findings_exit_code(d.findings) == ExitCode.UNREACHABLE
 
 
 @pytest.mark.parametrize("number", ["INV-0042", "BILL-0112"])
@@ -251,7 +251,7 @@ def test_an_invoices_learner_that_cannot_be_read_errs_never_vanishes(number: str
     learner = [f for f in d.findings if f.target.kind.value == "learner"]
     assert {f.check_id for f in learner} >= {"learner.found", "learner.sync-enabled"}
     assert {(f.status, f.cause) for f in learner} == {(Status.ERROR, ProblemKind.BAD_RESPONSE)}
-    assert diagnosis_exit_code(d) == ExitCode.UNREACHABLE
+    assert findings_exit_code(d.findings) == ExitCode.UNREACHABLE
 
 
 def test_invoice_whose_contact_has_no_code_stops_before_wisenet() -> None:

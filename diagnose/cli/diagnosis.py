@@ -24,7 +24,7 @@ from diagnose.cli.options import (
     TemplateOpt,
     VerboseOpt,
 )
-from diagnose.errors import DiagnoseError, UsageError, diagnosis_exit_code
+from diagnose.errors import DiagnoseError, UsageError, findings_exit_code
 from diagnose.textsafe import json_text
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _show(
     redact: RawEvidence | None = None,
 ) -> None:
     """Print the diagnosis; with `redact` (its evidence), every person pseudonymised."""
-    code = diagnosis_exit_code(diagnosis)
+    code = findings_exit_code(diagnosis.findings)
     if as_json:
         from diagnose.render.jsondoc import diagnosis_json
 

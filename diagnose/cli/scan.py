@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -47,12 +46,13 @@ def scan(
 ) -> None:
     """Check every learner and every Xero invoice of the tenant, from a few paged calls."""
     import asyncio
+    from datetime import UTC, datetime
 
     from diagnose import engine
     from diagnose import scan as scanning
     from diagnose.core import open_core
-    from diagnose.errors import ExitCode, diagnosis_exit_code
-    from diagnose.model import ApiCall, Diagnosis, Subject, SubjectKind
+    from diagnose.errors import ExitCode, findings_exit_code
+    from diagnose.model import ApiCall
     from diagnose.paths import write_output
     from diagnose.render.health import health_csv, health_json, health_text
     from diagnose.textsafe import json_text
@@ -97,6 +97,7 @@ def scan(
         core.fetch_tenant(log, tick, fresh=fresh, invoices_since=invoices_since)
     )
     calls = log
+    taken_at = datetime.now(UTC)  # when the answers were in
     if live:
         typer.echo("", err=True)
     for note in core.cache_notes:
@@ -107,16 +108,7 @@ def scan(
         if not selected or f.check_id in selected
     ]
     summary = scanning.counts(findings)
-    whole = Diagnosis(
-        Subject(SubjectKind.LEARNER, "*"),
-        "scan",
-        mode,
-        tenant,
-        datetime.now(UTC),
-        tuple(findings),
-        tuple(calls),
-    )
-    code = diagnosis_exit_code(whole)
+    code = findings_exit_code(findings)
     if csv_file is not None:
         write_output(csv_file, health_csv(findings))
         typer.echo(f"findings written to {csv_file}", err=True)
@@ -131,7 +123,7 @@ def scan(
             learners=len(bulk.learners),
             invoices=len(bulk.invoices),
             calls=calls,
-            taken_at=whole.taken_at,
+            taken_at=taken_at,
             redact=redact,
             fixes={c.id: c.fix for c in catalogue},
             sender=core.sender(),

@@ -9,7 +9,7 @@ for the next command (`diagnose resync --recover`).
 
 from __future__ import annotations
 
-from diagnose.remedy.common import Refusal, RemedyError
+from diagnose.errors import Refusal, RemedyError
 from diagnose.remedy.contact_code import (
     CONTACT_WRITE_SCOPE,
     MANUAL_CODE,

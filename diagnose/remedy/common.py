@@ -1,27 +1,11 @@
-"""What the remedies share: their errors, and what of their calls the audit log keeps."""
+"""What of the remedies' calls the audit log keeps."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from diagnose.errors import DiagnoseError, ExitCode
 from diagnose.sources.wisenet import WisenetClient
 from diagnose.sources.xero import XeroClient
-
-
-class RemedyError(DiagnoseError):
-    """A remedy could not finish; the message says what state it left and what to do."""
-
-    def __init__(self, message: str, exit_code: ExitCode = ExitCode.UNREACHABLE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-class Refusal(RemedyError):
-    """A remedy would not write: the message says why and what to do; nothing was written."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, ExitCode.CHECK_FAILED)
 
 
 def last_call(client: WisenetClient | XeroClient) -> tuple[int | None, str | None]:

@@ -12,10 +12,10 @@ from typing import Any
 
 from diagnose import audit, parse
 from diagnose.checking import contact_state, xero_contact_link
-from diagnose.errors import SourceError
+from diagnose.errors import Refusal, RemedyError, SourceError
 from diagnose.evidence import Evidence
 from diagnose.model import Diagnosis, Learner, Status, XeroContact
-from diagnose.remedy.common import Refusal, RemedyError, last_call, requests_made
+from diagnose.remedy.common import last_call, requests_made
 from diagnose.sources.xero import XeroClient, is_safe_code
 from diagnose.where import Where
 

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from diagnose import audit, journal, parse
-from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, SourceError
+from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, RemedyError, SourceError
 from diagnose.model import Learner
-from diagnose.remedy.common import RemedyError, last_call, requests_made
+from diagnose.remedy.common import last_call, requests_made
 from diagnose.sources.wisenet import WisenetClient
 from diagnose.where import Where
 

@@ -29,7 +29,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 
 from diagnose import __version__
-from diagnose.errors import UsageError
+from diagnose.errors import TemplateFileError
 from diagnose.model import Status
 from diagnose.paths import write_output
 from diagnose.report import ChainCell, Report, Table
@@ -45,10 +45,6 @@ SHADES = {
     None: "EDEDED",
 }
 USABLE_WIDTH_CM = 17.0  # A4 less 2 cm margins
-
-
-class TemplateFileError(UsageError):
-    pass
 
 
 class _Writer:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from diagnose.config import Profile
 from diagnose.errors import SourceError, UsageError
-from diagnose.model import Problem, ProblemKind, Service
+from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.paths import cache_dir
 from diagnose.sources.both import Sources
 from diagnose.sources.budget import SharedBudget
@@ -93,9 +93,12 @@ def xero_budget(profile: Profile) -> SharedBudget:
 
 
 @asynccontextmanager
-async def live_sources(profile: Profile) -> AsyncIterator[Sources]:
+async def live_sources(
+    profile: Profile, calls: list[ApiCall] | None = None
+) -> AsyncIterator[Sources]:
+    """Both clients of a live profile, signed in; `calls` receives each call as it is made."""
     api_key, secret = _require(profile)
-    log = CallLog()
+    log = CallLog(calls if calls is not None else [])
     tenant_id = profile.xero_tenant_id or None
     if profile.xero_auth == "pkce":
         token, signed_in_tenant = await refreshed_token(profile, log)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from diagnose.model import Service
+from diagnose.model import ApiCall, Service
 from diagnose.sandbox.app import SANDBOX_API_KEY, SANDBOX_TOKEN, create_app
 from diagnose.sandbox.tenant import Tenant
 from diagnose.sources.both import Sources
@@ -20,12 +20,16 @@ XERO_URL = "http://xero.sandbox"
 
 @asynccontextmanager
 async def sandbox_sources(
-    tenant: Tenant, *, app: Any = None, on_write: Callable[[str], None] | None = None
+    tenant: Tenant,
+    *,
+    app: Any = None,
+    on_write: Callable[[str], None] | None = None,
+    calls: list[ApiCall] | None = None,
 ) -> AsyncIterator[Sources]:
     """Sources for `tenant`; `on_write` runs after each write the sandbox accepts; `app`
     replaces the sandbox app (tests wrap it to watch or break it)."""
     transport = asgi_transport(app if app is not None else create_app(tenant, on_write=on_write))
-    log = CallLog()
+    log = CallLog(calls if calls is not None else [])  # `calls` sees each call as it is made
     async with (
         Session(
             Service.WISENET,
