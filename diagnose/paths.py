@@ -65,18 +65,26 @@ def output_file(path: Path) -> Path:
     return real
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write next to the final file (a symlink's target), flush to disk, then rename into
-    place; a path that is not a regular file is refused (`output_file`)."""
+def write_atomically(
+    path: Path, content: str | bytes, *, mode: int = 0o644, durable: bool = True
+) -> None:
+    """The one way diagnose writes a file: next to the final file (a symlink's target), flushed
+    to disk unless it is not worth keeping across a power cut (`durable=False`), then renamed
+    into place, so a reader sees the old file or the new one, never half of one. `mode` is the
+    new file's permissions (0o600 for secrets). A path that is not a regular file is refused
+    (`output_file`); nothing partial is left behind."""
     path = output_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with open(partial, "wb") as handle:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
+        os.chmod(partial, mode)  # whatever the umask or an older partial file said
         partial.replace(path)
     except BaseException:
         partial.unlink(missing_ok=True)  # no partial file is left behind

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from diagnose.paths import data_dir
+from diagnose.paths import data_dir, write_atomically
 
 KEYRING_SERVICE = "diagnose"
 KEYRING_ENV = "DIAGNOSE_KEYRING"  # "0": never use the OS keyring
@@ -106,14 +106,7 @@ def _write_private(path: Path, text: str) -> None:
     """Written readable by the owner only (0600, in a 0700 folder), flushed, then renamed."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(partial, 0o600)
-    partial.replace(path)
+    write_atomically(path, text, mode=0o600)
 
 
 class SecretStore:

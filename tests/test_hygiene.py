@@ -83,3 +83,13 @@ def test_no_module_is_over_400_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
     }
     assert long == {}  # split by concept, not by size: see DESIGN.md's layers
+
+
+def test_files_are_written_one_way() -> None:
+    """Every file diagnose writes goes through paths.write_atomically (temp name, flush, rename)."""
+    renames = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "diagnose").rglob("*.py")
+        if re.search(r"\.partial|os\.replace\(|\.replace\(path\)", path.read_text(encoding="utf-8"))
+    }
+    assert renames == {"diagnose/paths.py"}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from diagnose.errors import SourceError
 from diagnose.model import Problem, ProblemKind, Service
+from diagnose.paths import write_atomically
 from diagnose.sources import policy as policies
 
 WINDOW = 61.0  # Xero's minute, and a second's margin for calls still on their way
@@ -73,9 +73,8 @@ class SharedBudget:
                 stamps = [t for t in _read(path) if now - WINDOW < t <= now]
                 if len(stamps) < self.per_minute:
                     stamps.append(now)
-                    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-                    partial.write_text(json.dumps(stamps), encoding="utf-8")
-                    partial.replace(path)
+                    # a minute's stamps are not worth a flush to disk: a crash forgets them
+                    write_atomically(path, json.dumps(stamps), durable=False)
                     return
                 free_in = stamps[-self.per_minute] + WINDOW - now
             if waited + free_in > self.max_wait:
