@@ -206,15 +206,15 @@ class Core:
                     found.append(await remedy.read_learner(sources.wisenet, learner_id))
                 except DiagnoseError as exc:
                     found.append(exc)
-            address = sources.wisenet.learners_address
-        lines.append(f"In {where.describe()}:")
-        for learner_id, learner in zip(learner_ids, found, strict=True):
-            if isinstance(learner, DiagnoseError):
-                lines.append(f"learner {learner_id}: skipped — {learner}")
-                continue
-            note = "" if learner.sync_to_xero else " (not ticked now: it will simply be ticked)"
-            lines.append(f"{learner.label}{note} — {address}/{learner.learner_id}:")
-            lines += [f"  {step}" for step in remedy.resync_plan(learner, address)]
+            lines.append(f"In {where.describe()}:")
+            for learner_id, learner in zip(learner_ids, found, strict=True):
+                if isinstance(learner, DiagnoseError):
+                    lines.append(f"learner {learner_id}: skipped — {learner}")
+                    continue
+                note = "" if learner.sync_to_xero else " (not ticked now: it will simply be ticked)"
+                address = f"{sources.wisenet.learners_address}/{learner_id}"
+                lines.append(f"{learner.label}{note} — {address}:")
+                lines += [f"  {step}" for step in remedy.resync_plan(learner, sources.wisenet)]
         return ResyncPlan(where, list(learner_ids), found, lines)
 
     async def resync(
@@ -290,9 +290,11 @@ class Core:
             raw = await runner.gather_from(SubjectKind.LEARNER, ref, sources)
             where = await self.where(sources)
             token = sources.token
-        diagnosis = self.diagnose(raw)
-        fix = remedy.plan_code_fix(diagnosis, Evidence(raw), contact_id)
-        plan = CodeFixPlan(where, fix, diagnosis)
+            diagnosis = self.diagnose(raw)
+            fix = remedy.plan_code_fix(diagnosis, Evidence(raw), contact_id)
+            plan = CodeFixPlan(where, fix, diagnosis)
+            if not (fix.refusal or fix.done):  # the exact requests, as the client builds them
+                plan.steps = remedy.code_fix_plan(fix, plan.key, sources.xero)
         scopes = set(token.scope.split()) if token is not None and token.scope else None
         if scopes is not None and remedy.CONTACT_WRITE_SCOPE not in scopes:
             plan.scope_refusal = self.missing_scope()

@@ -37,6 +37,7 @@ class CodeFixPlan:
     fix: remedy.CodeFix
     diagnosis: Diagnosis
     key: str = field(default_factory=remedy.new_idempotency_key)
+    steps: list[str] = field(default_factory=list)  # the exact requests, as they will be sent
     scope_refusal: str = ""  # the sign-in may not write contacts: how to grant it
 
     @property
@@ -45,4 +46,4 @@ class CodeFixPlan:
         lines = [f"Set Contact Code {fix.code} on {fix.contact_name} ({fix.link}):"]
         if fix.differs:
             lines.append(f"  NOTE: this contact differs from the learner: {'; '.join(fix.differs)}")
-        return lines + [f"  {step}" for step in remedy.code_fix_plan(fix, self.key)]
+        return lines + [f"  {step}" for step in self.steps]

@@ -65,6 +65,32 @@ def test_resync_of_an_unticked_learner_ends_with_every_check_passing(
     assert (entry["before"], entry["after"], entry["api_status"]) == (False, True, 200)
 
 
+def test_the_plans_show_exactly_the_writes_that_are_sent(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diagnose.sources.http import Request, Session
+
+    sent: list[str] = []
+    send = Session.sent
+
+    async def record(self: Session, request: Request) -> Any:
+        sent.append(request.shown(self.base_path))
+        return await send(self, request)
+
+    monkeypatch.setattr(Session, "sent", record)
+    for args in (("resync", "learner", "101"), ("fix", "contact-code", "learner", "108")):
+        sent.clear()
+        run = cli(*args, "--yes")
+        assert run.code == 0, run.err
+        planned = [
+            line.strip()
+            for line in run.err.splitlines()
+            if line.strip().startswith(("PATCH ", "POST "))
+        ]
+        assert planned
+        assert planned == sent  # byte for byte, the Idempotency-Key too
+
+
 def test_a_ticked_learner_is_unticked_then_ticked_with_read_backs(
     cli: Callable[..., Run], data_dir: Path
 ) -> None:

@@ -4,7 +4,6 @@ audited."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -168,14 +167,15 @@ def _chosen(learner: Learner, evidence: Evidence, rows: list[Any], chosen_id: st
     return _fix_for(learner, evidence, row)
 
 
-def code_fix_plan(fix: CodeFix, key: str) -> list[str]:
-    body = json.dumps({"Contacts": [{"ContactID": fix.contact_id, "ContactNumber": fix.code}]})
+def code_fix_plan(fix: CodeFix, key: str, xero: XeroClient) -> list[str]:
+    """The exact requests the fix makes, in order, as the client will send them."""
+    by_code = xero.contact_by_number_request(fix.code).shown()
     return [
-        f"GET /api.xro/2.0/Contacts?IDs={fix.contact_id}  (re-read: unchanged since the "
-        "diagnosis, still active, its Contact Code as it was)",
-        f"GET /api.xro/2.0/Contacts/{fix.code}  (no other contact holds the code)",
-        f"POST /api.xro/2.0/Contacts/{fix.contact_id}  {body}  (Idempotency-Key: {key})",
-        f"GET /api.xro/2.0/Contacts/{fix.code}  (read back: it must be {fix.contact_name})",
+        f"{xero.contacts_by_ids_request([fix.contact_id]).shown()}  (re-read: unchanged since "
+        "the diagnosis, still active, its Contact Code as it was)",
+        f"{by_code}  (no other contact holds the code)",
+        xero.contact_code_request(fix.contact_id, fix.code, key).shown(),
+        f"{by_code}  (read back: it must be {fix.contact_name})",
     ]
 
 

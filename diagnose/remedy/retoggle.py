@@ -6,7 +6,6 @@ the journal for the next command (`diagnose resync --recover`)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -36,18 +35,16 @@ def _carry_on(step: str) -> None:
 on_step: Callable[[str], None] = _carry_on
 
 
-def _patch(path: str, ticked: bool) -> str:
-    body = json.dumps([{"op": "replace", "path": "Personal/SyncToXero", "value": ticked}])
-    return f"PATCH {path}  {body}"
-
-
-def resync_plan(learner: Learner, learners_path: str) -> list[str]:
-    """The exact requests a re-toggle makes, in order."""
-    path = f"{learners_path}/{learner.learner_id}"
+def resync_plan(learner: Learner, wisenet: WisenetClient) -> list[str]:
+    """The exact requests a re-toggle makes, in order, as the client will send them."""
+    learner_id = learner.learner_id
+    read = wisenet.shown(wisenet.learner_request(learner_id))
     steps = []
-    if learner.sync_to_xero:
-        steps += [_patch(path, False), f"GET {path}  (read back: SyncToXero must be false)"]
-    steps += [_patch(path, True), f"GET {path}  (read back: SyncToXero must be true)"]
+    for ticked in (False, True) if learner.sync_to_xero else (True,):
+        steps += [
+            wisenet.shown(wisenet.sync_to_xero_request(learner_id, ticked)),
+            f"{read}  (read back: SyncToXero must be {str(ticked).lower()})",
+        ]
     return steps
 
 

@@ -44,6 +44,25 @@ def envelope(name: str) -> Shape:
     return holds
 
 
+@dataclass(frozen=True)
+class Request:
+    """A request as a client will send it: what a plan shows is what goes on the wire."""
+
+    method: str
+    path: str  # below the session's base address, with its query when it has one
+    body: Any = None  # JSON
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def shown(self, base_path: str = "") -> str:
+        """One line: the method, the whole path, the body, and an Idempotency-Key."""
+        text = f"{self.method} {base_path}{self.path}"
+        if self.body is not None:
+            text += f"  {json.dumps(self.body)}"
+        if "Idempotency-Key" in self.headers:
+            text += f"  (Idempotency-Key: {self.headers['Idempotency-Key']})"
+        return text
+
+
 @dataclass
 class CallLog:
     """Every call made for one diagnosis; `round` is set by the gatherer before each wave."""
@@ -100,6 +119,10 @@ class Session:
         With `shape`, a body that fails it is a bad answer (retried like a garbled one), never
         read as "nothing there": that could pass or fail a check on an answer never given."""
         return await self.send("GET", path, params=params, headers=headers, shape=shape)
+
+    async def sent(self, request: Request) -> Any:
+        """Send a write as its client built it (`Request`)."""
+        return await self.write(request.method, request.path, request.body, request.headers)
 
     async def write(
         self, method: str, path: str, body: Any, headers: Mapping[str, str] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.sources.http import Session, a_list, envelope
+from diagnose.sources.http import Request, Session, a_list, envelope
 from diagnose.textsafe import one_line
 
 PAGE = 1000  # Wisenet's largest page
@@ -27,9 +27,16 @@ class WisenetClient:
         """The learners' path as sent, base included (`/v1/learnersAU`): what plans show."""
         return self.session.base_path + self.learners_path
 
+    def shown(self, request: Request) -> str:
+        """A request as a plan shows it: the path with the base address's (`/v1/…`)."""
+        return request.shown(self.session.base_path)
+
+    def learner_request(self, learner_id: int) -> Request:
+        return Request("GET", f"{self.learners_path}/{learner_id}")
+
     async def learner(self, learner_id: int) -> Any:
         """`GET /learnersAU/{id}`: a `{Data, Relationships}` item, or None if there is none."""
-        return await self.session.get(f"{self.learners_path}/{learner_id}", shape=envelope("Data"))
+        return await self.session.get(self.learner_request(learner_id).path, shape=envelope("Data"))
 
     async def find_learners(
         self, *, number: str | None = None, search: str | None = None, take: int = 50
@@ -43,10 +50,13 @@ class WisenetClient:
         body = await self.session.get(self.learners_path, params=params, shape=a_list)
         return body if isinstance(body, list) else []
 
-    async def set_sync_to_xero(self, learner_id: int, ticked: bool) -> Any:
-        """`PATCH /learnersAU/{id}` replacing `Personal/SyncToXero`."""
+    def sync_to_xero_request(self, learner_id: int, ticked: bool) -> Request:
+        """`PATCH /learnersAU/{id}` replacing `Personal/SyncToXero` (a JSON Patch)."""
         ops = [{"op": "replace", "path": "Personal/SyncToXero", "value": ticked}]
-        return await self.session.write("PATCH", f"{self.learners_path}/{learner_id}", ops)
+        return Request("PATCH", f"{self.learners_path}/{learner_id}", ops)
+
+    async def set_sync_to_xero(self, learner_id: int, ticked: bool) -> Any:
+        return await self.session.sent(self.sync_to_xero_request(learner_id, ticked))
 
     async def invoices(self, learner_id: int) -> list[Any]:
         """The learner's Xero Invoices tab (`GET /invoices?learnerIdFilter=`), every page."""

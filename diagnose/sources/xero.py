@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from diagnose.refs import GUID
-from diagnose.sources.http import Session, a_list, envelope
+from diagnose.sources.http import Request, Session, a_list, envelope
 from diagnose.textsafe import one_line
 
 ACCOUNTING = "/api.xro/2.0"
@@ -57,11 +57,19 @@ class XeroClient:
         body = await self.session.get("/connections", shape=a_list)
         return body if isinstance(body, list) else []
 
-    async def contact_by_number(self, code: str) -> Any:
-        """`GET /Contacts/{ContactNumber}`; archived contacts included; None when there is none."""
+    def contact_by_number_request(self, code: str) -> Request:
         if not is_safe_code(code):
             raise ValueError(f"{code!r} is not a Contact Code that can be looked up by path")
-        return await self._get(f"/Contacts/{quote(code, safe='')}", "Contacts")
+        return Request("GET", f"{ACCOUNTING}/Contacts/{quote(code, safe='')}")
+
+    async def contact_by_number(self, code: str) -> Any:
+        """`GET /Contacts/{ContactNumber}`; archived contacts included; None when there is none."""
+        path = self.contact_by_number_request(code).path.removeprefix(ACCOUNTING)
+        return await self._get(path, "Contacts")
+
+    def contacts_by_ids_request(self, ids: Sequence[str]) -> Request:
+        """What `contacts_by_ids` asks first, as a plan shows it."""
+        return Request("GET", f"{ACCOUNTING}/Contacts?IDs={','.join(ids)}")
 
     async def contacts(
         self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
@@ -125,13 +133,15 @@ class XeroClient:
     async def set_contact_code(self, contact_id: str, code: str, idempotency_key: str) -> Any:
         """`POST /Contacts/{ContactID}` setting the Contact Code; a retry with the same key is
         answered from Xero's memory of the first, never applied twice."""
+        return await self.session.sent(self.contact_code_request(contact_id, code, idempotency_key))
+
+    def contact_code_request(self, contact_id: str, code: str, idempotency_key: str) -> Request:
+        """`POST /Contacts/{ContactID}` setting `ContactNumber`, under an `Idempotency-Key`."""
         if not GUID.fullmatch(contact_id) or not is_safe_code(code):
             raise ValueError("a ContactID and a plain Contact Code are needed")
         body = {"Contacts": [{"ContactID": contact_id, "ContactNumber": code}]}
         headers = {**self._headers(), "Idempotency-Key": idempotency_key}
-        return await self.session.write(
-            "POST", f"{ACCOUNTING}/Contacts/{contact_id}", body, headers
-        )
+        return Request("POST", f"{ACCOUNTING}/Contacts/{contact_id}", body, headers)
 
     async def invoice(self, invoice_id: str) -> Any:
         """`GET /Invoices/{InvoiceID}`: an envelope, or None when there is none."""
