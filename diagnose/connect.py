@@ -19,7 +19,8 @@ from diagnose import parse
 from diagnose.config import HttpOptions, Profile
 from diagnose.errors import UsageError
 from diagnose.model import Service
-from diagnose.sources.http import CallLog, Session
+from diagnose.sources.calls import CallLog
+from diagnose.sources.http import Session
 from diagnose.sources.oauth import revoke_token, token_request
 from diagnose.tokens import Grant, Store
 

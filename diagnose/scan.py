@@ -33,7 +33,7 @@ from diagnose.refs import GUID, InvoiceRef, LearnerRef
 from diagnose.scan_cache import Cache, wisenet_stamp, xero_stamp
 from diagnose.sources.both import Sources
 from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
-from diagnose.sources.http import CallLog, a_list, envelope
+from diagnose.sources.calls import CallLog, a_list, envelope
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000

@@ -22,6 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 FIGURES: dict[str, str] = {}  # what the reliability tests measured, printed after the run
 
 
+def pytest_sessionfinish(session: Any) -> None:
+    """A test worker (pytest-xdist) hands what its tests measured to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["figures"] = json.dumps(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The controller gathers every worker's figures, to print them once at the end."""
+    FIGURES.update(json.loads(getattr(node, "workeroutput", {}).get("figures", "{}")))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if FIGURES:
         terminalreporter.section("reliability figures")
@@ -46,6 +59,9 @@ def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
 
     os.environ["DIAGNOSE_DATA_DIR"] = str(tmp_path_factory.mktemp("session-data"))
     os.environ["DIAGNOSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("session-cache"))
+    # the text's width, whatever terminal (or test worker) runs the tests: a test that is about
+    # the width sets its own
+    os.environ["COLUMNS"] = "100"
 
 
 @pytest.fixture(autouse=True)

@@ -68,7 +68,8 @@ def test_resync_of_an_unticked_learner_ends_with_every_check_passing(
 def test_the_plans_show_exactly_the_writes_that_are_sent(
     cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from diagnose.sources.http import Request, Session
+    from diagnose.sources.calls import Request
+    from diagnose.sources.http import Session
 
     sent: list[str] = []
     send = Session.sent

@@ -179,7 +179,8 @@ def test_a_web_page_answering_200_is_a_wrong_address_not_an_empty_answer() -> No
 
     from diagnose.errors import SourceError
     from diagnose.model import ProblemKind, Service
-    from diagnose.sources.http import CallLog, Session
+    from diagnose.sources.calls import CallLog
+    from diagnose.sources.http import Session
 
     page = httpx.MockTransport(
         lambda request: httpx.Response(200, html="<html><body>Welcome</body></html>")

@@ -236,7 +236,8 @@ def _connect_wisenet(profile: Any, from_stdin: bool) -> None:
     import asyncio
 
     from diagnose.model import Service
-    from diagnose.sources.http import CallLog, Session
+    from diagnose.sources.calls import CallLog
+    from diagnose.sources.http import Session
     from diagnose.sources.wisenet import WisenetClient
     from diagnose.tokens import SecretStore
 

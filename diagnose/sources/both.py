@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from diagnose.sources.http import CallLog
+from diagnose.sources.calls import CallLog
 from diagnose.sources.wisenet import WisenetClient
 from diagnose.sources.xero import XeroClient
 

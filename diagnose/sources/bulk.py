@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from diagnose import parse
 from diagnose.evidence import remembered
 from diagnose.refs import GUID
-from diagnose.sources.http import CallLog
+from diagnose.sources.calls import CallLog
 from diagnose.sources.wisenet import filter_text
 from diagnose.sources.xero import ID_BATCH, SEARCHED, is_safe_code, search_text
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,52 +23,11 @@ from diagnose.config import HttpOptions
 from diagnose.errors import SourceError, UsageError
 from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.sources import policy as policies
+from diagnose.sources.calls import CallLog, Request, Shape
 from diagnose.sources.policy import Limiter, Policy
 
 if TYPE_CHECKING:  # filelock, which the budget needs, costs start-up time: live profiles only
     from diagnose.sources.budget import SharedBudget
-
-Shape = Callable[[Any], bool]  # what a usable answer looks like
-
-
-def a_list(body: Any) -> bool:
-    return isinstance(body, list)
-
-
-def envelope(name: str) -> Shape:
-    """Xero's `{"Contacts": [...]}`, Wisenet's `{"Data": {...}}`: an object holding `name`."""
-
-    def holds(body: Any) -> bool:
-        return isinstance(body, Mapping) and isinstance(body.get(name), list | Mapping)
-
-    return holds
-
-
-@dataclass(frozen=True)
-class Request:
-    """A request as a client will send it: what a plan shows is what goes on the wire."""
-
-    method: str
-    path: str  # below the session's base address, with its query when it has one
-    body: Any = None  # JSON
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    def shown(self, base_path: str = "") -> str:
-        """One line: the method, the whole path, the body, and an Idempotency-Key."""
-        text = f"{self.method} {base_path}{self.path}"
-        if self.body is not None:
-            text += f"  {json.dumps(self.body)}"
-        if "Idempotency-Key" in self.headers:
-            text += f"  (Idempotency-Key: {self.headers['Idempotency-Key']})"
-        return text
-
-
-@dataclass
-class CallLog:
-    """Every call made for one diagnosis; `round` is set by the gatherer before each wave."""
-
-    calls: list[ApiCall] = field(default_factory=list)
-    round: int = 0
 
 
 class Session:

@@ -11,7 +11,8 @@ from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.paths import cache_dir
 from diagnose.sources.both import Sources
 from diagnose.sources.budget import SharedBudget
-from diagnose.sources.http import CallLog, Session
+from diagnose.sources.calls import CallLog
+from diagnose.sources.http import Session
 from diagnose.sources.oauth import Token, as_token, client_credentials_token, token_request
 from diagnose.sources.policy import POLICIES
 from diagnose.sources.wisenet import WisenetClient

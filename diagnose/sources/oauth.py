@@ -10,7 +10,8 @@ from typing import Any
 from diagnose.config import HttpOptions
 from diagnose.errors import SourceError
 from diagnose.model import Problem, ProblemKind, Service
-from diagnose.sources.http import CallLog, Session
+from diagnose.sources.calls import CallLog
+from diagnose.sources.http import Session
 
 
 @dataclass(frozen=True)

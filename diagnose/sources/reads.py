@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from diagnose.sources.http import CallLog
+from diagnose.sources.calls import CallLog
 
 T = TypeVar("T")
 

@@ -10,7 +10,8 @@ from diagnose.model import ApiCall, Service
 from diagnose.sandbox.app import SANDBOX_API_KEY, SANDBOX_TOKEN, create_app
 from diagnose.sandbox.tenant import Tenant
 from diagnose.sources.both import Sources
-from diagnose.sources.http import CallLog, Session, asgi_transport
+from diagnose.sources.calls import CallLog
+from diagnose.sources.http import Session, asgi_transport
 from diagnose.sources.wisenet import WisenetClient
 from diagnose.sources.xero import XeroClient
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose.sources.http import Request, Session, a_list, envelope
+from diagnose.sources.calls import Request, a_list, envelope
+from diagnose.sources.http import Session
 from diagnose.textsafe import one_line
 
 PAGE = 1000  # Wisenet's largest page

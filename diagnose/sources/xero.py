@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import quote
 
 from diagnose.refs import GUID
-from diagnose.sources.http import Request, Session, a_list, envelope
+from diagnose.sources.calls import Request, a_list, envelope
+from diagnose.sources.http import Session
 from diagnose.textsafe import one_line
 
 ACCOUNTING = "/api.xro/2.0"
