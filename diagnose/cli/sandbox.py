@@ -72,7 +72,7 @@ def sandbox_serve(
     from diagnose.sandbox.app import create_app
     from diagnose.sandbox.faults import parse_faults
     from diagnose.sandbox.identity import Identity
-    from diagnose.sandbox.serve import Limits, Mix, parse_rate_limit, serve, with_behaviour
+    from diagnose.sandbox.serve import Behaviour, Limits, Mix, parse_rate_limit, serve
 
     shares = (fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate)
     if not all(0 <= share <= 1 for share in shares) or sum(shares) > 1:
@@ -92,7 +92,7 @@ def sandbox_serve(
         named = Path(faults)
         text = faults if faults.lstrip().startswith("[") else _read_faults(named)
         chosen = parse_faults(text)
-    app = with_behaviour(
+    app = Behaviour(
         create_app(
             box.tenant, on_write=box.save, identity=xero, wisenet_identity=wisenet, faults=chosen
         ),

@@ -83,105 +83,92 @@ def garbled(body: bytes, how: int) -> tuple[bytes, str]:
     return json.dumps(flipped).encode(), "shape"
 
 
-def with_behaviour(
-    app: Any,
-    *,
-    limits: Limits,
-    latency_ms: int = 0,
-    mix: Mix = Mix(),
-    seed: int | None = None,
-    given: Callable[[], list[str]] | None = None,
-) -> Any:
-    """Xero's limits by the server's own clock, latency and injected faults, around `app`.
-    With `given` (the test switch `--test-harness` of `sandbox serve`), every request is logged
-    with the fault it met (`GET /_sandbox/requests`) and `given` lists every code and token the
-    sandbox handed out (`GET /_sandbox/secrets`), so that tests can look for them where they
-    must never be; without it those paths are unknown routes, as on the real services."""
-    chance = random.Random(seed)  # noqa: S311 — a test double's dice
-    windows: dict[str, _Window] = {}
-    arrivals: list[dict[str, Any]] = []  # every request, by the server's own clock
+class Behaviour:
+    """Xero's limits by the server's own clock, latency and injected faults, around `app` (an
+    ASGI app itself). With `given` (the test switch `--test-harness` of `sandbox serve`), every
+    request is logged with the fault it met (`GET /_sandbox/requests`) and `given` lists every
+    code and token the sandbox handed out (`GET /_sandbox/secrets`), so that tests can look for
+    them where they must never be; without it those paths are unknown routes, as on the real
+    services."""
 
-    async def send_json(send: Any, status: int, body: Any, headers: dict[str, str]) -> None:
-        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-        raw.append((b"content-type", b"application/json"))
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+    def __init__(
+        self,
+        app: Any,
+        *,
+        limits: Limits,
+        latency_ms: int = 0,
+        mix: Mix = Mix(),
+        seed: int | None = None,
+        given: Callable[[], list[str]] | None = None,
+    ) -> None:
+        self.app = app
+        self.limits = limits
+        self.latency_ms = latency_ms
+        self.mix = mix
+        self.given = given
+        self.chance = random.Random(seed)  # noqa: S311 — a test double's dice
+        self.windows: dict[str, _Window] = {}
+        self.arrivals: list[dict[str, Any]] = []  # every request, by the server's own clock
 
-    async def spoiled(scope: Any, receive: Any, send: Any, arrival: dict[str, Any]) -> None:
-        """The real answer, its body spoiled when it is a 2xx JSON body."""
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def keep(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            else:
-                chunks.append(message.get("body", b""))
-
-        await app(scope, receive, keep)
-        body = b"".join(chunks)
-        if 200 <= start["status"] < 300 and body.strip():
-            body, arrival["fault"] = garbled(body, chance.randrange(3))
-        else:
-            arrival["fault"] = None  # nothing to spoil: the answer goes out as it was
-        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    async def answer(scope: Any, receive: Any, send: Any, arrival: dict[str, Any]) -> None:
-        try:
-            if arrival["fault"] == "garble":
-                await spoiled(scope, receive, send, arrival)
-            else:
-                await app(scope, receive, send)
-        except ClientDisconnect:  # the client gave up waiting (a slow answer): nobody to tell
-            arrival["gone"] = True
-
-    async def served(scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            await app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
-        if given is not None and scope["path"] == "/_sandbox/requests":  # for tests only
-            await send_json(send, 200, arrivals, {})
+        if self.given is not None and scope["path"] == "/_sandbox/requests":  # for tests only
+            await _send_json(send, 200, self.arrivals, {})
             return
-        if given is not None and scope["path"] == "/_sandbox/secrets":
-            await send_json(send, 200, given(), {})
+        if self.given is not None and scope["path"] == "/_sandbox/secrets":
+            await _send_json(send, 200, self.given(), {})
             return
-        fault = mix.pick(chance.random())
+        fault = self.mix.pick(self.chance.random())
         arrival = {
             "method": scope["method"],
             "path": scope["path"],
             "at": time.monotonic(),
             "fault": fault,
         }
-        arrivals.append(arrival)
+        self.arrivals.append(arrival)
         xero = scope["path"].startswith("/api.xro/")
-        if latency_ms and not xero:
-            await asyncio.sleep(latency_ms / 1000)
-        if fault == "slow":
-            await asyncio.sleep(mix.slow_ms / 1000)
-        if fault == "fail":
-            await send_json(send, 503, {"Message": "injected failure"}, {})
+        if self.latency_ms and not xero:
+            await asyncio.sleep(self.latency_ms / 1000)
+        if await self.injected(fault, send):
             return
+        if not xero:
+            await self.answer(scope, receive, send, arrival)
+            return
+        await self.within_limits(scope, receive, send, arrival)
+
+    async def injected(self, fault: str | None, send: Any) -> bool:
+        """Answer with the fault picked for this request; False when it gets a real answer
+        (none, slow, or a body to spoil)."""
+        if fault == "slow":
+            await asyncio.sleep(self.mix.slow_ms / 1000)
+        if fault == "fail":
+            await _send_json(send, 503, {"Message": "injected failure"}, {})
+            return True
         if fault == "throttle":
-            retry = str(chance.randrange(2))
+            retry = str(self.chance.randrange(2))
             body = {"Title": "Too Many Requests", "Status": 429, "Detail": "injected"}
-            await send_json(
+            await _send_json(
                 send, 429, body, {"Retry-After": retry, "X-Rate-Limit-Problem": "minute"}
             )
-            return
+            return True
         if fault == "drop":
             # promise a body, then hang up: the client sees the connection dropped mid-answer
             promised = [(b"content-type", b"application/json"), (b"content-length", b"100")]
             await send({"type": "http.response.start", "status": 200, "headers": promised})
             await send({"type": "http.response.body", "body": b'{"Data": ', "more_body": True})
             raise Dropped("connection dropped by the sandbox, as asked")
-        if not xero:
-            await answer(scope, receive, send, arrival)
-            return
+        return False
+
+    async def within_limits(
+        self, scope: Any, receive: Any, send: Any, arrival: dict[str, Any]
+    ) -> None:
+        """A Xero call: counted against its organisation's minute, day and calls at once, or
+        answered 429 with the limit it met, as Xero does."""
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        window = windows.setdefault(headers.get("xero-tenant-id", ""), _Window(limits))
+        window = self.windows.setdefault(headers.get("xero-tenant-id", ""), _Window(self.limits))
+        limits = self.limits
         now = time.monotonic()
         if now - window.minute_start >= 60:
             window.minute_start, window.minute_count = now, 0
@@ -194,7 +181,7 @@ def with_behaviour(
             problem, retry_after = "concurrent", 1
         if problem is not None:
             arrival["limited"] = problem
-            await send_json(
+            await _send_json(
                 send,
                 429,
                 {"Title": "Too Many Requests", "Status": 429, "Detail": f"{problem} limit"},
@@ -205,13 +192,49 @@ def with_behaviour(
         window.day_count += 1
         window.in_flight += 1
         try:  # a slow answer holds its place among the calls in flight
-            if latency_ms:
-                await asyncio.sleep(latency_ms / 1000)
-            await answer(scope, receive, send, arrival)
+            if self.latency_ms:
+                await asyncio.sleep(self.latency_ms / 1000)
+            await self.answer(scope, receive, send, arrival)
         finally:
             window.in_flight -= 1
 
-    return served
+    async def answer(self, scope: Any, receive: Any, send: Any, arrival: dict[str, Any]) -> None:
+        try:
+            if arrival["fault"] == "garble":
+                await self.spoiled(scope, receive, send, arrival)
+            else:
+                await self.app(scope, receive, send)
+        except ClientDisconnect:  # the client gave up waiting (a slow answer): nobody to tell
+            arrival["gone"] = True
+
+    async def spoiled(self, scope: Any, receive: Any, send: Any, arrival: dict[str, Any]) -> None:
+        """The real answer, its body spoiled when it is a 2xx JSON body."""
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, keep)
+        body = b"".join(chunks)
+        if 200 <= start["status"] < 300 and body.strip():
+            body, arrival["fault"] = garbled(body, self.chance.randrange(3))
+        else:
+            arrival["fault"] = None  # nothing to spoil: the answer goes out as it was
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _send_json(send: Any, status: int, body: Any, headers: dict[str, str]) -> None:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw.append((b"content-type", b"application/json"))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
 class Dropped(ConnectionAbortedError):
