@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from diagnose.checking import Check, Outcome
 from diagnose.errors import UsageError
@@ -227,13 +227,18 @@ def run(
     headline: str | None = None,
     kinds: Iterable[TargetKind] | None = None,
     settled: Iterable[Finding] = (),
+    noteworthy_only: bool = False,
 ) -> Diagnosis:
     """Run every applicable check on every target. `report` limits which ids are returned;
     `kinds` which targets are checked (the tenant's connection checks always run, unless
-    `settled` already holds their findings: a scan decides them once for every subject)."""
+    `settled` already holds their findings: a scan decides them once for every subject);
+    `noteworthy_only` returns only failures, warnings and undecided checks, and builds no
+    finding for the rest (a scan keeps 2 % of what it runs)."""
     shown = set(report) if report is not None else None
     wanted = {TargetKind.TENANT, *kinds} if kinds is not None else None
-    results: dict[tuple[str, str], Finding] = {(f.check_id, f.target.key): f for f in settled}
+    results: dict[tuple[str, str], Result] = {
+        (f.check_id, f.target.key): Result(f.status, f.message, f.cause) for f in settled
+    }
     findings: list[Finding] = []
     contexts = [c for c in targets(evidence) if wanted is None or c.target.kind in wanted]
     if results:
@@ -245,10 +250,12 @@ def run(
         for c in catalogue:
             if not _applies(c, ctx.target.kind):
                 continue
-            finding = _run_one(c, ctx, lookup)
-            results[(c.id, ctx.target.key)] = finding
-            if shown is None or c.id in shown:
-                findings.append(finding)
+            outcome, cause = _run_one(c, ctx, lookup)
+            results[(c.id, ctx.target.key)] = Result(outcome.status, outcome.message, cause)
+            if (shown is None or c.id in shown) and (
+                outcome.status.noteworthy or not noteworthy_only
+            ):
+                findings.append(_finding(c, ctx, outcome, cause))
     return Diagnosis(
         subject=evidence.subject,
         headline=headline or _headline(evidence),
@@ -270,35 +277,53 @@ def _headline(evidence: Evidence) -> str:
     return learner.label if learner else str(evidence.subject)
 
 
+class Result(NamedTuple):
+    """What a check decided, as the checks that require it read it."""
+
+    status: Status
+    message: str
+    cause: ProblemKind | None
+
+
 def _lookup(
-    results: Mapping[tuple[str, str], Finding],
+    results: Mapping[tuple[str, str], Result],
     check_id: str,
     *,
     ctx: Context,
     tenant_key: str,
     learner_key: str,
-) -> Finding | None:
+) -> Result | None:
     for key in (ctx.target.key, tenant_key, learner_key):
         if (check_id, key) in results:
             return results[(check_id, key)]
     return None
 
 
-def _run_one(c: Check, ctx: Context, lookup: Callable[[str], Finding | None]) -> Finding:
-    def make(outcome: Outcome, cause: ProblemKind | None = None) -> Finding:
-        show_fix = outcome.status in (Status.FAIL, Status.WARN)
-        return Finding(
-            check_id=c.id,
-            status=outcome.status,
-            title=c.title,
-            message=outcome.message,
-            target=ctx.target,
-            fix=(outcome.fix or c.fix) if show_fix else None,
-            evidence=dict(outcome.evidence),
-            links=outcome.links,
-            cause=cause,
-            explanation=c.explanation,
-        )
+def _finding(c: Check, ctx: Context, outcome: Outcome, cause: ProblemKind | None) -> Finding:
+    show_fix = outcome.status in (Status.FAIL, Status.WARN)
+    return Finding(
+        check_id=c.id,
+        status=outcome.status,
+        title=c.title,
+        message=outcome.message,
+        target=ctx.target,
+        fix=(outcome.fix or c.fix) if show_fix else None,
+        evidence=dict(outcome.evidence),
+        links=outcome.links,
+        cause=cause,
+        explanation=c.explanation,
+    )
+
+
+def _run_one(
+    c: Check, ctx: Context, lookup: Callable[[str], Result | None]
+) -> tuple[Outcome, ProblemKind | None]:
+    """The check's outcome on this target, and the cause when it could not be decided."""
+
+    def make(
+        outcome: Outcome, cause: ProblemKind | None = None
+    ) -> tuple[Outcome, ProblemKind | None]:
+        return outcome, cause
 
     if ctx.unread is not None:
         return make(Outcome(Status.ERROR, ctx.unread.message), ctx.unread.kind)

@@ -203,7 +203,9 @@ def diagnose_all(
     settled: list[Finding] = []  # the connection checks, decided once: the same for everyone
 
     def checked(raw: RawEvidence, kind: TargetKind) -> Iterator[Finding]:
-        found = engine.run(evidence(raw), catalogue, kinds=[kind], settled=settled).findings
+        found = engine.run(
+            evidence(raw), catalogue, kinds=[kind], settled=settled, noteworthy_only=bool(settled)
+        ).findings
         if not settled:
             settled.extend(x for x in found if x.target.kind is TargetKind.TENANT)
             yield from (x for x in settled if x.status.noteworthy)
