@@ -163,6 +163,21 @@ FIXTURES: Mapping[str, Callable[[Context], Any]] = {
 }
 
 
+_APPLICABLE: dict[tuple[int, TargetKind], tuple[Sequence[Check], list[Check]]] = {}
+
+
+def _applicable(catalogue: Sequence[Check], kind: TargetKind) -> list[Check]:
+    """The checks of `catalogue` that apply to `kind`, worked out once a catalogue (a scan runs
+    the same catalogue on tens of thousands of targets)."""
+    key = (id(catalogue), kind)
+    kept = _APPLICABLE.get(key)
+    if kept is None or kept[0] is not catalogue:  # the catalogue is kept: its id is not reused
+        if len(_APPLICABLE) > 48:  # a long-lived process that loads many catalogues
+            _APPLICABLE.clear()
+        kept = _APPLICABLE[key] = (catalogue, [c for c in catalogue if _applies(c, kind)])
+    return kept[1]
+
+
 def _applies(c: Check, kind: TargetKind) -> bool:
     if c.applies_to == "all":
         return kind is TargetKind.TENANT
@@ -247,9 +262,7 @@ def run(
     learner_key = next((c.target.key for c in contexts if c.target.kind is TargetKind.LEARNER), "")
     for ctx in contexts:
         lookup = partial(_lookup, results, ctx=ctx, tenant_key=tenant_key, learner_key=learner_key)
-        for c in catalogue:
-            if not _applies(c, ctx.target.kind):
-                continue
+        for c in _applicable(catalogue, ctx.target.kind):
             outcome, cause = _run_one(c, ctx, lookup)
             results[(c.id, ctx.target.key)] = Result(outcome.status, outcome.message, cause)
             if (shown is None or c.id in shown) and (
