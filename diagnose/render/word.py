@@ -57,6 +57,8 @@ class _Writer:
         self.table_style = next(
             (s for s in ("Light Grid Accent 1", "Table Grid") if s in self.styles), None
         )
+        # looked up once: python-docx finds a style by its name anew each time it is set
+        self.table_style_id = doc.styles[self.table_style].style_id if self.table_style else None
 
     def paragraph(self, text: str, style: str | None = None, *, bold: bool = False) -> Paragraph:
         paragraph = self.anchor.insert_paragraph_before(
@@ -81,8 +83,8 @@ class _Writer:
         widths: Sequence[float] = (),
     ) -> DocxTable:
         table: DocxTable = self.doc.add_table(rows=rows, cols=cols)
-        if self.table_style:
-            table.style = self.table_style
+        if self.table_style_id:
+            table._tbl.tblPr.style = self.table_style_id
         _look(table, header=header, first_column=first_column)
         for n, row in enumerate(table.rows):  # rows kept whole; the header row on every page
             properties = row._tr.get_or_add_trPr()
@@ -92,10 +94,12 @@ class _Writer:
         if len(widths) == cols:
             table.autofit = False
             scale = USABLE_WIDTH_CM / sum(widths)
-            for column, width in zip(table.columns, widths, strict=True):
-                column.width = Cm(width * scale)  # the grid, which LibreOffice reads
-                for cell in column.cells:
-                    cell.width = Cm(width * scale)  # the cells, which Word reads
+            sizes = [Cm(width * scale) for width in widths]
+            for column, size in zip(table.columns, sizes, strict=True):
+                column.width = size  # the grid, which LibreOffice reads
+            for tr in table._tbl.tr_lst:  # the cells, which Word reads (no merged cells here)
+                for tc, size in zip(tr.tc_lst, sizes, strict=True):
+                    tc.width = size
         self.anchor._p.addprevious(table._tbl)
         return table
 
