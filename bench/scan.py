@@ -100,8 +100,8 @@ def measure(size: int, seed: int, folder: Path) -> None:
         cpu = time.process_time()
         bulk, calls = asyncio.run(fetch())
         fetched = time.perf_counter() - wall
-        findings = list(
-            scan.diagnose_all(bulk, catalogue, mode="live", tenant="bench", calls=calls)
+        findings = scan.findings_of(
+            bulk, catalogue, mode="live", tenant="bench", calls=calls, folder=cache_path
         )
         cpu = time.process_time() - cpu
         wall = time.perf_counter() - wall
@@ -111,7 +111,9 @@ def measure(size: int, seed: int, folder: Path) -> None:
         floor = fetch_floor(base, calls)
         again = time.process_time()
         rebulk, rescan_calls = asyncio.run(fetch())  # nothing changed: one call a resource
-        list(scan.diagnose_all(rebulk, catalogue, mode="live", tenant="bench", calls=rescan_calls))
+        scan.findings_of(
+            rebulk, catalogue, mode="live", tenant="bench", calls=rescan_calls, folder=cache_path
+        )
         rescan_cpu = time.process_time() - again
         invoices = len(rebulk.invoices)
     finally:

@@ -10,9 +10,12 @@ it: no per-learner call is made, and no second way of building evidence exists t
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from checks.alerts import related_names
@@ -30,7 +33,7 @@ from diagnose.model import (
 )
 from diagnose.msdate import parse_datetime
 from diagnose.refs import GUID, InvoiceRef, LearnerRef
-from diagnose.scan_cache import Cache, wisenet_stamp, xero_stamp
+from diagnose.scan_cache import Cache, load_findings, save_findings, wisenet_stamp, xero_stamp
 from diagnose.sources.both import Sources
 from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
 from diagnose.sources.calls import CallLog, a_list, envelope
@@ -123,7 +126,9 @@ async def fetch(
     )
     bulk.learners = cache.merge("learners", learners, started)
     bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
-    cache.save("learners", "wisenet_invoices")  # kept even if round 2 is interrupted
+    # kept even if round 2 is interrupted; what did not change is not written again (its older
+    # time of fetching only makes the next scan ask for a little more)
+    cache.save(*(r for r in ("learners", "wisenet_invoices") if r in cache.changed))
     if not sources.xero.tenant_id:
         chosen = organisation(bulk.connections, None)
         sources.xero.tenant_id = parse.text(chosen, "tenantId") if chosen else None
@@ -139,7 +144,12 @@ async def fetch(
     )
     bulk.contacts = cache.merge("contacts", contacts, started)
     bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
-    cache.save("contacts", *(() if partial else ("invoices",)))
+    cache.save(
+        *(r for r in ("contacts", *(() if partial else ("invoices",))) if r in cache.changed)
+    )
+    bulk.whole = invoices_since is None
+    bulk.unchanged = bulk.whole and cache.folder is not None and not cache.changed
+    bulk.generation = cache.generation()
     if invoices_since is not None:
         bulk.invoices = [
             i
@@ -166,6 +176,43 @@ def _alerts_naming(alerts: list[Any] | None) -> Callable[..., list[Any]] | None:
         return list({id(a): a for k in keys for a in index.get(k, [])}.values())
 
     return naming
+
+
+def findings_of(
+    bulk: Bulk,
+    catalogue: Sequence[Check],
+    *,
+    mode: str,
+    tenant: str,
+    calls: Sequence[ApiCall] = (),
+    folder: Path | None = None,
+) -> list[Finding]:
+    """`diagnose_all`'s findings, kept in the scan's cache `folder`: when no record changed
+    since the last scan, and the checks, the organisation and the alerts are the same, the last
+    scan's findings are the answer and no check runs again."""
+    signature = _signature(bulk, catalogue, mode, tenant)
+    if bulk.unchanged:
+        kept = load_findings(folder, signature)
+        if kept is not None:
+            return kept
+    found = list(diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls))
+    if bulk.whole:
+        save_findings(folder, signature, found)
+    return found
+
+
+def _signature(bulk: Bulk, catalogue: Sequence[Check], mode: str, tenant: str) -> str:
+    """What a scan's findings depend on besides the records: diagnose's version, each check
+    (its id, what it requires, its words), the organisation's connections and the alerts."""
+    from diagnose import __version__
+
+    checks = [
+        [c.id, c.applies_to, list(c.requires), list(c.params), c.title, c.fix, c.explanation]
+        for c in catalogue
+    ]
+    document = [__version__, mode, tenant, bulk.generation, checks, bulk.connections, bulk.alerts]
+    text = json.dumps(document, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def diagnose_all(

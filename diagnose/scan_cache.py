@@ -4,8 +4,10 @@ network: a reset or a write through diagnose drops what it made stale without lo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnose import parse
+from diagnose.model import Finding, ProblemKind, Status, Target, TargetKind
 from diagnose.paths import cache_dir, write_atomically
 
 
@@ -57,6 +60,7 @@ class Cache:
     folder: Path | None
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was set aside, for the person to read
+    changed: set[str] = field(default_factory=set)  # resources whose rows differ from the kept
 
     @classmethod
     def load(cls, folder: Path | None) -> Cache:
@@ -90,6 +94,7 @@ class Cache:
             self.resources.pop(resource, None)
             if self.folder is not None:
                 (self.folder / f"{resource}.json").unlink(missing_ok=True)
+        forget_findings(self.folder)
 
     def since(self, resource: str) -> datetime | None:
         entry = self.resources.get(resource)
@@ -98,16 +103,33 @@ class Cache:
     def merge(self, resource: str, rows: list[Any], started: datetime) -> list[Any]:
         """The cached rows updated with those just fetched (kept by key, in first-seen order)."""
         entry = self.resources.get(resource)
+        if entry is not None and not rows:  # nothing new since: the kept rows as they are
+            return list(entry["rows"])
         merged: dict[str, Any] = {}
         key = KEYS[resource]
-        for row in [*(entry["rows"] if entry else []), *rows]:
+        for row in entry["rows"] if entry else []:
             merged[key(row)] = row
+        if entry is None:
+            self.changed.add(resource)  # fetched in full: nothing to compare it with
+        for row in rows:
+            name = key(row)
+            if merged.get(name) != row:  # new, or different (a row read again in the overlap
+                self.changed.add(resource)  # of two scans is no change)
+            merged[name] = row
+        same = entry is not None and resource not in self.changed
         self.resources[resource] = {
             "format": CACHE_FORMAT,
             "fetched_at": (started - OVERLAP).isoformat(),
+            # the rows' own version: kept while they do not change, new when they do
+            "generation": entry.get("generation", "") if same and entry else uuid.uuid4().hex,
             "rows": list(merged.values()),
         }
         return list(merged.values())
+
+    def generation(self) -> str:
+        """Which rows the cache holds: it changes whenever any resource's rows change, so the
+        findings of one scan are never taken for another's (two scans at once included)."""
+        return ".".join(str(self.resources.get(r, {}).get("generation", "")) for r in RESOURCES)
 
     def save(self, *resources: str) -> None:
         """Each resource written whole beside its file, then renamed into place."""
@@ -161,3 +183,71 @@ def wisenet_stamp(moment: datetime) -> str:
     """lastModifiedTimeStampFilter's date as Wisenet documents it: `YYYY-MM-DDTHH:MM:SS.fff`."""
     at = moment.astimezone(UTC)
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}"
+
+
+FINDINGS_FORMAT = "diagnose-scan-findings/1"
+
+
+def load_findings(folder: Path | None, signature: str) -> list[Finding] | None:
+    """The findings the last scan of this tenant kept, when it checked the same records with
+    the same checks and alerts (`signature`); else None."""
+    if folder is None:
+        return None
+    try:
+        document = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+        if document.get("format") != FINDINGS_FORMAT or document.get("signature") != signature:
+            return None
+        return [_finding(item) for item in document["findings"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None  # nothing kept, or damaged: the checks run again
+
+
+def save_findings(folder: Path | None, signature: str, findings: list[Finding]) -> None:
+    if folder is None:
+        return
+    document = {
+        "format": FINDINGS_FORMAT,
+        "signature": signature,
+        "findings": [_finding_json(f) for f in findings],
+    }
+    try:
+        write_atomically(folder / "findings.json", json.dumps(document))
+    except (OSError, TypeError, ValueError):  # not kept: the next scan runs the checks again
+        forget_findings(folder)
+
+
+def forget_findings(folder: Path | None) -> None:
+    if folder is not None:
+        with contextlib.suppress(OSError):  # a folder that cannot hold them holds none
+            (folder / "findings.json").unlink(missing_ok=True)
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "check_id": f.check_id,
+        "status": f.status.value,
+        "title": f.title,
+        "message": f.message,
+        "target": [f.target.kind.value, f.target.key, f.target.label],
+        "fix": f.fix,
+        "evidence": f.evidence,
+        "links": list(f.links),
+        "cause": f.cause.value if f.cause else None,
+        "explanation": f.explanation,
+    }
+
+
+def _finding(item: dict[str, Any]) -> Finding:
+    kind, key, label = item["target"]
+    return Finding(
+        check_id=item["check_id"],
+        status=Status(item["status"]),
+        title=item["title"],
+        message=item["message"],
+        target=Target(TargetKind(kind), key, label),
+        fix=item["fix"],
+        evidence=item["evidence"],
+        links=tuple(item["links"]),
+        cause=ProblemKind(item["cause"]) if item["cause"] else None,
+        explanation=item["explanation"],
+    )

@@ -140,6 +140,27 @@ def test_a_rescan_with_nothing_changed_asks_once_per_resource(
     assert len(_calls(fresh)) == len(_calls(first))
 
 
+def test_a_rescan_with_nothing_changed_runs_no_check_and_says_the_same(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diagnose import scan
+
+    first = cli("scan", "--json")
+
+    def no_checks(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("the checks ran again although nothing changed")
+
+    monkeypatch.setattr(scan, "diagnose_all", no_checks)
+    again = cli("scan", "--json")
+    assert again.code == first.code
+    assert again.json()["findings"] == first.json()["findings"]
+    assert again.json()["summary"] == first.json()["summary"]
+    monkeypatch.undo()
+    assert cli("resync", "learner", "103", "--yes").code == 0  # a change: the checks run again
+    monkeypatch.setattr(scan, "diagnose_all", no_checks)
+    assert "the checks ran again" in cli("scan", "--json").err  # would have reused stale ones
+
+
 def test_a_rescan_sees_what_changed(cli: Callable[..., Run]) -> None:
     before = cli("scan", "--json")
     assert ("learner.sync-enabled", "fail", "learner 103 · Mia Patel · STD0000103") in _verdicts(

@@ -104,7 +104,9 @@ def scan(
         typer.echo(f"note: {note}", err=True)
     findings = [
         f
-        for f in scanning.diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls)
+        for f in scanning.findings_of(
+            bulk, catalogue, mode=mode, tenant=tenant, calls=calls, folder=core.scan_folder()
+        )
         if not selected or f.check_id in selected
     ]
     summary = scanning.counts(findings)

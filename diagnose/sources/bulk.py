@@ -38,6 +38,9 @@ class Bulk:
     contacts: list[Any] = field(default_factory=list)
     invoices: list[Any] = field(default_factory=list)
     alerts: list[Any] | None = None
+    unchanged: bool = False  # every record came from the scan's cache, and none had changed
+    whole: bool = True  # every invoice (not only those --since asked for)
+    generation: str = ""  # which version of the kept rows these are (see scan_cache)
 
 
 class BulkWisenet:
