@@ -8,7 +8,7 @@ see `Evidence`, a saved snapshot replays to the same findings offline.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -193,9 +193,12 @@ class Evidence:
     def __init__(self, raw: RawEvidence, memo: dict[tuple[str, int], Any] | None = None) -> None:
         self.raw = raw
         self._memo = memo if memo is not None else {}
+        self._own: dict[tuple[str, int], Any] = {}  # records a shared memo does not keep
 
     def _parse(self, parser: Callable[[Any], T], record: Any) -> T:
-        return remembered(self._memo, parser, record)
+        if shares(self._memo, record):
+            return remembered(self._memo, parser, record)
+        return remembered(self._own, parser, record)
 
     @property
     def subject(self) -> Subject:
@@ -304,6 +307,20 @@ class Evidence:
         return tuple(
             self._parse(parse.event_alert, a) for a in _records(self.payload(Key.EVENT_ALERTS))
         )
+
+
+class Memo(dict[tuple[str, int], Any]):
+    """Parses shared by many evidences, of the records in `kept` only (a scan's pages): a record
+    made for one answer (an invoice with its contact, say) is parsed for that subject alone, and
+    not kept for the rest of the scan."""
+
+    def __init__(self, kept: Iterable[Any]) -> None:
+        super().__init__()
+        self.kept = {id(record) for record in kept}
+
+
+def shares(memo: dict[tuple[str, int], Any], record: Any) -> bool:
+    return not isinstance(memo, Memo) or id(record) in memo.kept
 
 
 def remembered(memo: dict[tuple[str, int], Any], parser: Callable[[Any], T], record: Any) -> T:

@@ -22,7 +22,7 @@ from checks.alerts import related_names
 from diagnose import engine, parse
 from diagnose.checking import Check
 from diagnose.errors import SourceError
-from diagnose.evidence import Evidence, Key, RawEvidence
+from diagnose.evidence import Evidence, Key, Memo, RawEvidence
 from diagnose.gather import at_once, gather_invoice, gather_learner, organisation
 from diagnose.model import (
     ApiCall,
@@ -235,6 +235,20 @@ def diagnose_all(
         CallLog(list(calls)),
         mode,
         tenant,
+        memo=Memo(  # the fetched records (and Wisenet's inside their envelopes)
+            record
+            for rows in (
+                bulk.learners,
+                bulk.wisenet_invoices,
+                bulk.contacts,
+                bulk.invoices,
+                bulk.connections,
+                bulk.alerts or [],
+            )
+            for item in rows
+            if isinstance(item, Mapping)
+            for record in (item, parse.unwrap(item)[0])
+        ),
     )
     naming = _alerts_naming(bulk.alerts)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from diagnose import parse
-from diagnose.evidence import remembered
+from diagnose.evidence import remembered, shares
 from diagnose.refs import GUID
 from diagnose.sources.calls import CallLog
 from diagnose.sources.wisenet import filter_text
@@ -276,4 +276,6 @@ class BulkSources:
     memo: dict[tuple[str, int], Any] = field(default_factory=dict)  # shared with the Evidence
 
     def parsed(self, parser: Callable[[Any], T], record: Any) -> T:
-        return remembered(self.memo, parser, record)
+        if shares(self.memo, record):
+            return remembered(self.memo, parser, record)
+        return parser(record)  # made for one answer: its evidence parses it for itself
