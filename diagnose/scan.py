@@ -74,35 +74,46 @@ async def _wisenet_pages(
 async def _xero_pages(
     sources: Sources, path: str, tick: Callable[[], None], since: datetime | None, **params: Any
 ) -> list[Any]:
-    rows: list[Any] = []
-    page = 1
+    """Every page of a Xero collection. The first page says how many there are (`pagination`);
+    the rest are asked for together, within the session's limits (5 at once, 60 a minute)."""
     collection = path.rsplit("/", 1)[-1]
     xero = sources.xero
     headers = {"xero-tenant-id": xero.tenant_id or ""}
     if since is not None:
         headers["If-Modified-Since"] = xero_stamp(since)
-    while True:
-        try:
-            body = await xero.session.get(
-                f"/api.xro/2.0{path}",
-                params={**params, "page": page, "pageSize": XERO_PAGE},
-                headers=headers,
-                shape=envelope(collection),
-            )
-        except SourceError as exc:
-            if "If-Modified-Since" not in headers or not _refused(exc):
-                raise
-            del headers["If-Modified-Since"]  # refused: fetch it all instead
-            rows, page = [], 1
-            continue
+
+    async def page_of(number: int) -> tuple[list[Any], int | None]:
+        body = await xero.session.get(
+            f"/api.xro/2.0{path}",
+            params={**params, "page": number, "pageSize": XERO_PAGE},
+            headers=headers,
+            shape=envelope(collection),
+        )
         tick()
         found = body.get(collection, []) if isinstance(body, Mapping) else []
-        rows.extend(found)
         pagination = body.get("pagination") if isinstance(body, Mapping) else None
         count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
-        if not found or (isinstance(count, int) and page >= count):
-            return rows
-        page += 1
+        return list(found), count if isinstance(count, int) else None
+
+    try:
+        rows, count = await page_of(1)
+    except SourceError as exc:
+        if "If-Modified-Since" not in headers or not _refused(exc):
+            raise
+        del headers["If-Modified-Since"]  # refused: fetch it all instead
+        rows, count = await page_of(1)
+    if count is not None:  # the rest together, in page order
+        for found, _ in await asyncio.gather(*(page_of(n) for n in range(2, count + 1))):
+            rows.extend(found)
+        return rows
+    number = 1
+    while rows and len(rows) >= number * XERO_PAGE:  # no count given: one page after another
+        number += 1
+        found, _ = await page_of(number)
+        if not found:
+            break
+        rows.extend(found)
+    return rows
 
 
 async def fetch(

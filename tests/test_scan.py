@@ -233,3 +233,40 @@ def test_the_health_page_counts_records_and_gives_each_its_own_fix(cli: Callable
     assert "open Liam O'Connor and choose Restore" in fixes[0]
     assert "erasure request" in fixes[1]
     assert "The Xero contact is active\n" not in run.out.split("\n\n")[1]  # never beside a ✗
+
+
+def test_xero_pages_after_the_first_are_asked_for_together(
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+    data_dir: Path,
+) -> None:
+    import asyncio
+    from typing import Any
+
+    from diagnose.core import open_core
+    from diagnose.sandbox.app import create_app
+
+    path, _ = generated
+    core = open_core(None, path)
+    assert core.box is not None
+    served = create_app(core.box.tenant)
+    flying, most = [0], [0]
+
+    async def watched(scope: Any, receive: Any, send: Any) -> None:
+        pages = scope["type"] == "http" and scope["path"] == "/api.xro/2.0/Invoices"
+        if pages:
+            flying[0] += 1
+            most[0] = max(most[0], flying[0])
+            await asyncio.sleep(0.05)  # a little latency, as over a network
+        try:
+            await served(scope, receive, send)
+        finally:
+            flying[0] -= pages
+
+    core.sandbox_app = watched
+    log: list[Any] = []
+    bulk, _, _ = asyncio.run(core.fetch_tenant(log, lambda: None, fresh=True))
+    invoices = len(core.box.tenant.invoices)
+    assert len(bulk.invoices) == invoices  # every page, each once
+    asked = [c for c in log if c.path.startswith("/api.xro/2.0/Invoices")]
+    assert len(asked) == math.ceil(invoices / 1000)  # the paging minimum
+    assert 2 <= most[0] <= 5  # together, within Xero's 5 at once
