@@ -190,10 +190,16 @@ class Evidence:
     learner and invoice its own evidence cut from one bulk fetch): each record is parsed once.
     """
 
-    def __init__(self, raw: RawEvidence, memo: dict[tuple[str, int], Any] | None = None) -> None:
+    def __init__(
+        self,
+        raw: RawEvidence,
+        memo: dict[tuple[str, int], Any] | None = None,
+        own: dict[tuple[str, int], Any] | None = None,
+    ) -> None:
         self.raw = raw
         self._memo = memo if memo is not None else {}
-        self._own: dict[tuple[str, int], Any] = {}  # records a shared memo does not keep
+        # the parses of records a shared memo does not keep (this subject's alone)
+        self._own: dict[tuple[str, int], Any] = own if own is not None else {}
 
     def _parse(self, parser: Callable[[Any], T], record: Any) -> T:
         if shares(self._memo, record):

@@ -265,7 +265,8 @@ def diagnose_all(
 
     def evidence(raw: RawEvidence) -> Evidence:
         raw.calls = reader.log.calls  # the bulk calls answered: the services are reachable
-        found = Evidence(raw, reader.memo)  # every record parsed once, for all the subjects
+        found = Evidence(raw, reader.memo, reader.subject)  # each record parsed once in all
+        reader.subject = {}  # the next subject's records are its own
         if naming is not None:  # of the Event Alerts, those naming its learner or invoice
             learner = found.learner if Key.WISENET_LEARNER in raw.payloads else None
             names = (learner.learner_number, learner.full_name) if learner else ()

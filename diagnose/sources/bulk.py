@@ -274,8 +274,9 @@ class BulkSources:
     alerts: list[Any] | None = None
     in_memory: bool = True
     memo: dict[tuple[str, int], Any] = field(default_factory=dict)  # shared with the Evidence
+    subject: dict[tuple[str, int], Any] = field(default_factory=dict)  # one subject's own parses
 
     def parsed(self, parser: Callable[[Any], T], record: Any) -> T:
         if shares(self.memo, record):
             return remembered(self.memo, parser, record)
-        return parser(record)  # made for one answer: its evidence parses it for itself
+        return remembered(self.subject, parser, record)  # made for one answer: this subject's
