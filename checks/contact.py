@@ -9,6 +9,7 @@ from diagnose.api import (
     Address,
     Learner,
     Outcome,
+    Resemblance,
     XeroAddress,
     XeroContact,
     XeroInvoice,
@@ -16,7 +17,8 @@ from diagnose.api import (
     contact_state,
     counted,
     failed,
-    near_miss,
+    lookalikes,
+    near_misses,
     passed,
     warned,
     xero_contact_link,
@@ -64,9 +66,7 @@ def contact_found(
             fix="Log a support request with Wisenet: every learner should have a RefInternal.",
         )
     if contact is None:
-        close = [
-            (c, how) for c in candidates_if_read if (how := near_miss(c.contact_number, wanted))
-        ]
+        close = near_misses(learner, candidates_if_read)
         if close:
             other, how = close[0]
             return failed(
@@ -145,60 +145,6 @@ def surviving(contact: XeroContact, known: tuple[XeroContact, ...]) -> tuple[str
     return final, by_id[final].name if final in by_id else ""
 
 
-def _digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())[-9:]  # the number without its prefix
-
-
-def resemblance(candidate: XeroContact, learner: Learner) -> dict[str, Any] | None:
-    """How far `candidate` looks like this learner: what matched and what did not, and whether
-    the match is strong (the same full name, and the same email or the same suburb and
-    postcode). None when neither the name nor the email matches. A phone or an address alone
-    never makes a match: families share them."""
-    first, last = learner.first_name.strip().casefold(), learner.last_name.strip().casefold()
-    full = learner.full_name.casefold()
-    name = candidate.name.strip().casefold()
-    parts = (candidate.first_name.strip().casefold(), candidate.last_name.strip().casefold())
-    same_name = bool(full) and (
-        parts == (first, last) or name == full or name.startswith(full + " (")
-    )
-    email = learner.email.strip().casefold()
-    same_email = bool(email) and candidate.email.strip().casefold() == email
-    if not (same_name or same_email):
-        return None
-    matched: list[str] = []
-    differs: list[str] = []
-    if same_name:
-        matched.append("name")
-    else:
-        shown = candidate.name or f"{candidate.first_name} {candidate.last_name}".strip()
-        differs.append(f"name ({shown}, not {learner.full_name})")
-    if same_email:
-        matched.append("email")
-    elif email or candidate.email:
-        differs.append(f"email ({candidate.email or 'none'}, not {learner.email or 'none'})")
-    mobile = _digits(learner.mobile)
-    if mobile and mobile in {_digits(p.number) for p in candidate.phones}:
-        matched.append("phone")
-    street, xero = learner.street, candidate.street
-    same_place = False
-    if xero is not None and not street.is_empty and (xero.city or xero.postal_code):
-        same_place = bool(street.postcode.strip()) and (
-            _norm(street.suburb),
-            street.postcode.strip(),
-        ) == (_norm(xero.city), xero.postal_code.strip())
-        if same_place:
-            matched.append("suburb and postcode")
-        else:
-            differs.append(
-                f"address ({xero.city} {xero.postal_code}, not {street.suburb} {street.postcode})"
-            )
-    return {
-        "strong": same_name and (same_email or same_place),
-        "matched": matched,
-        "differs": differs,
-    }
-
-
 @check(
     "contact.duplicates",
     title="No look-alike Xero contact without the Contact Code",
@@ -220,24 +166,23 @@ def contact_duplicates(
     contacts were merged the wrong way round. Only a strong match (the same full name, and the
     same email or the same suburb and postcode) is called the learner's contact; a weaker one is
     a warning that says what matched and what did not."""
-    own = contact.contact_id if contact else None
-    found = []
-    for c in candidates:
-        if c.contact_id == own or c.contact_number:
-            continue  # (a code off by letter case is contact.found's to name)
-        if own and c.merged_to == own:
-            continue  # merged into the learner's own contact: the FAQ's merge, completed
-        how = resemblance(c, learner)
-        if how is not None:
-            found.append((c, how))
-    rows = [{**_brief(c), **how} for c, how in found]
+    found = lookalikes(learner, contact, candidates)
+    rows = [
+        {
+            **_brief(c),
+            "strong": how.strong,
+            "matched": list(how.matched),
+            "differs": list(how.differs),
+        }
+        for c, how in found
+    ]
     stuck = stuck_invoices(lookalike_invoices, {c.contact_id for c, _ in found})
     money = _money(stuck)
     links = tuple(xero_contact_link(c.contact_id) for c, _ in found) + tuple(
         xero_invoice_link(i.invoice_id, i.type) for i in stuck
     )
     extra = {"stuck_invoices": [_invoice_row(i) for i in stuck]} if stuck else {}
-    strong = [c for c, how in found if how["strong"] and c.status == "ACTIVE"]
+    strong = [c for c, how in found if how.strong and c.status == "ACTIVE"]
     if strong:
         names = ", ".join(c.name for c in strong)
         lost_code = None
@@ -325,9 +270,9 @@ def _money(stuck: list[XeroInvoice]) -> str:
     )
 
 
-def _described(contact: XeroContact, how: dict[str, Any]) -> str:
-    same = ", ".join(how["matched"]) or "nothing"
-    other = f"; different {', '.join(how['differs'])}" if how["differs"] else ""
+def _described(contact: XeroContact, how: Resemblance) -> str:
+    same = ", ".join(how.matched) or "nothing"
+    other = f"; different {', '.join(how.differs)}" if how.differs else ""
     return f"{contact.name} ({contact_state(contact.status)}): same {same}{other}"
 
 

@@ -33,6 +33,7 @@ from diagnose.checking import (
     xero_invoice_link,
 )
 from diagnose.evidence import Evidence, Unavailable
+from diagnose.lookalikes import Resemblance, lookalikes, near_misses, resemblance
 from diagnose.model import (
     Address,
     EventAlert,
@@ -76,6 +77,7 @@ __all__ = [
     "Learner",
     "Outcome",
     "Problem",
+    "Resemblance",
     "Service",
     "Status",
     "SubjectKind",
@@ -90,8 +92,11 @@ __all__ = [
     "contact_state",
     "counted",
     "failed",
+    "lookalikes",
     "near_miss",
+    "near_misses",
     "passed",
+    "resemblance",
     "skipped",
     "warned",
     "xero_contact_link",

@@ -93,3 +93,14 @@ def test_files_are_written_one_way() -> None:
         if re.search(r"\.partial|os\.replace\(|\.replace\(path\)", path.read_text(encoding="utf-8"))
     }
     assert renames == {"diagnose/paths.py"}
+
+
+def test_the_remedies_read_records_not_the_checks_words() -> None:
+    """A remedy decides on typed records (diagnose.lookalikes), never on a finding's evidence
+    dict, which is written for people and may change."""
+    readers = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "diagnose" / "remedy").rglob("*.py")
+        if re.search(r"\.evidence(\.get\(|\[)", path.read_text(encoding="utf-8"))
+    }
+    assert readers == set()

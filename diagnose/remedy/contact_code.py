@@ -5,7 +5,6 @@ audited."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from diagnose import audit, parse
 from diagnose.checking import contact_state, xero_contact_link
 from diagnose.errors import Refusal, RemedyError, SourceError
 from diagnose.evidence import Evidence
+from diagnose.lookalikes import Resemblance, lookalikes, near_misses
 from diagnose.model import Diagnosis, Learner, Status, XeroContact
 from diagnose.remedy.common import last_call, requests_made
 from diagnose.sources.xero import XeroClient, is_safe_code
@@ -79,24 +79,26 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
         )
     if not is_safe_code(learner.learner_number):
         return CodeFix(learner, refusal=f"{learner.learner_number!r} cannot be set safely")
-    close = found["contact.found"].evidence.get("near_miss")
-    if close and not chosen_id:  # the learner's contact, its code off by letter case
-        if close.get("status") != "ACTIVE":
+    candidates = evidence.candidates  # read: contact.found and contact.duplicates were decided
+    close = near_misses(learner, candidates)
+    if close and not chosen_id:  # the learner's contact, its code off by letter case or spaces
+        near, how = close[0]
+        if near.status != "ACTIVE":
             return CodeFix(
                 learner,
-                refusal=f"{close.get('name')}, whose Contact Code differs only in "
-                f"{close.get('difference')}, is {contact_state(str(close.get('status')))}",
+                refusal=f"{near.name}, whose Contact Code differs only in {how}, is "
+                f"{contact_state(near.status)}",
                 manual="In Xero restore it (Contacts › All contacts › Archived › Restore), then "
                 "run 'diagnose fix contact-code' again.",
             )
-        return _fix_for(learner, evidence, close)
-    rows = found["contact.duplicates"].evidence.get("contacts", [])
+        return _fix_for(learner, near, ())
+    rows = lookalikes(learner, evidence.contact, candidates)
     if chosen_id:
-        return _chosen(learner, evidence, rows, chosen_id)
-    active = [r for r in rows if r.get("status") == "ACTIVE"]
-    strong = [r for r in active if r.get("strong")]
+        return _chosen(learner, rows, chosen_id)
+    active = [(c, how) for c, how in rows if c.status == "ACTIVE"]
+    strong = [(c, how) for c, how in active if how.strong]
     if len(strong) > 1:
-        names = ", ".join(str(r.get("name")) for r in strong)
+        names = ", ".join(c.name for c, _ in strong)
         return CodeFix(
             learner,
             refusal=f"{len(strong)} active contacts match this learner closely: {names}",
@@ -104,9 +106,9 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
         )
     if not strong and active:
         described = "; ".join(
-            f"{r.get('name')} ({r.get('contact_id')}): same {', '.join(r.get('matched') or [])}"
-            f", different {', '.join(r.get('differs') or []) or 'nothing'}"
-            for r in active
+            f"{c.name} ({c.contact_id}): same {', '.join(how.matched)}"
+            f", different {', '.join(how.differs) or 'nothing'}"
+            for c, how in active
         )
         return CodeFix(
             learner,
@@ -131,40 +133,45 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
             manual="The learner has not reached Xero yet: fix the failing learner checks, then "
             f"run 'diagnose resync learner {learner.learner_id}'.",
         )
-    return _fix_for(learner, evidence, strong[0])
+    chosen, likeness = strong[0]
+    return _fix_for(learner, chosen, likeness.differs)
 
 
-def _fix_for(learner: Learner, evidence: Evidence, row: Mapping[str, Any]) -> CodeFix:
-    seen = next((c for c in evidence.candidates if c.contact_id == row["contact_id"]), None)
-    if seen is not None and seen.contact_number:
-        row = {**row, "differs": [f"Contact Code {seen.contact_number!r} is replaced"]}
+def _fix_for(learner: Learner, contact: XeroContact, differs: tuple[str, ...]) -> CodeFix:
+    """The fix on `contact`; a Contact Code it already has (another, or off by case) is said to
+    be replaced."""
+    if contact.contact_number:
+        differs = (*differs, f"Contact Code {contact.contact_number!r} is replaced")
     return CodeFix(
         learner,
-        contact_id=str(row["contact_id"]),
-        contact_name=str(row["name"]),
-        contact=seen,
-        differs=tuple(str(d) for d in row.get("differs") or ()),
+        contact_id=contact.contact_id,
+        contact_name=contact.name,
+        contact=contact,
+        differs=differs,
     )
 
 
-def _chosen(learner: Learner, evidence: Evidence, rows: list[Any], chosen_id: str) -> CodeFix:
+def _chosen(
+    learner: Learner, rows: list[tuple[XeroContact, Resemblance]], chosen_id: str
+) -> CodeFix:
     """The contact `--contact` names: one of the look-alikes the checks found, and active."""
-    row = next((r for r in rows if str(r.get("contact_id")).lower() == chosen_id.lower()), None)
+    row = next(((c, how) for c, how in rows if c.contact_id.lower() == chosen_id.lower()), None)
     if row is None:
-        listed = ", ".join(f"{r.get('name')} ({r.get('contact_id')})" for r in rows) or "none"
+        listed = ", ".join(f"{c.name} ({c.contact_id})" for c, _ in rows) or "none"
         return CodeFix(
             learner,
             refusal=f"contact {chosen_id} is not one of the look-alikes of this learner "
             f"without a Contact Code (found: {listed})",
         )
-    if row.get("status") != "ACTIVE":
+    contact, how = row
+    if contact.status != "ACTIVE":
         return CodeFix(
             learner,
-            refusal=f"{row.get('name')} is {contact_state(str(row.get('status')))}",
+            refusal=f"{contact.name} is {contact_state(contact.status)}",
             manual="In Xero restore it (Contacts › All contacts › Archived › Restore), then run "
             "'diagnose fix contact-code' again.",
         )
-    return _fix_for(learner, evidence, row)
+    return _fix_for(learner, contact, how.differs)
 
 
 def code_fix_plan(fix: CodeFix, key: str, xero: XeroClient) -> list[str]:
