@@ -66,25 +66,28 @@ def output_file(path: Path) -> Path:
 
 
 def write_atomically(
-    path: Path, content: str | bytes, *, mode: int = 0o644, durable: bool = True
+    path: Path, content: str | bytes, *, mode: int | None = None, durable: bool = True
 ) -> None:
     """The one way diagnose writes a file: next to the final file (a symlink's target), flushed
     to disk unless it is not worth keeping across a power cut (`durable=False`), then renamed
-    into place, so a reader sees the old file or the new one, never half of one. `mode` is the
-    new file's permissions (0o600 for secrets). A path that is not a regular file is refused
-    (`output_file`); nothing partial is left behind."""
+    into place, so a reader sees the old file or the new one, never half of one. `mode` sets the
+    new file's permissions exactly (0o600 for secrets); without it the user's umask decides, as
+    for any file they write. A path that is not a regular file is refused (`output_file`);
+    nothing partial is left behind."""
     path = output_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        chosen = 0o666 if mode is None else mode
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, chosen)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        os.chmod(partial, mode)  # whatever the umask or an older partial file said
+        if mode is not None:
+            os.chmod(partial, mode)  # whatever the umask or an older partial file said
         partial.replace(path)
     except BaseException:
         partial.unlink(missing_ok=True)  # no partial file is left behind

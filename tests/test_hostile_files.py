@@ -308,3 +308,14 @@ def test_a_scan_whose_pages_cannot_be_kept_still_gives_its_verdicts(
     assert run.code == 1, run.err
     assert run.json()["summary"] == expected
     assert "the pages could not be kept" in run.err
+
+
+def test_a_written_file_keeps_to_the_users_umask(cli: Callable[..., Run], tmp_path: Path) -> None:
+    old = os.umask(0o077)  # a user who keeps their files private
+    try:
+        assert cli("learner", "123", "--report", str(tmp_path / "r.docx")).code == 1
+        assert cli("learner", "123", "--save", str(tmp_path / "s.json")).code == 1
+    finally:
+        os.umask(old)
+    for name in ("r.docx", "s.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
