@@ -93,7 +93,8 @@ class Cache:
         for resource in resources or RESOURCES:
             self.resources.pop(resource, None)
             if self.folder is not None:
-                (self.folder / f"{resource}.json").unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a folder that cannot hold it holds none
+                    (self.folder / f"{resource}.json").unlink(missing_ok=True)
         forget_findings(self.folder)
 
     def since(self, resource: str) -> datetime | None:

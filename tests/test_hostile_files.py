@@ -308,6 +308,9 @@ def test_a_scan_whose_pages_cannot_be_kept_still_gives_its_verdicts(
     assert run.code == 1, run.err
     assert run.json()["summary"] == expected
     assert "the pages could not be kept" in run.err
+    fresh = cli("scan", "--json", "--fresh")  # forgetting what cannot be kept is no error either
+    assert fresh.code == 1, fresh.err
+    assert fresh.json()["summary"] == expected
 
 
 def test_a_written_file_keeps_to_the_users_umask(cli: Callable[..., Run], tmp_path: Path) -> None:
