@@ -1,0 +1,85 @@
+"""Print how long the walkthrough takes to show its first screen, beside a minimal Textual app.
+
+    python bench/tui.py [--runs 7]
+
+Each run is a fresh process that imports what it needs, starts the app headless (Textual's test
+driver, 80×24) and stops once the first screen is up: the minimal app shows one line; the
+walkthrough shows its start screen (`diagnose tui`) and, separately, the checks of learner 123
+(`diagnose tui learner 123`, the sandbox's answers included). Printed: the CPU seconds of each
+process (best and median) and the walkthrough's as a multiple of the minimal app's. Target:
+the start screen within 1.5× the minimal app. This script reports; it does not judge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+
+MINIMAL = """
+import asyncio, resource
+from textual.app import App
+from textual.widgets import Static
+
+class Minimal(App[None]):
+    def compose(self):
+        yield Static("hello")
+
+async def main():
+    async with Minimal().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+asyncio.run(main())
+"""
+
+WALKTHROUGH = """
+import asyncio, sys
+from diagnose.model import SubjectKind
+from diagnose.tui.app import DiagnoseApp
+
+async def main():
+    ref = sys.argv[1] if len(sys.argv) > 1 else None
+    app = DiagnoseApp(kind=SubjectKind.LEARNER if ref else None, ref=ref)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+asyncio.run(main())
+"""
+
+
+def cpu_of(code: str, *args: str) -> float:
+    """The CPU seconds (user + system) of a fresh process running `code`."""
+    probe = (
+        "import resource, runpy, sys\n"
+        f"exec(compile({code!r}, 'bench', 'exec'))\n"
+        "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "print(usage.ru_utime + usage.ru_stime, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True
+    )
+    return float(done.stderr.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    figures = {}
+    for name, code, args in (
+        ("minimal Textual app", MINIMAL, ()),
+        ("diagnose tui (start screen)", WALKTHROUGH, ()),
+        ("diagnose tui learner 123", WALKTHROUGH, ("123",)),
+    ):
+        times = [cpu_of(code, *args) for _ in range(runs)]
+        figures[name] = statistics.median(times)
+        print(f"{name:<30} cpu best {min(times):.2f} s, median {statistics.median(times):.2f} s")
+    base = figures["minimal Textual app"]
+    for name in ("diagnose tui (start screen)", "diagnose tui learner 123"):
+        print(f"{name:<30} {figures[name] / base:.1f}x the minimal app (median)")
+
+
+if __name__ == "__main__":
+    main()
