@@ -26,7 +26,6 @@ from diagnose.model import Diagnosis, ProblemKind, Status, SubjectKind, TargetKi
 from diagnose.plans import CodeFixPlan, Outcome, ResyncPlan
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sources import policy
-from diagnose.sources.bulk import Bulk
 from diagnose.where import Where
 
 if TYPE_CHECKING:
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from diagnose.report.ticket import Sender
     from diagnose.runner import Sandbox
     from diagnose.sources.both import Sources
+    from diagnose.sources.bulk import Bulk
     from diagnose.status import Line
 
 SANDBOX_POLL = 15.0  # the sandbox's integration acts at once; a poll is a diagnosis (7 calls)
@@ -371,27 +371,3 @@ def open_core(
             raise UsageError(f"--sandbox goes with the sandbox profile, not {chosen.name!r}")
         return Core(chosen, alerts=rows)
     return Core(chosen, runner.open_sandbox(sandbox, writing=writing), sandbox_app, rows)
-
-
-def open_for_entry(entry: Any) -> Core:
-    """The core an unfinished journal entry must be finished through: its sandbox, or the
-    live profile it was written with (refused when that now reaches another Wisenet)."""
-    if entry.profile == "sandbox":
-        source = None if entry.sandbox == "demo" else Path(entry.sandbox)
-        if source is not None and not source.exists():
-            raise FileNotFoundError(str(source))
-        chosen = load_profile("sandbox")
-        return Core(chosen, runner.open_sandbox(source, writing=True))
-    core = Core(load_profile(entry.profile))
-    if entry.wisenet and core.profile.wisenet_label != entry.wisenet:
-        raise UsageError(
-            f"profile {entry.profile!r} now reaches Wisenet {core.profile.wisenet_label}, not "
-            f"{entry.wisenet} where the re-toggle started; the entry is kept"
-        )
-    return core
-
-
-async def recover_entry(core: Core, entry: Any) -> str:
-    async with core.sources() as sources:
-        where = await core.where(sources)
-        return await remedy.recover(sources.wisenet, entry, where=where)

@@ -36,7 +36,7 @@ class CodeFixPlan:
     where: Where
     fix: remedy.CodeFix
     diagnosis: Diagnosis
-    key: str = field(default_factory=remedy.new_idempotency_key)
+    key: str = field(default_factory=lambda: remedy.new_idempotency_key())
     steps: list[str] = field(default_factory=list)  # the exact requests, as they will be sent
     scope_refusal: str = ""  # the sign-in may not write contacts: how to grant it
 

@@ -11,18 +11,17 @@ from typing import TYPE_CHECKING, Any
 from diagnose import engine
 from diagnose.errors import UsageError
 from diagnose.evidence import Evidence, RawEvidence
-from diagnose.gather import gather_invoice, gather_learner
 from diagnose.model import Diagnosis, SubjectKind
 from diagnose.paths import data_dir
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.sandbox import sandbox_source
 from diagnose.sandbox.tenant import Tenant, load_tenant
 from diagnose.sandbox.workcopy import load_working, record_write, save_working, working_copy_path
-from diagnose.sources.both import Sources
-from diagnose.sources.sandbox import sandbox_sources
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the network stack loads when a diagnosis runs, not to open a sandbox
     from filelock import FileLock
+
+    from diagnose.sources.both import Sources
 
 WRITER_WAIT = 60  # seconds a writing command waits for another to finish with the sandbox
 
@@ -79,6 +78,9 @@ async def gather_async(
 ) -> RawEvidence:
     """Validate the reference, then fetch the evidence from the sandbox tenant (served by `app`
     when given: tests pass a wrapped sandbox to watch or break it)."""
+    from diagnose.gather import gather_invoice, gather_learner
+    from diagnose.sources.sandbox import sandbox_sources
+
     if kind is SubjectKind.LEARNER:
         learner_ref = parse_learner_ref(typed)
         async with sandbox_sources(tenant, app=app) as sources:
@@ -90,6 +92,8 @@ async def gather_async(
 
 async def gather_from(kind: SubjectKind, typed: str, sources: Sources) -> RawEvidence:
     """Validate the reference, then fetch the evidence from `sources`."""
+    from diagnose.gather import gather_invoice, gather_learner
+
     if kind is SubjectKind.LEARNER:
         return await gather_learner(parse_learner_ref(typed), sources, typed=typed)
     return await gather_invoice(parse_invoice_ref(typed), sources, typed=typed)

@@ -104,3 +104,14 @@ def test_the_remedies_read_records_not_the_checks_words() -> None:
         if re.search(r"\.evidence(\.get\(|\[)", path.read_text(encoding="utf-8"))
     }
     assert readers == set()
+
+
+def test_the_walkthrough_opens_without_the_network_stack() -> None:
+    """Its start screen comes up before anything is asked of a service: the clients load with
+    the first lookup."""
+    probe = (
+        "import sys\nfrom diagnose.tui.app import DiagnoseApp\n"
+        "print(' '.join(sorted(m.split('.')[0] for m in sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert not set(done.stderr.split()) & {"httpx", "starlette", "anyio", "docx"}

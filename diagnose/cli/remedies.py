@@ -257,7 +257,7 @@ def finish_interrupted(*, explicit: bool = False, profile: str | None = None) ->
     journal.SET_ASIDE.clear()
     if not entries:  # the usual case: no network stack is loaded just to learn it
         return 0
-    from diagnose.core import open_for_entry, recover_entry
+    from diagnose.recovery import open_for_entry, recover_entry
 
     finished = 0
     for entry in entries:

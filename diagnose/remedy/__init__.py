@@ -9,27 +9,63 @@ for the next command (`diagnose resync --recover`).
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from diagnose.errors import Refusal, RemedyError
-from diagnose.remedy.contact_code import (
-    CONTACT_WRITE_SCOPE,
-    MANUAL_CODE,
-    CodeFix,
-    apply_code_fix,
-    changed_since,
-    code_fix_plan,
-    missing_scope,
-    new_idempotency_key,
-    plan_code_fix,
-    refuse,
-)
-from diagnose.remedy.retoggle import (
-    RESYNC_STEPS,
-    Resynced,
-    read_learner,
-    recover,
-    resync,
-    resync_plan,
-)
+
+if TYPE_CHECKING:
+    from diagnose.remedy.contact_code import (
+        CONTACT_WRITE_SCOPE,
+        MANUAL_CODE,
+        CodeFix,
+        apply_code_fix,
+        changed_since,
+        code_fix_plan,
+        missing_scope,
+        new_idempotency_key,
+        plan_code_fix,
+        refuse,
+    )
+    from diagnose.remedy.retoggle import (
+        RESYNC_STEPS,
+        Resynced,
+        read_learner,
+        recover,
+        resync,
+        resync_plan,
+    )
+
+# Each name from the module that holds it, when first used: the remedies need the clients (and
+# the HTTP library), which a command that writes nothing never loads.
+_HOME = {
+    **dict.fromkeys(
+        (
+            "CONTACT_WRITE_SCOPE",
+            "MANUAL_CODE",
+            "CodeFix",
+            "apply_code_fix",
+            "changed_since",
+            "code_fix_plan",
+            "missing_scope",
+            "new_idempotency_key",
+            "plan_code_fix",
+            "refuse",
+        ),
+        "diagnose.remedy.contact_code",
+    ),
+    **dict.fromkeys(
+        ("RESYNC_STEPS", "Resynced", "read_learner", "recover", "resync", "resync_plan"),
+        "diagnose.remedy.retoggle",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)
+
 
 __all__ = [
     "CONTACT_WRITE_SCOPE",

@@ -19,7 +19,6 @@ from diagnose.model import SubjectKind
 from diagnose.tui import prefs
 from diagnose.tui.dialogs import HelpScreen
 from diagnose.tui.start import StartScreen
-from diagnose.tui.walkthrough import WalkthroughScreen
 
 
 class DiagnoseApp(App[None]):
@@ -64,6 +63,8 @@ class DiagnoseApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        from diagnose.tui.walkthrough import WalkthroughScreen  # loaded with the first lookup
+
         if isinstance(screen, WalkthroughScreen):
             yield SystemCommand(
                 "Re-run the checks", "Ask Wisenet and Xero again", screen.action_rerun

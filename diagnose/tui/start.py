@@ -17,7 +17,6 @@ from diagnose.model import SubjectKind
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
 from diagnose.textsafe import one_line
 from diagnose.tui import prefs
-from diagnose.tui.walkthrough import WalkthroughScreen
 
 PROMPTS = {
     SubjectKind.LEARNER: (
@@ -130,6 +129,8 @@ class StartScreen(Screen[None]):
         self.open(self.kind, ref)
 
     def open(self, kind: SubjectKind, ref: str) -> None:
+        from diagnose.tui.walkthrough import WalkthroughScreen  # the first lookup loads it
+
         self.app.push_screen(WalkthroughScreen(kind, ref, self.core), self.returned)
 
     def returned(self, outcome: Any) -> None:
