@@ -205,6 +205,7 @@ def findings_of(
     if bulk.unchanged:
         kept = load_findings(folder, signature)
         if kept is not None:
+            bulk.reused = True
             return kept
     found = list(diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls))
     if bulk.whole:

@@ -152,6 +152,7 @@ def test_a_rescan_with_nothing_changed_runs_no_check_and_says_the_same(
 
     monkeypatch.setattr(scan, "diagnose_all", no_checks)
     again = cli("scan", "--json")
+    assert "no record changed since the last scan" in again.err
     assert again.code == first.code
     assert again.json()["findings"] == first.json()["findings"]
     assert again.json()["summary"] == first.json()["summary"]

@@ -109,6 +109,8 @@ def scan(
         )
         if not selected or f.check_id in selected
     ]
+    if bulk.reused:
+        typer.echo("note: no record changed since the last scan: its findings stand", err=True)
     summary = scanning.counts(findings)
     code = findings_exit_code(findings)
     if csv_file is not None:

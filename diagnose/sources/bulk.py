@@ -41,6 +41,7 @@ class Bulk:
     unchanged: bool = False  # every record came from the scan's cache, and none had changed
     whole: bool = True  # every invoice (not only those --since asked for)
     generation: str = ""  # which version of the kept rows these are (see scan_cache)
+    reused: bool = False  # nothing had changed: the last scan's findings were the answer
 
 
 class BulkWisenet:
