@@ -247,13 +247,14 @@ def diagnose_all(
         CallLog(list(calls)),
         mode,
         tenant,
-        memo=Memo(  # the fetched records (and Wisenet's inside their envelopes)
+        # the records several subjects read (and Wisenet's inside their envelopes); a Xero
+        # invoice's page record is read by its learner alone (its own check reads it whole)
+        memo=Memo(
             record
             for rows in (
                 bulk.learners,
                 bulk.wisenet_invoices,
                 bulk.contacts,
-                bulk.invoices,
                 bulk.connections,
                 bulk.alerts or [],
             )
