@@ -346,6 +346,13 @@ def test_the_fix_refuses_several_candidates(
     )
 
 
+def test_the_fix_refuses_in_one_line_when_xero_was_not_reached(
+    cli: Callable[..., Run], data_dir: Path, demo_tenant: dict[str, Any], write_tenant: Any
+) -> None:
+    demo_tenant["xero"]["connections"] = []  # no organisation: the contact checks are skipped
+    _refused(cli, data_dir, write_tenant(demo_tenant), "108", "the Xero contacts could not be read")
+
+
 def test_the_fix_refuses_an_archived_candidate(
     cli: Callable[..., Run], data_dir: Path, demo_tenant: dict[str, Any], write_tenant: Any
 ) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from diagnose import audit, parse
 from diagnose.checking import contact_state, xero_contact_link
 from diagnose.errors import Refusal, RemedyError, SourceError
-from diagnose.evidence import Evidence
+from diagnose.evidence import Evidence, Unavailable
 from diagnose.lookalikes import Resemblance, lookalikes, near_misses
 from diagnose.model import Diagnosis, Learner, Status, XeroContact
 from diagnose.remedy.common import last_call, requests_made
@@ -79,7 +79,14 @@ def plan_code_fix(diagnosis: Diagnosis, evidence: Evidence, chosen_id: str = "")
         )
     if not is_safe_code(learner.learner_number):
         return CodeFix(learner, refusal=f"{learner.learner_number!r} cannot be set safely")
-    candidates = evidence.candidates  # read: contact.found and contact.duplicates were decided
+    try:
+        candidates = evidence.candidates
+    except Unavailable as exc:  # not searched: Xero was not reached (the checks were skipped)
+        return CodeFix(
+            learner,
+            refusal=f"the Xero contacts could not be read: {exc}",
+            manual="Run 'diagnose status' to see why Xero was not reached, then try again.",
+        )
     close = near_misses(learner, candidates)
     if close and not chosen_id:  # the learner's contact, its code off by letter case or spaces
         near, how = close[0]
