@@ -42,7 +42,7 @@ class ChecksTable(Screen[tuple[str, Any] | None]):
         self.show_pane()
 
     def show_pane(self) -> None:
-        """The selected check in full beside the table, when the screen is wide enough."""
+        """The selected check in full beside or under the table, when the screen has room."""
         if not self.pane_place():
             return
         finding = self.finding_at_cursor()
