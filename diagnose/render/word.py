@@ -127,7 +127,8 @@ class _Writer:
         for row, values in zip(rows, data.rows, strict=False):
             for i, (cell, text) in enumerate(zip(row.cells, values, strict=False)):
                 paragraph = cell.paragraphs[0]
-                paragraph.paragraph_format.keep_with_next = True  # a row stays with the next
+                # a row stays with the next (a new cell's paragraph has no properties yet)
+                paragraph._p.get_or_add_pPr().append(OxmlElement("w:keepNext"))
                 _linked(
                     paragraph, xml_safe(text), bold=data.key_value and i == 0, size=size, cell=True
                 )
@@ -214,12 +215,33 @@ def _linked(
 
 
 def _run(paragraph: Paragraph, text: str, bold: bool, size: Pt | None) -> None:
-    if not text and paragraph.runs:
+    """A run of `text` (a line break for each newline, a tab for each tab), bold and sized as
+    asked; written as its XML directly: python-docx's run API costs most of a long document."""
+    p = paragraph._p
+    if not text and p.r_lst:
         return
-    run = paragraph.add_run(text)
-    run.bold = bold or None
-    if size is not None:
-        run.font.size = size
+    run = OxmlElement("w:r")
+    if bold or size is not None:
+        properties = OxmlElement("w:rPr")
+        if bold:
+            properties.append(OxmlElement("w:b"))
+        if size is not None:
+            half_points = OxmlElement("w:sz")
+            half_points.set(qn("w:val"), str(int(size.pt * 2)))
+            properties.append(half_points)
+        run.append(properties)
+    for n, line in enumerate(text.split("\n")):
+        if n:
+            run.append(OxmlElement("w:br"))
+        for m, piece in enumerate(line.split("\t")):
+            if m:
+                run.append(OxmlElement("w:tab"))
+            if piece:
+                words = OxmlElement("w:t")
+                words.text = piece
+                words.set(qn("xml:space"), "preserve")
+                run.append(words)
+    p.append(run)
 
 
 def _hyperlink(paragraph: Paragraph, url: str, shown: str, size: Pt | None) -> None:
