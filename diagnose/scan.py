@@ -106,12 +106,12 @@ async def _xero_pages(
         for found, _ in await asyncio.gather(*(page_of(n) for n in range(2, count + 1))):
             rows.extend(found)
         return rows
-    number = 1
-    while rows and len(rows) >= number * XERO_PAGE:  # no count given: one page after another
+    # No count given: one page after another until an empty one (a page shorter than asked for
+    # is no sign of the last: a service may serve fewer rows a page than it was asked).
+    found, number = rows, 1
+    while found:
         number += 1
         found, _ = await page_of(number)
-        if not found:
-            break
         rows.extend(found)
     return rows
 

@@ -271,3 +271,47 @@ def test_xero_pages_after_the_first_are_asked_for_together(
     asked = [c for c in log if c.path.startswith("/api.xro/2.0/Invoices")]
     assert len(asked) == math.ceil(invoices / 1000)  # the paging minimum
     assert 2 <= most[0] <= 5  # together, within Xero's 5 at once
+
+
+def test_without_a_page_count_every_page_is_read_until_an_empty_one(
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+    data_dir: Path,
+) -> None:
+    import asyncio
+    from typing import Any
+
+    from diagnose.core import open_core
+    from diagnose.sandbox.app import create_app
+
+    path, _ = generated
+    core = open_core(None, path)
+    assert core.box is not None
+    served = create_app(core.box.tenant)
+
+    async def uncounted(scope: Any, receive: Any, send: Any) -> None:
+        """Xero's pages with no `pagination`, and at most 400 rows a page whatever was asked."""
+        if scope["type"] != "http" or scope["path"] != "/api.xro/2.0/Invoices":
+            await served(scope, receive, send)
+            return
+        query = scope["query_string"].decode().replace("pageSize=1000", "pageSize=400")
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await served({**scope, "query_string": query.encode()}, receive, keep)
+        body = json.loads(b"".join(chunks))
+        body.pop("pagination", None)
+        raw = json.dumps(body).encode()
+        headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(raw)).encode())]})
+        await send({"type": "http.response.body", "body": raw})
+
+    core.sandbox_app = uncounted
+    log: list[Any] = []
+    bulk, _, _ = asyncio.run(core.fetch_tenant(log, lambda: None, fresh=True))
+    assert len(bulk.invoices) == len(core.box.tenant.invoices)  # short pages are not the last
