@@ -553,6 +553,8 @@ async def test_o_without_a_browser_says_so_and_hands_over_the_link(monkeypatch: 
         open_links(app.screen, ("https://go.xero.com/a", "https://go.xero.com/b"))
         await pilot.pause()
         assert isinstance(app.screen, LinkScreen)  # several links: which one
+        choices = app.screen.query_one(OptionList)
+        assert str(choices.get_option_at_index(0).prompt) == "https://go.xero.com/a"
         await pilot.press("down", "enter")
         await pilot.pause()
         assert opened == ["https://go.xero.com/b"]
@@ -573,3 +575,14 @@ async def test_r_asks_again_keeps_the_cursor_and_says_so() -> None:
         assert after is not None
         assert after.check_id == "contact.active"
         assert "Asked again: ✗ The sync is blocked" in list(app._notifications)[-1].message
+
+
+def test_a_link_is_offered_by_what_it_opens() -> None:
+    from diagnose.tui.dialogs import link_label
+
+    contact = "https://go.xero.com/Contacts/View/cfb88112-88f1-551a-bb66-6bb0bbf019e6"
+    invoice = "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID=e99cf025-add6-599a"
+    assert link_label(contact) == "Xero contact cfb88112-88f1-551a-bb66-6bb0bbf019e6"
+    assert link_label(invoice) == "Xero sales invoice e99cf025-add6-599a"
+    credit = "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID=c1"
+    assert link_label(credit) == "Xero credit note c1"

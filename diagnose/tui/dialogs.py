@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from typing import Any
@@ -187,7 +188,7 @@ class LinkScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("Open which link?", classes="title")
-            yield OptionList(*self.links, id="links")
+            yield OptionList(*(link_label(link) for link in self.links), id="links")
             yield Label("Enter to open · Escape to cancel", classes="hint")
 
     def on_mount(self) -> None:
@@ -201,6 +202,26 @@ class LinkScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def link_label(link: str) -> str:
+    """A link as a short line that says what it opens: the record and its id (a whole address
+    wraps mid-id in an 80-column dialog)."""
+    record = next(
+        (
+            name
+            for part, name in (
+                ("/Contacts/", "Xero contact"),
+                ("ViewCreditNote", "Xero credit note"),
+                ("AccountsReceivable", "Xero sales invoice"),
+                ("AccountsPayable", "Xero bill"),
+            )
+            if part in link
+        ),
+        "",
+    )
+    ident = re.split(r"[/=]", link)[-1]
+    return f"{record} {ident}" if record and ident else link
 
 
 def no_browser() -> str:
