@@ -22,7 +22,7 @@ from diagnose.evidence import Key, RawEvidence
 from diagnose.model import Problem, ProblemKind, Service, Subject, SubjectKind
 from diagnose.refs import GUID, InvoiceRef, LearnerRef
 from diagnose.sources.reads import Reader, XeroReads
-from diagnose.sources.xero import ID_BATCH, is_safe_code
+from diagnose.sources.xero import ID_BATCH, is_safe_code, is_safe_number
 
 _MISSING: Any = object()
 T = TypeVar("T")
@@ -278,10 +278,13 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
         connections_call: Awaitable[Any] = g.nothing()
     else:
         connections_call = g.fetch(Key.XERO_CONNECTIONS, xero.connections())
-    lookup = (
-        _invoice_by_id(xero, ref.value) if ref.kind == "id" else xero.invoices(numbers=[ref.value])
-    )
-    body, _ = await g.wave(g.fetch(Key.XERO_INVOICES, lookup), connections_call)
+    if ref.kind == "id":
+        lookups = [g.fetch(Key.XERO_INVOICES, _invoice_by_id(xero, ref.value))]
+    else:  # the list finds every invoice of that number; on its own, one comes with its contact
+        lookups = [g.fetch(Key.XERO_INVOICES, xero.invoices(numbers=[ref.value]))]
+        if is_safe_number(ref.value):
+            lookups.append(_quietly(xero.invoice_by_number(ref.value)))
+    body, _, *whole = await g.wave(*lookups[:1], connections_call, *lookups[1:])
     if body is _MISSING:
         return g.raw
     if ref.kind == "number" and not body.get("Invoices"):  # "inv-0042": as Xero's search finds it
@@ -297,6 +300,9 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
             ]
         }
         g.raw.payloads[Key.XERO_INVOICES] = body
+    elif whole:  # the invoice fetched on its own stands for its row of the list: same invoice,
+        body = _with_contacts(body, whole[0])  # with its whole contact (and so its Contact Code)
+        g.raw.payloads[Key.XERO_INVOICES] = body
     rows = [i for i in body.get("Invoices", []) if isinstance(i, Mapping)]
     invoices = [g.sources.parsed(parse.invoice, i) for i in rows]
     if not invoices:
@@ -304,32 +310,41 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
             f"no Xero invoice has {'InvoiceID' if ref.kind == 'id' else 'number'} "
             f"{ref.value!r} ({sources.mode} tenant {sources.tenant!r})"
         )
-    contact_ids = [i.contact_id for i in invoices]
     summary_code = next((i.contact_number for i in invoices if i.contact_number), None)
-    first = [g.fetch(Key.XERO_INVOICE_CONTACTS, xero.contacts_by_ids(contact_ids))]
-    if summary_code:  # the list told us the Contact Code: look the learner up at once
-        first.append(_learner_by_code(g, summary_code.strip()))
-    await g.wave(*first)
-    unread = g.raw.problems.get(Key.XERO_INVOICE_CONTACTS)
-    if not summary_code and unread is not None:  # not "no Contact Code": we could not tell
-        g.raw.problems[Key.WISENET_LEARNER] = Problem(
-            unread.service,
-            unread.kind,
-            f"the learner was not asked: the invoice's contact could not be read "
-            f"({unread.message})",
-        )
-        return g.raw
-    if not summary_code:
-        contacts = g.raw.payloads.get(Key.XERO_INVOICE_CONTACTS) or {}
+    code = summary_code.strip() if summary_code else None
+    # The contact that holds the Contact Code is read by its code (with the learner, side by
+    # side); only the invoices' other contacts are read by ContactID: no contact is read twice.
+    others = sorted(
+        {
+            i.contact_id
+            for i in invoices
+            if not (code and is_safe_code(code) and i.contact_number == code)
+        }
+    )
+    await g.wave(
+        *([_learner_by_code(g, code)] if code else []),
+        *([_invoice_contacts(g, others)] if others else []),
+    )
+    if code is None:
+        unread = g.raw.problems.get(Key.XERO_INVOICE_CONTACTS)
+        if unread is not None:  # not "no Contact Code": we could not tell
+            g.raw.problems[Key.WISENET_LEARNER] = Problem(
+                unread.service,
+                unread.kind,
+                f"the learner was not asked: the invoice's contact could not be read "
+                f"({unread.message})",
+            )
+            return g.raw
         codes = [
             parse.text(c, "ContactNumber").strip()
-            for c in contacts.get("Contacts", [])
-            if isinstance(c, Mapping)
+            for c in _contacts(g.raw.payloads.get(Key.XERO_INVOICE_CONTACTS))
         ]
         code = next((c for c in codes if c), None)
         if code is None:
             return g.raw  # no Contact Code: no learner to look at
         await g.wave(_learner_by_code(g, code))
+    if others:  # the code's contact read by code is one of the invoices' contacts too
+        _also_invoice_contact(g)
     item = g.raw.payloads.get(Key.WISENET_LEARNER)
     if isinstance(item, Mapping) and (learner := g.sources.parsed(parse.learner, item)):
         rest = [g.fetch(Key.WISENET_INVOICES, wisenet.invoices(learner.learner_id))]
@@ -346,6 +361,52 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
         if not learner.full_name:
             g.raw.payloads[Key.XERO_SEARCH_NAME] = {"Contacts": []}
     return g.raw
+
+
+async def _quietly(call: Awaitable[Any]) -> Any:
+    """An answer that only saves a round: when it fails, the diagnosis goes the longer way."""
+    try:
+        return await call
+    except SourceError as exc:
+        if exc.problem.kind is ProblemKind.WRONG_ADDRESS:
+            raise
+        return None
+
+
+def _with_contacts(body: Any, whole: Any) -> Any:
+    """The list's invoices, each replaced by the same invoice fetched on its own (which carries
+    its contact whole) where there is one."""
+    by_id = {
+        parse.text(i, "InvoiceID").lower(): i
+        for i in (whole or {}).get("Invoices", [])
+        if isinstance(i, Mapping)
+    }
+    return {
+        **body,
+        "Invoices": [
+            by_id.get(parse.text(i, "InvoiceID").lower(), i) if isinstance(i, Mapping) else i
+            for i in body.get("Invoices", [])
+        ],
+    }
+
+
+async def _invoice_contacts(g: _Gatherer, ids: Sequence[str]) -> None:
+    await g.fetch(Key.XERO_INVOICE_CONTACTS, g.sources.xero.contacts_by_ids(ids))
+
+
+def _also_invoice_contact(g: _Gatherer) -> None:
+    """Add the contact read by its code to the invoices' contacts read by ContactID."""
+    held = g.raw.payloads.get(Key.XERO_INVOICE_CONTACTS)
+    if not isinstance(held, Mapping):
+        return
+    ids = {parse.text(c, "ContactID") for c in _contacts(held)}
+    coded = [
+        c
+        for c in _contacts(g.raw.payloads.get(Key.XERO_CONTACT))
+        if parse.text(c, "ContactID") not in ids
+    ]
+    if coded:
+        g.raw.payloads[Key.XERO_INVOICE_CONTACTS] = {"Contacts": [*_contacts(held), *coded]}
 
 
 async def _invoice_by_id(xero: XeroReads, invoice_id: str) -> Any:

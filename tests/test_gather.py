@@ -259,3 +259,74 @@ def test_invoice_whose_contact_has_no_code_stops_before_wisenet() -> None:
     d = diagnose_with("invoice", "INV-0050", demo(), seen)
     assert not any(path.startswith("/v1") for path, _ in seen)
     assert {f.check_id: f.status for f in d.findings}["invoice.contact-code"] is Status.FAIL
+
+
+def test_invoice_by_number_is_three_rounds_reading_its_contact_once() -> None:
+    """The invoice fetched on its own brings its contact's Contact Code, so the learner and the
+    contact are asked in round 2 and the learner's invoices and look-alikes in round 3; the
+    contact holding the code is read by its code alone, not again by its ContactID."""
+    seen: Seen = []
+    d = diagnose_with("invoice", "INV-0001", demo(), seen)
+    assert d.rounds == 3
+    contact_reads = [
+        p for p, q in seen if p.startswith("/api.xro/2.0/Contacts") and "searchTerm" not in q
+    ]
+    assert contact_reads == ["/api.xro/2.0/Contacts/STD0000101"]
+    assert {f.check_id: f.status for f in d.findings}["invoice.in-wisenet"] is Status.PASS
+
+
+def test_an_invoice_fetched_alone_does_not_say_where_its_contact_was_merged() -> None:
+    """As Xero: `MergedToContactID` comes with a contact read by ContactID or Contact Code (or
+    paged), not inside an invoice — the sandbox is no more generous."""
+    tenant = demo()
+    merged = next(c for c in tenant.contacts if c.get("MergedToContactID"))
+    invoice = {
+        "InvoiceID": "0b7c1f3e-5d2a-4c8e-9f10-222233334444",
+        "InvoiceNumber": "INV-MERGED-1",
+        "Type": "ACCREC",
+        "Status": "AUTHORISED",
+        "Contact": {"ContactID": merged["ContactID"]},
+        "Total": 10.0,
+        "AmountDue": 10.0,
+    }
+    tenant.invoices.append(invoice)
+    seen: Seen = []
+    d = diagnose_with("invoice", "INV-MERGED-1", tenant, seen)
+    found = {f.check_id: f for f in d.findings if f.target.kind.value == "invoice"}
+    assert found["invoice.contact-merged"].status is Status.FAIL  # read from the contact itself
+
+    async def alone() -> Any:
+        async with sandbox_sources(tenant) as sources:
+            return await sources.xero.invoice_by_number("INV-MERGED-1")
+
+    body = asyncio.run(alone())
+    assert body["Invoices"][0]["Contact"]["ContactID"] == merged["ContactID"]
+    assert "MergedToContactID" not in body["Invoices"][0]["Contact"]
+
+
+def test_an_invoice_by_number_says_what_it_says_by_id() -> None:
+    """Every invoice of a generated tenant (merges, look-alikes, codes between spaces): asked
+    for by its number, the same findings as asked for by its InvoiceID."""
+    from diagnose.sandbox.generate import generate
+
+    document, _ = generate(25, 5)
+    coded = [c for c in document["xero"]["contacts"] if c.get("ContactNumber")]
+    for contact in coded[::7]:
+        contact["ContactNumber"] = f" {contact['ContactNumber']} "
+    tenant = parse_tenant(document)
+    numbers: dict[str, int] = {}
+    for invoice in document["xero"]["invoices"]:
+        numbers[invoice["InvoiceNumber"]] = numbers.get(invoice["InvoiceNumber"], 0) + 1
+    differ = []
+    for invoice in document["xero"]["invoices"]:
+        if numbers[invoice["InvoiceNumber"]] > 1:
+            continue
+
+        def said(typed: str) -> set[tuple[str, str, str, str]]:
+            d = diagnose_with("invoice", typed, tenant, [])
+            return {(f.target.key, f.check_id, f.status.value, f.message) for f in d.findings}
+
+        by_number, by_id = said(invoice["InvoiceNumber"]), said(invoice["InvoiceID"])
+        if by_number != by_id:
+            differ.append((invoice["InvoiceNumber"], by_number ^ by_id))
+    assert differ == []

@@ -271,8 +271,11 @@ class Xero:
         contact_id = invoice["Contact"]["ContactID"]
         contact = self.contacts.get(contact_id, {})
         shown = dict(invoice)
-        if full:
-            shown["Contact"] = contact or invoice["Contact"]
+        if full:  # whole, but for where it was merged to (Xero gives that only of a contact
+            # read by ContactID or Contact Code, or paged)
+            shown["Contact"] = {
+                k: v for k, v in (contact or invoice["Contact"]).items() if k != "MergedToContactID"
+            }
         else:
             shown["Contact"] = {
                 "ContactID": contact_id,

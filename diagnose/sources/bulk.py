@@ -25,6 +25,7 @@ from diagnose.sources.wisenet import filter_text
 from diagnose.sources.xero import ID_BATCH, SEARCHED, is_safe_code, search_text
 
 XERO_PAGE = 100  # what a `GET /Contacts?page=1` holds
+MERGED = "MergedToContactID"
 T = TypeVar("T")
 
 
@@ -257,9 +258,21 @@ class BulkXero:
         invoice = self.invoice_by_id.get(invoice_id.lower())
         if invoice is None:
             return None
+        return {"Invoices": [self._whole(invoice)]}
+
+    async def invoice_by_number(self, number: str) -> Any:
+        """As `GET /Invoices/{InvoiceNumber}` answers: the first invoice of that number."""
+        found = (await self.invoices(numbers=[number]))["Invoices"]
+        return {"Invoices": [self._whole(found[0])]} if found else None
+
+    def _whole(self, invoice: Any) -> Any:
+        """An invoice fetched on its own carries its contact whole (but not where it was merged
+        to: Xero says that only of a contact read by ContactID or Contact Code, or paged)."""
         contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID").lower()
         contact = self.by_id.get(contact_id)
-        return {"Invoices": [{**invoice, "Contact": contact} if contact else invoice]}
+        if not contact:
+            return invoice
+        return {**invoice, "Contact": {k: v for k, v in contact.items() if k != MERGED}}
 
 
 @dataclass

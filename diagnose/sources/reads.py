@@ -51,6 +51,8 @@ class XeroReads(Protocol):
 
     async def invoice(self, invoice_id: str) -> Any: ...
 
+    async def invoice_by_number(self, number: str) -> Any: ...
+
 
 class Reader(Protocol):
     """Where a diagnosis reads from: the services (`Sources`) or a scan's pages (`BulkSources`)."""

@@ -29,6 +29,14 @@ def is_safe_code(code: str) -> bool:
     return CONTACT_CODE.fullmatch(code) is not None
 
 
+INVOICE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
+def is_safe_number(number: str) -> bool:
+    """An invoice number that can go in a path as it is (`GET /Invoices/{InvoiceNumber}`)."""
+    return INVOICE_NUMBER.fullmatch(number) is not None and not GUID.fullmatch(number)
+
+
 def search_text(term: str) -> str:
     """A `searchTerm` as sent: one line, cut to what a URL can carry."""
     return one_line(term)[:SEARCH_MAX]
@@ -149,6 +157,13 @@ class XeroClient:
         if not GUID.fullmatch(invoice_id):
             raise ValueError(f"{invoice_id!r} is not an InvoiceID")
         return await self._get(f"/Invoices/{invoice_id}", "Invoices")
+
+    async def invoice_by_number(self, number: str) -> Any:
+        """`GET /Invoices/{InvoiceNumber}`: one invoice of that number with its whole contact
+        (Contact Code included), as Xero's documentation allows; None when there is none."""
+        if not is_safe_number(number):
+            raise ValueError(f"{number!r} is not an invoice number that can go in a path")
+        return await self._get(f"/Invoices/{number}", "Invoices")
 
 
 def _collection(body: Any, name: str) -> list[Any]:
