@@ -193,8 +193,16 @@ def _applies(c: Check, kind: TargetKind) -> bool:
 TENANT_KEY = "tenant"
 
 
-def targets(evidence: Evidence) -> list[Context]:
-    """The tenant, then the learner (if any), then each invoice, in the order users read them."""
+def targets(evidence: Evidence, kinds: Iterable[TargetKind] | None = None) -> list[Context]:
+    """The tenant, then the learner (if any), then each invoice, in the order users read them;
+    or of those, the `kinds` asked for (a scan checks a learner's invoices on their own)."""
+    if kinds is not None and TargetKind.INVOICE not in kinds:
+        return [c for c in _targets(evidence, with_invoices=False) if c.target.kind in kinds]
+    found = _targets(evidence, with_invoices=True)
+    return found if kinds is None else [c for c in found if c.target.kind in kinds]
+
+
+def _targets(evidence: Evidence, *, with_invoices: bool) -> list[Context]:
     subject = evidence.subject
     contexts = [Context(evidence, Target(TargetKind.TENANT, TENANT_KEY, "connections"))]
     learner = _safe(lambda: evidence.learner)
@@ -206,6 +214,8 @@ def targets(evidence: Evidence) -> list[Context]:
         key = str(learner.learner_id) if learner else subject.ref
         label = learner.label if learner else f"learner {subject.ref}"
         contexts.append(Context(evidence, Target(TargetKind.LEARNER, key, label)))
+    if not with_invoices:
+        return contexts
     try:
         invoices: tuple[XeroInvoice, ...] = evidence.xero_invoices
     except Unavailable as exc:  # unread: every invoice check errs with the cause, none is left out
@@ -255,7 +265,9 @@ def run(
         (f.check_id, f.target.key): Result(f.status, f.message, f.cause) for f in settled
     }
     findings: list[Finding] = []
-    contexts = [c for c in targets(evidence) if wanted is None or c.target.kind in wanted]
+    if results and wanted is not None:  # the connection checks were settled: not run again
+        wanted.discard(TargetKind.TENANT)
+    contexts = targets(evidence, wanted)
     if results:
         contexts = [c for c in contexts if c.target.kind is not TargetKind.TENANT]
     tenant_key = TENANT_KEY

@@ -10,6 +10,7 @@ it: no per-learner call is made, and no second way of building evidence exists t
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 from collections import defaultdict
@@ -66,6 +67,7 @@ async def _wisenet_pages(
             continue
         tick()
         rows.extend(page or [])
+        _keep()
         if not page or len(page) < WISENET_PAGE:
             return rows
         skip += WISENET_PAGE
@@ -90,6 +92,7 @@ async def _xero_pages(
             shape=envelope(collection),
         )
         tick()
+        _keep()
         found = body.get(collection, []) if isinstance(body, Mapping) else []
         pagination = body.get("pagination") if isinstance(body, Mapping) else None
         count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
@@ -114,6 +117,14 @@ async def _xero_pages(
         found, _ = await page_of(number)
         rows.extend(found)
     return rows
+
+
+def _keep() -> None:
+    """The pages are kept to the end of the scan: each is set aside from the cycle collector as
+    it arrives (`gc.freeze`), which otherwise walks every page kept so far, again and again, and
+    spends more than the decoding. Objects no longer referenced are still freed as they go (by
+    their count of references; pages hold no cycles)."""
+    gc.freeze()
 
 
 async def fetch(
@@ -265,21 +276,25 @@ def diagnose_all(
     )
     naming = _alerts_naming(bulk.alerts)
 
-    def evidence(raw: RawEvidence) -> Evidence:
+    def evidence(raw: RawEvidence, named: Sequence[str]) -> Evidence:
         raw.calls = reader.log.calls  # the bulk calls answered: the services are reachable
         found = Evidence(raw, reader.memo, reader.subject)  # each record parsed once in all
         reader.subject = {}  # the next subject's records are its own
         if naming is not None:  # of the Event Alerts, those naming its learner or invoice
             learner = found.learner if Key.WISENET_LEARNER in raw.payloads else None
             names = (learner.learner_number, learner.full_name) if learner else ()
-            raw.payloads[Key.EVENT_ALERTS] = naming(raw.subject.ref, *names)
+            raw.payloads[Key.EVENT_ALERTS] = naming(*named, *names)
         return found
 
     settled: list[Finding] = []  # the connection checks, decided once: the same for everyone
 
-    def checked(raw: RawEvidence, kind: TargetKind) -> Iterator[Finding]:
+    def checked(raw: RawEvidence, kind: TargetKind, named: Sequence[str]) -> Iterator[Finding]:
         found = engine.run(
-            evidence(raw), catalogue, kinds=[kind], settled=settled, noteworthy_only=bool(settled)
+            evidence(raw, named),
+            catalogue,
+            kinds=[kind],
+            settled=settled,
+            noteworthy_only=bool(settled),
         ).findings
         if not settled:
             settled.extend(x for x in found if x.target.kind is TargetKind.TENANT)
@@ -291,16 +306,45 @@ def diagnose_all(
         if learner_id is None or learner_id < 1:
             continue  # not a learner Wisenet could be asked about
         ref = LearnerRef("id", str(learner_id))
-        yield from checked(
-            at_once(gather_learner(ref, reader, typed=ref.value)), TargetKind.LEARNER
+        raw = at_once(gather_learner(ref, reader, typed=ref.value))
+        yield from checked(raw, TargetKind.LEARNER, (raw.subject.ref,))
+    # Invoices on the same contact gather the same evidence but for the invoice itself (the
+    # gatherer's path follows the contact alone): one gathering a contact, its invoices checked
+    # together, each as its own target. The findings keep the order of Xero's list.
+    kept: list[tuple[int, Finding]] = []
+    for group in _by_contact(bulk.invoices):
+        (_, first), *rest = group
+        raw = at_once(gather_invoice(InvoiceRef("id", first[0].lower()), reader, typed=first[1]))
+        if rest and isinstance(raw.payloads.get(Key.XERO_INVOICES), Mapping):
+            alone = [at_once(reader.xero.invoice(i.lower())) for _, (i, _) in group]
+            raw.payloads[Key.XERO_INVOICES] = {
+                "Invoices": [row for body in alone if body for row in body["Invoices"]]
+            }
+        at = {i.lower(): n for n, (i, _) in group}
+        kept.extend(
+            (at.get(f.target.key.lower(), group[0][0]), f)
+            for f in checked(raw, TargetKind.INVOICE, [number for _, (_, number) in group])
         )
-    for invoice in bulk.invoices:
+    kept.sort(key=lambda pair: pair[0])
+    yield from (f for _, f in kept)
+
+
+def _by_contact(invoices: Sequence[Any]) -> list[list[tuple[int, tuple[str, str]]]]:
+    """The invoices that can be diagnosed (an InvoiceID), in groups of one contact each (an
+    invoice without a readable contact alone), by position: (position, (InvoiceID, number))."""
+    groups: dict[str, list[tuple[int, tuple[str, str]]]] = {}
+    alone: list[list[tuple[int, tuple[str, str]]]] = []
+    for n, invoice in enumerate(invoices):
         invoice_id = parse.text(invoice, "InvoiceID")
         if not GUID.fullmatch(invoice_id):
             continue
-        number = parse.text(invoice, "InvoiceNumber") or invoice_id
-        raw = at_once(gather_invoice(InvoiceRef("id", invoice_id.lower()), reader, typed=number))
-        yield from checked(raw, TargetKind.INVOICE)
+        entry = (n, (invoice_id, parse.text(invoice, "InvoiceNumber") or invoice_id))
+        contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID").lower()
+        if GUID.fullmatch(contact_id):
+            groups.setdefault(contact_id, []).append(entry)
+        else:
+            alone.append([entry])
+    return [*groups.values(), *alone]
 
 
 def counts(findings: Sequence[Finding]) -> dict[str, dict[str, int]]:
