@@ -8,7 +8,7 @@ see `Evidence`, a saved snapshot replays to the same findings offline.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -190,21 +190,12 @@ class Evidence:
     learner and invoice its own evidence cut from one bulk fetch): each record is parsed once.
     """
 
-    def __init__(
-        self,
-        raw: RawEvidence,
-        memo: dict[tuple[str, int], Any] | None = None,
-        own: dict[tuple[str, int], Any] | None = None,
-    ) -> None:
+    def __init__(self, raw: RawEvidence, memo: dict[tuple[str, int], Any] | None = None) -> None:
         self.raw = raw
         self._memo = memo if memo is not None else {}
-        # the parses of records a shared memo does not keep (this subject's alone)
-        self._own: dict[tuple[str, int], Any] = own if own is not None else {}
 
     def _parse(self, parser: Callable[[Any], T], record: Any) -> T:
-        if shares(self._memo, record):
-            return remembered(self._memo, parser, record)
-        return remembered(self._own, parser, record)
+        return remembered(self._memo, parser, record)
 
     @property
     def subject(self) -> Subject:
@@ -316,17 +307,18 @@ class Evidence:
 
 
 class Memo(dict[tuple[str, int], Any]):
-    """Parses shared by many evidences, of the records in `kept` only (a scan's pages): a record
-    made for one answer (an invoice with its contact, say) is parsed for that subject alone, and
-    not kept for the rest of the scan."""
+    """Parses shared by many evidences (a scan's subjects), the latest `room` of them: a scan
+    reads a record again soon (a learner's contact for its invoices) or never, so what was
+    parsed longest ago is dropped first and memory stays the same whatever the tenant's size."""
 
-    def __init__(self, kept: Iterable[Any]) -> None:
+    def __init__(self, room: int) -> None:
         super().__init__()
-        self.kept = {id(record) for record in kept}
+        self.room = room
 
-
-def shares(memo: dict[tuple[str, int], Any], record: Any) -> bool:
-    return not isinstance(memo, Memo) or id(record) in memo.kept
+    def __setitem__(self, key: tuple[str, int], value: Any) -> None:
+        if len(self) >= self.room:
+            del self[next(iter(self))]
+        super().__setitem__(key, value)
 
 
 def remembered(memo: dict[tuple[str, int], Any], parser: Callable[[Any], T], record: Any) -> T:

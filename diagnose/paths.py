@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 DATA_ENV = "DIAGNOSE_DATA_DIR"
@@ -66,23 +67,30 @@ def output_file(path: Path) -> Path:
 
 
 def write_atomically(
-    path: Path, content: str | bytes, *, mode: int | None = None, durable: bool = True
+    path: Path,
+    content: str | bytes | Iterable[bytes],
+    *,
+    mode: int | None = None,
+    durable: bool = True,
 ) -> None:
     """The one way diagnose writes a file: next to the final file (a symlink's target), flushed
     to disk unless it is not worth keeping across a power cut (`durable=False`), then renamed
     into place, so a reader sees the old file or the new one, never half of one. `mode` sets the
     new file's permissions exactly (0o600 for secrets); without it the user's umask decides, as
     for any file they write. A path that is not a regular file is refused (`output_file`);
-    nothing partial is left behind."""
+    nothing partial is left behind. `content` may come in pieces (a large file is then never
+    whole in memory)."""
     path = output_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    pieces = [content.encode("utf-8")] if isinstance(content, str) else content
+    pieces = [pieces] if isinstance(pieces, bytes) else pieces
     try:
         chosen = 0o666 if mode is None else mode
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, chosen)
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())

@@ -40,6 +40,8 @@ from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
 from diagnose.sources.calls import CallLog, a_list, envelope
 
 WISENET_PAGE = 1000
+MEMO_ROOM = 4096  # parses kept between subjects: a learner's records, then its invoices'
+
 XERO_PAGE = 1000
 Record = Mapping[str, Any]
 
@@ -258,28 +260,13 @@ def diagnose_all(
         CallLog(list(calls)),
         mode,
         tenant,
-        # the records several subjects read (and Wisenet's inside their envelopes); a Xero
-        # invoice's page record is read by its learner alone (its own check reads it whole)
-        memo=Memo(
-            record
-            for rows in (
-                bulk.learners,
-                bulk.wisenet_invoices,
-                bulk.contacts,
-                bulk.connections,
-                bulk.alerts or [],
-            )
-            for item in rows
-            if isinstance(item, Mapping)
-            for record in (item, parse.unwrap(item)[0])
-        ),
+        memo=Memo(MEMO_ROOM),  # each record parsed once while its subjects are checked
     )
     naming = _alerts_naming(bulk.alerts)
 
     def evidence(raw: RawEvidence, named: Sequence[str]) -> Evidence:
         raw.calls = reader.log.calls  # the bulk calls answered: the services are reachable
-        found = Evidence(raw, reader.memo, reader.subject)  # each record parsed once in all
-        reader.subject = {}  # the next subject's records are its own
+        found = Evidence(raw, reader.memo)
         if naming is not None:  # of the Event Alerts, those naming its learner or invoice
             learner = found.learner if Key.WISENET_LEARNER in raw.payloads else None
             names = (learner.learner_number, learner.full_name) if learner else ()
@@ -301,6 +288,27 @@ def diagnose_all(
             yield from (x for x in settled if x.status.noteworthy)
         yield from (x for x in found if x.target.kind is kind and x.status.noteworthy)
 
+    # Invoices on the same contact gather the same evidence but for the invoice itself (the
+    # gatherer's path follows the contact alone): one gathering a contact, its invoices checked
+    # together, each as its own target, right after their learner while the records they share
+    # are fresh. Their findings come after the learners', in the order of Xero's list.
+    groups, alone = _by_contact(bulk.invoices)
+    kept: list[tuple[int, Finding]] = []
+
+    def invoices_on(group: Group) -> None:
+        (_, first), *rest = group
+        raw = at_once(gather_invoice(InvoiceRef("id", first[0].lower()), reader, typed=first[1]))
+        if rest and isinstance(raw.payloads.get(Key.XERO_INVOICES), Mapping):
+            each = [at_once(reader.xero.invoice(i.lower())) for _, (i, _) in group]
+            raw.payloads[Key.XERO_INVOICES] = {
+                "Invoices": [row for body in each if body for row in body["Invoices"]]
+            }
+        at = {i.lower(): n for n, (i, _) in group}
+        kept.extend(
+            (at.get(f.target.key.lower(), group[0][0]), f)
+            for f in checked(raw, TargetKind.INVOICE, [number for _, (_, number) in group])
+        )
+
     for item in bulk.learners:
         learner_id = parse.integer(parse.unwrap(item)[0], "LearnerId")
         if learner_id is None or learner_id < 1:
@@ -308,32 +316,26 @@ def diagnose_all(
         ref = LearnerRef("id", str(learner_id))
         raw = at_once(gather_learner(ref, reader, typed=ref.value))
         yield from checked(raw, TargetKind.LEARNER, (raw.subject.ref,))
-    # Invoices on the same contact gather the same evidence but for the invoice itself (the
-    # gatherer's path follows the contact alone): one gathering a contact, its invoices checked
-    # together, each as its own target. The findings keep the order of Xero's list.
-    kept: list[tuple[int, Finding]] = []
-    for group in _by_contact(bulk.invoices):
-        (_, first), *rest = group
-        raw = at_once(gather_invoice(InvoiceRef("id", first[0].lower()), reader, typed=first[1]))
-        if rest and isinstance(raw.payloads.get(Key.XERO_INVOICES), Mapping):
-            alone = [at_once(reader.xero.invoice(i.lower())) for _, (i, _) in group]
-            raw.payloads[Key.XERO_INVOICES] = {
-                "Invoices": [row for body in alone if body for row in body["Invoices"]]
-            }
-        at = {i.lower(): n for n, (i, _) in group}
-        kept.extend(
-            (at.get(f.target.key.lower(), group[0][0]), f)
-            for f in checked(raw, TargetKind.INVOICE, [number for _, (_, number) in group])
-        )
+        learner = raw.payloads.get(Key.WISENET_LEARNER)
+        if isinstance(learner, Mapping) and (parsed := reader.parsed(parse.learner, learner)):
+            for contact in reader.xero.by_code.get(parsed.learner_number, ()):
+                group = groups.pop(parse.text(contact, "ContactID").lower(), None)
+                if group:
+                    invoices_on(group)
+    for group in [*groups.values(), *alone]:  # on no learner's contact
+        invoices_on(group)
     kept.sort(key=lambda pair: pair[0])
     yield from (f for _, f in kept)
 
 
-def _by_contact(invoices: Sequence[Any]) -> list[list[tuple[int, tuple[str, str]]]]:
-    """The invoices that can be diagnosed (an InvoiceID), in groups of one contact each (an
-    invoice without a readable contact alone), by position: (position, (InvoiceID, number))."""
-    groups: dict[str, list[tuple[int, tuple[str, str]]]] = {}
-    alone: list[list[tuple[int, tuple[str, str]]]] = []
+Group = list[tuple[int, tuple[str, str]]]  # (position, (InvoiceID, number)) of some invoices
+
+
+def _by_contact(invoices: Sequence[Any]) -> tuple[dict[str, Group], list[Group]]:
+    """The invoices that can be diagnosed (an InvoiceID) by their contact's ContactID, and
+    those without a readable contact, each alone."""
+    groups: dict[str, Group] = {}
+    alone: list[Group] = []
     for n, invoice in enumerate(invoices):
         invoice_id = parse.text(invoice, "InvoiceID")
         if not GUID.fullmatch(invoice_id):
@@ -344,7 +346,7 @@ def _by_contact(invoices: Sequence[Any]) -> list[list[tuple[int, tuple[str, str]
             groups.setdefault(contact_id, []).append(entry)
         else:
             alone.append([entry])
-    return [*groups.values(), *alone]
+    return groups, alone
 
 
 def counts(findings: Sequence[Finding]) -> dict[str, dict[str, int]]:

@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,10 +150,24 @@ class Cache:
         for resource in resources:
             if resource not in self.resources:
                 continue
-            write_atomically(folder / f"{resource}.json", json.dumps(self.resources[resource]))
+            write_atomically(folder / f"{resource}.json", _pieces(self.resources[resource]))
 
 
 CACHE_FORMAT = "diagnose-scan-cache/1"
+PIECE = 1000  # rows encoded at a time
+
+
+def _pieces(document: dict[str, Any]) -> Iterator[bytes]:
+    """A kept resource as JSON, a thousand rows at a time: the whole text is never in memory
+    (it would be the largest thing a scan holds, 15 MB of Xero invoices at 10,000 learners)."""
+    rows = document["rows"]
+    head = json.dumps({k: v for k, v in document.items() if k != "rows"})
+    yield f'{head[:-1]}, "rows": ['.encode()
+    for start in range(0, len(rows), PIECE):
+        yield (", " if start else "").encode() + json.dumps(rows[start : start + PIECE])[
+            1:-1
+        ].encode()
+    yield b"]}"
 
 
 def _damage(document: Any, now: datetime) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from diagnose import parse
-from diagnose.evidence import remembered, shares
+from diagnose.evidence import remembered
 from diagnose.refs import GUID
 from diagnose.sources.calls import CallLog
 from diagnose.sources.wisenet import filter_text
@@ -29,9 +29,17 @@ MERGED = "MergedToContactID"
 T = TypeVar("T")
 
 
-@dataclass
+@dataclass(repr=False)
 class Bulk:
     """What a scan fetched: every page of the four resources, as the services sent them."""
+
+    def __repr__(self) -> str:
+        """Counts, not records: asyncio writes the repr of a task's result when the task ends,
+        and a whole tenant's (70 MB at 10,000 learners) would be built only to be cut short."""
+        return (
+            f"Bulk({len(self.learners)} learners, {len(self.wisenet_invoices)} Wisenet invoices, "
+            f"{len(self.contacts)} contacts, {len(self.invoices)} Xero invoices)"
+        )
 
     learners: list[Any] = field(default_factory=list)
     wisenet_invoices: list[Any] = field(default_factory=list)
@@ -195,6 +203,8 @@ class BulkXero:
                 )
             term = search_text(search_term)
             if term not in self._found:
+                if len(self._found) >= 256:  # a learner's are asked again by its invoices, next
+                    self._found.clear()
                 self._found[term] = self._search.find(term)
             rows = self._found[term]
         else:
@@ -288,9 +298,6 @@ class BulkSources:
     alerts: list[Any] | None = None
     in_memory: bool = True
     memo: dict[tuple[str, int], Any] = field(default_factory=dict)  # shared with the Evidence
-    subject: dict[tuple[str, int], Any] = field(default_factory=dict)  # one subject's own parses
 
     def parsed(self, parser: Callable[[Any], T], record: Any) -> T:
-        if shares(self.memo, record):
-            return remembered(self.memo, parser, record)
-        return remembered(self.subject, parser, record)  # made for one answer: this subject's
+        return remembered(self.memo, parser, record)
