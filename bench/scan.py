@@ -7,7 +7,8 @@ one's peak memory is the product's alone) and served on a free loopback port; th
 this process through a live profile (a custom connection), over real sockets. Printed: API calls
 by service, sequential rounds, wall time, CPU time and peak memory of the scan; the fetch floor
 measured beside it — the same GETs made with a plain httpx client and decoded with `json.loads`,
-nothing else — and the scan's CPU as a multiple of it; a second scan with nothing changed
+nothing else — and the scan's CPU as a multiple of it, and of one `json.loads` of the tenant
+file (issue 19's quick check); a second scan with nothing changed
 (fetch and checks), its calls and CPU; how long the calls take at Xero's 60 a minute, and the
 calls the naive per-learner approach would make. This script reports; it does not judge.
 """
@@ -48,6 +49,9 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
          "--seed", str(seed), "--output", str(path)],
         check=True, capture_output=True,
     )  # fmt: skip
+    started = time.process_time()
+    json.loads(path.read_bytes())
+    loads = time.process_time() - started  # the quick check's yardstick: one json.loads
     port = free_port()
     env = {**os.environ, "DIAGNOSE_DATA_DIR": str(folder / "data")}
     server = subprocess.Popen(
@@ -133,7 +137,7 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
         f"{floor:5.2f} s ({cpu / floor:4.1f}x) | peak {peak_mb:5.0f} MB | {problems} problems | "
         f"re-scan {len(rescan_calls)} calls, cpu {rescan_cpu:5.2f} s "
         f"({100 * rescan_cpu / cpu:3.0f} % of cold) | at 60/min {xero_calls:3.0f} s of Xero | "
-        f"naive {7 * size} calls"
+        f"naive {7 * size} calls | tenant file json.loads {loads:4.2f} s: scan {cpu / loads:4.1f}x"
     )
 
 
