@@ -20,10 +20,9 @@ from xml.sax.saxutils import escape
 from docx.document import Document as DocumentObject
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
-from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import TemplateError
@@ -53,6 +52,7 @@ class _Writer:
     def __init__(self, doc: DocumentObject, anchor: Paragraph) -> None:
         self.doc = doc
         self.anchor = anchor
+        self.part = anchor.part  # what hyperlinks are related to
         self.styles = {s.name for s in doc.styles}
         self.table_style = next(
             (s for s in ("Light Grid Accent 1", "Table Grid") if s in self.styles), None
@@ -64,7 +64,7 @@ class _Writer:
         paragraph = self.anchor.insert_paragraph_before(
             "", style=style if style in self.styles else None
         )
-        _linked(paragraph, xml_safe(text), bold=bold)
+        _linked(paragraph, text, bold=bold)
         return paragraph
 
     def heading(self, text: str, level: int) -> None:
@@ -73,65 +73,77 @@ class _Writer:
         )
         heading.paragraph_format.keep_with_next = True  # never alone at the foot of a page
 
-    def _new_table(
+    def _add_table(
         self,
-        rows: int,
-        cols: int,
+        rows: Sequence[Sequence[_Cell]],
+        widths: Sequence[float],
         *,
         header: bool,
         first_column: bool,
-        widths: Sequence[float] = (),
-    ) -> DocxTable:
-        table: DocxTable = self.doc.add_table(rows=rows, cols=cols)
-        if self.table_style_id:
-            table._tbl.tblPr.style = self.table_style_id
-        _look(table, header=header, first_column=first_column)
-        for n, row in enumerate(table.rows):  # rows kept whole; the header row on every page
-            properties = row._tr.get_or_add_trPr()
-            properties.append(OxmlElement("w:cantSplit"))
-            if header and n == 0:
-                properties.append(OxmlElement("w:tblHeader"))
-        if len(widths) == cols:
-            table.autofit = False
-            scale = USABLE_WIDTH_CM / sum(widths)
-            sizes = [Cm(width * scale) for width in widths]
-            for column, size in zip(table.columns, sizes, strict=True):
-                column.width = size  # the grid, which LibreOffice reads
-            for tr in table._tbl.tr_lst:  # the cells, which Word reads (no merged cells here)
-                for tc, size in zip(tr.tc_lst, sizes, strict=True):
-                    tc.width = size
-        self.anchor._p.addprevious(table._tbl)
-        return table
+    ) -> None:
+        """A table written as its XML at once (python-docx's table API, a call per cell, spent
+        most of a long document's time): rows kept whole, the header row repeated on every
+        page, fixed column widths on the grid (which LibreOffice reads) and on each cell (which
+        Word reads). Each row is a list of cells' paragraph contents (`_Cell`)."""
+        scale = USABLE_WIDTH_CM / sum(widths)
+        twips = [Cm(width * scale).twips for width in widths]
+        style = f'<w:tblStyle w:val="{self.table_style_id}"/>' if self.table_style_id else ""
+        look = (0x20 if header else 0) | (0x80 if first_column else 0) | 0x400
+        parts = [
+            f"<w:tbl {nsdecls('w', 'r')}><w:tblPr>{style}"
+            '<w:tblW w:type="auto" w:w="0"/><w:tblLayout w:type="fixed"/>'
+            f'<w:tblLook w:firstColumn="{int(first_column)}" w:firstRow="{int(header)}" '
+            'w:lastColumn="0" w:lastRow="0" w:noHBand="0" w:noVBand="1" '
+            f'w:val="{look:04X}"/></w:tblPr><w:tblGrid>',
+            *(f'<w:gridCol w:w="{w}"/>' for w in twips),
+            "</w:tblGrid>",
+        ]
+        for n, cells in enumerate(rows):
+            repeat = "<w:tblHeader/>" if header and n == 0 else ""
+            parts.append(f"<w:tr><w:trPr><w:cantSplit/>{repeat}</w:trPr>")
+            for i, width in enumerate(twips):
+                content, fill = cells[i] if i < len(cells) else ("", None)
+                shade = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
+                parts.append(
+                    f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/>{shade}</w:tcPr>'
+                    f"<w:p>{content}</w:p></w:tc>"
+                )
+            parts.append("</w:tr>")
+        parts.append("</w:tbl>")
+        self.anchor._p.addprevious(parse_xml("".join(parts)))
 
     def table(self, data: Table) -> None:
         if data.title:
             self.paragraph(data.title, bold=True).paragraph_format.keep_with_next = True
-        header = 0 if data.key_value else 1
         width = (
             max(len(data.columns), *(len(r) for r in data.rows)) if data.rows else len(data.columns)
         )
-        table = self._new_table(
-            len(data.rows) + header,
-            width,
-            header=bool(header),
+        size = 7.5 if data.small else None
+        rows: list[list[_Cell]] = []
+        if not data.key_value:
+            rows.append(
+                [(_runs(self.part, text, True, size, alone=True), None) for text in data.columns]
+            )
+        for values in data.rows:
+            rows.append(
+                [
+                    # a row stays with the next
+                    (
+                        KEEP_NEXT
+                        + _runs(
+                            self.part, text, data.key_value and i == 0, size, cell=True, alone=True
+                        ),
+                        None,
+                    )
+                    for i, text in enumerate(values)
+                ]
+            )
+        self._add_table(
+            rows,
+            data.widths if len(data.widths) == width else _fitted(data, width),
+            header=not data.key_value,
             first_column=data.key_value,
-            widths=data.widths or _fitted(data, width),
         )
-        size = Pt(7.5) if data.small else None
-        rows = iter(table.rows)
-        if header:
-            for cell, text in zip(next(rows).cells, data.columns, strict=False):
-                cell.text = ""
-                run = cell.paragraphs[0].add_run(xml_safe(text))
-                run.bold, run.font.size = True, size
-        for row, values in zip(rows, data.rows, strict=False):
-            for i, (cell, text) in enumerate(zip(row.cells, values, strict=False)):
-                paragraph = cell.paragraphs[0]
-                # a row stays with the next (a new cell's paragraph has no properties yet)
-                paragraph._p.get_or_add_pPr().append(OxmlElement("w:keepNext"))
-                _linked(
-                    paragraph, xml_safe(text), bold=data.key_value and i == 0, size=size, cell=True
-                )
         self.gap()
 
     def gap(self) -> None:
@@ -148,28 +160,37 @@ class _Writer:
             return
         stages = len(rows[0])
         widths = [w for _ in range(stages) for w in (4.0, 0.7)][:-1]
-        table = self._new_table(
-            len(rows) + 1, stages * 2 - 1, header=True, first_column=False, widths=widths
-        )
-        all_rows = list(table.rows)
-        for i, cell in enumerate(all_rows[0].cells):
-            text = rows[0][i // 2].stage if i % 2 == 0 else ""
-            cell.paragraphs[0].add_run(text).bold = True
-        for row, cells in zip(all_rows[1:], rows, strict=True):
-            for i, cell in enumerate(row.cells):
+        head: list[_Cell] = [
+            (
+                _runs(
+                    self.part, rows[0][i // 2].stage if i % 2 == 0 else "", True, None, alone=True
+                ),
+                None,
+            )
+            for i in range(stages * 2 - 1)
+        ]
+        table: list[list[_Cell]] = [head]
+        for cells in rows:
+            line: list[_Cell] = []
+            for i in range(stages * 2 - 1):
                 stage = cells[i // 2]
-                paragraph = cell.paragraphs[0]
                 if i % 2 == 0:
-                    if stage.breaks_here:
-                        paragraph.add_run("STOPS HERE\n").bold = True
                     glyph = stage.status.glyph if stage.status else "–"
-                    paragraph.add_run(xml_safe(f"{glyph} {stage.note}"))
-                    _shade(cell, SHADES[stage.status])
+                    stops = (
+                        _runs(self.part, "STOPS HERE\n", True, None) if stage.breaks_here else ""
+                    )
+                    text = _runs(self.part, f"{glyph} {stage.note}", False, None)
+                    line.append((stops + text, SHADES[stage.status]))
                 else:  # the arrow into a broken stage is broken
-                    following = cells[i // 2 + 1]
-                    broken = following.status in (Status.FAIL, Status.ERROR)
-                    paragraph.add_run("✗" if broken else "→").bold = broken
+                    broken = cells[i // 2 + 1].status in (Status.FAIL, Status.ERROR)
+                    line.append((_runs(self.part, "✗" if broken else "→", broken, None), None))
+            table.append(line)
+        self._add_table(table, widths, header=True, first_column=False)
         self.gap()
+
+
+_Cell = tuple[str, str | None]  # a cell's paragraph content (its XML) and its shade, if any
+KEEP_NEXT = "<w:pPr><w:keepNext/></w:pPr>"
 
 
 def _fitted(data: Table, columns: int) -> list[float]:
@@ -195,101 +216,62 @@ def _fitted(data: Table, columns: int) -> list[float]:
 XERO_LINK = re.compile(r"https://go\.xero\.com/[^\s<>\"]+")
 
 
-def _linked(
-    paragraph: Paragraph,
+def _linked(paragraph: Paragraph, text: str, *, bold: bool = False) -> None:
+    """`text` as runs of `paragraph`, each Xero link a real hyperlink."""
+    runs = _runs(paragraph.part, text, bold, None, alone=True)
+    paragraph._p.extend(parse_xml(f"<w:p {nsdecls('w', 'r')}>{runs}</w:p>"))
+
+
+def _runs(
+    part: Any,
     text: str,
+    bold: bool,
+    size: float | None,
     *,
-    bold: bool = False,
-    size: Pt | None = None,
     cell: bool = False,
-) -> None:
-    """`text` as runs, each Xero link a real hyperlink. A table cell that is only a link reads
-    "Open in Xero" (a long address would wrap mid-word); in a sentence the address is shown."""
+    alone: bool = False,
+) -> str:
+    """`text` as the XML of runs, each Xero link a real hyperlink (related to `part`). A table
+    `cell` that is only a link reads "Open in Xero" (a long address would wrap mid-word); in a
+    sentence the address is shown. `alone`: the paragraph has nothing else, so an empty text is
+    still a run (carrying the size)."""
+    text = xml_safe(text)
+    pieces: list[str] = []
     at = 0
     for match in XERO_LINK.finditer(text):
-        _run(paragraph, text[at : match.start()], bold, size)
+        pieces.append(_run(text[at : match.start()], bold, size, empty=alone and not pieces))
         shown = "Open in Xero" if cell and match.group() == text.strip() else match.group()
-        _hyperlink(paragraph, match.group(), shown, size)
+        rel_id = part.relate_to(match.group(), RT.HYPERLINK, is_external=True)
+        properties = '<w:color w:val="0563C1"/><w:u w:val="single"/>' + _size(size)
+        pieces.append(
+            f'<w:hyperlink r:id="{rel_id}"><w:r><w:rPr>{properties}</w:rPr>'
+            f'<w:t xml:space="preserve">{escape(shown)}</w:t></w:r></w:hyperlink>'
+        )
         at = match.end()
-    _run(paragraph, text[at:], bold, size)
+    pieces.append(_run(text[at:], bold, size, empty=alone and not pieces))
+    return "".join(pieces)
 
 
-def _run(paragraph: Paragraph, text: str, bold: bool, size: Pt | None) -> None:
+def _size(size: float | None) -> str:
+    return f'<w:sz w:val="{int(size * 2)}"/>' if size is not None else ""
+
+
+def _run(text: str, bold: bool, size: float | None, *, empty: bool = False) -> str:
     """A run of `text` (a line break for each newline, a tab for each tab), bold and sized as
-    asked; written as its XML directly: python-docx's run API costs most of a long document."""
-    p = paragraph._p
-    if not text and p.r_lst:
-        return
-    run = OxmlElement("w:r")
-    if bold or size is not None:
-        properties = OxmlElement("w:rPr")
-        if bold:
-            properties.append(OxmlElement("w:b"))
-        if size is not None:
-            half_points = OxmlElement("w:sz")
-            half_points.set(qn("w:val"), str(int(size.pt * 2)))
-            properties.append(half_points)
-        run.append(properties)
+    asked; "" for no text, unless `empty` runs are wanted."""
+    if not text and not empty:
+        return ""
+    properties = ("<w:b/>" if bold else "") + _size(size)
+    inner: list[str] = [f"<w:rPr>{properties}</w:rPr>"] if properties else []
     for n, line in enumerate(text.split("\n")):
         if n:
-            run.append(OxmlElement("w:br"))
+            inner.append("<w:br/>")
         for m, piece in enumerate(line.split("\t")):
             if m:
-                run.append(OxmlElement("w:tab"))
+                inner.append("<w:tab/>")
             if piece:
-                words = OxmlElement("w:t")
-                words.text = piece
-                words.set(qn("xml:space"), "preserve")
-                run.append(words)
-    p.append(run)
-
-
-def _hyperlink(paragraph: Paragraph, url: str, shown: str, size: Pt | None) -> None:
-    rel_id = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
-    link = OxmlElement("w:hyperlink")
-    link.set(qn("r:id"), rel_id)
-    run = OxmlElement("w:r")
-    properties = OxmlElement("w:rPr")
-    colour = OxmlElement("w:color")
-    colour.set(qn("w:val"), "0563C1")
-    underline = OxmlElement("w:u")
-    underline.set(qn("w:val"), "single")
-    properties.extend([colour, underline])
-    if size is not None:
-        half_points = OxmlElement("w:sz")
-        half_points.set(qn("w:val"), str(int(size.pt * 2)))
-        properties.append(half_points)
-    run.append(properties)
-    words = OxmlElement("w:t")
-    words.text = shown
-    words.set(qn("xml:space"), "preserve")
-    run.append(words)
-    link.append(run)
-    paragraph._p.append(link)
-
-
-def _look(table: DocxTable, *, header: bool, first_column: bool) -> None:
-    """Whether the table style's header-row and first-column formatting apply."""
-    properties = table._tbl.tblPr
-    look = properties.find(qn("w:tblLook"))
-    if look is None:
-        look = OxmlElement("w:tblLook")
-        properties.append(look)
-    look.set(qn("w:firstRow"), "1" if header else "0")
-    look.set(qn("w:firstColumn"), "1" if first_column else "0")
-    look.set(qn("w:lastRow"), "0")
-    look.set(qn("w:lastColumn"), "0")
-    look.set(qn("w:noVBand"), "1")
-    look.set(qn("w:val"), f"{(0x20 if header else 0) | (0x80 if first_column else 0) | 0x400:04X}")
-
-
-def _shade(cell: Any, fill: str) -> None:
-    properties = cell._tc.get_or_add_tcPr()
-    shade = OxmlElement("w:shd")
-    shade.set(qn("w:val"), "clear")
-    shade.set(qn("w:color"), "auto")
-    shade.set(qn("w:fill"), fill)
-    properties.append(shade)
+                inner.append(f'<w:t xml:space="preserve">{escape(piece)}</w:t>')
+    return f"<w:r>{''.join(inner)}</w:r>"
 
 
 def _load(template: Path) -> DocxTemplate:
