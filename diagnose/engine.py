@@ -11,8 +11,6 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
-from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -43,6 +41,8 @@ class CatalogueError(Exception):
 
 def load_catalogue() -> tuple[Check, ...]:
     """Every registered check, in an order where each comes after what it requires."""
+    from importlib.metadata import entry_points  # 20 ms to import: only when checks are loaded
+
     found: dict[str, Check] = {}
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         module = entry.load()
@@ -270,16 +270,14 @@ def run(
     contexts = targets(evidence, wanted)
     if results:
         contexts = [c for c in contexts if c.target.kind is not TargetKind.TENANT]
-    tenant_key = TENANT_KEY
     learner_key = next((c.target.key for c in contexts if c.target.kind is TargetKind.LEARNER), "")
     for ctx in contexts:
-        lookup = partial(_lookup, results, ctx=ctx, tenant_key=tenant_key, learner_key=learner_key)
+        key = ctx.target.key
         for c in _applicable(catalogue, ctx.target.kind):
-            outcome, cause = _run_one(c, ctx, lookup)
-            results[(c.id, ctx.target.key)] = Result(outcome.status, outcome.message, cause)
-            if (shown is None or c.id in shown) and (
-                outcome.status.noteworthy or not noteworthy_only
-            ):
+            outcome, cause = _run_one(c, ctx, results, key, learner_key)
+            status = outcome.status
+            results[(c.id, key)] = Result(status, outcome.message, cause)
+            if (not noteworthy_only or status.noteworthy) and (shown is None or c.id in shown):
                 findings.append(_finding(c, ctx, outcome, cause))
     return Diagnosis(
         subject=evidence.subject,
@@ -310,18 +308,15 @@ class Result(NamedTuple):
     cause: ProblemKind | None
 
 
-def _lookup(
-    results: Mapping[tuple[str, str], Result],
-    check_id: str,
-    *,
-    ctx: Context,
-    tenant_key: str,
-    learner_key: str,
+def _prior(
+    results: Mapping[tuple[str, str], Result], check_id: str, key: str, learner_key: str
 ) -> Result | None:
-    for key in (ctx.target.key, tenant_key, learner_key):
-        if (check_id, key) in results:
-            return results[(check_id, key)]
-    return None
+    """What `check_id` decided for this target, else for the tenant, else for the learner."""
+    return (
+        results.get((check_id, key))
+        or results.get((check_id, TENANT_KEY))
+        or results.get((check_id, learner_key))
+    )
 
 
 def _finding(c: Check, ctx: Context, outcome: Outcome, cause: ProblemKind | None) -> Finding:
@@ -341,41 +336,39 @@ def _finding(c: Check, ctx: Context, outcome: Outcome, cause: ProblemKind | None
 
 
 def _run_one(
-    c: Check, ctx: Context, lookup: Callable[[str], Result | None]
+    c: Check,
+    ctx: Context,
+    results: Mapping[tuple[str, str], Result],
+    key: str,
+    learner_key: str,
 ) -> tuple[Outcome, ProblemKind | None]:
     """The check's outcome on this target, and the cause when it could not be decided."""
-
-    def make(
-        outcome: Outcome, cause: ProblemKind | None = None
-    ) -> tuple[Outcome, ProblemKind | None]:
-        return outcome, cause
-
     if ctx.unread is not None:
-        return make(Outcome(Status.ERROR, ctx.unread.message), ctx.unread.kind)
+        return Outcome(Status.ERROR, ctx.unread.message), ctx.unread.kind
     for req in c.requires:
-        prior = lookup(req)
+        prior = _prior(results, req, key, learner_key)
         if prior is None:
-            return make(Outcome(Status.SKIP, f"not applicable here: needs {req}"))
+            return Outcome(Status.SKIP, f"not applicable here: needs {req}"), None
         if prior.status is Status.ERROR:
             why = f"could not be decided because {req} could not: {prior.message}"
-            return make(Outcome(Status.ERROR, why), prior.cause)
+            return Outcome(Status.ERROR, why), prior.cause
         if prior.status not in _SATISFIED:
-            return make(Outcome(Status.SKIP, f"skipped: {req} did not pass"))
+            return Outcome(Status.SKIP, f"skipped: {req} did not pass"), None
     try:
         kwargs = {name: FIXTURES[name](ctx) for name in c.params}
     except Unavailable as exc:
-        return make(Outcome(Status.ERROR, exc.problem.message), exc.problem.kind)
+        return Outcome(Status.ERROR, exc.problem.message), exc.problem.kind
     except KeyError as exc:
-        return make(Outcome(Status.ERROR, f"check asks for unknown evidence {exc.args[0]!r}"))
+        return Outcome(Status.ERROR, f"check asks for unknown evidence {exc.args[0]!r}"), None
     try:
         outcome = c.func(**kwargs)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"returned {type(outcome).__name__}, not an Outcome")
     except Unavailable as exc:
-        return make(Outcome(Status.ERROR, exc.problem.message), exc.problem.kind)
+        return Outcome(Status.ERROR, exc.problem.message), exc.problem.kind
     except Exception as exc:  # a crashing check is a result, never a crash of the run
-        return make(Outcome(Status.ERROR, f"the check crashed: {type(exc).__name__}: {exc}"))
-    return make(outcome)
+        return Outcome(Status.ERROR, f"the check crashed: {type(exc).__name__}: {exc}"), None
+    return outcome, None
 
 
 __all__ = ["ENTRY_POINT_GROUP", "FIXTURES", "Key", "load_catalogue", "order", "run", "select"]

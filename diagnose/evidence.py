@@ -202,7 +202,7 @@ class Evidence:
         return self.raw.subject
 
     def has(self, key: Key) -> bool:
-        return key.value in self.raw.payloads or key.value in self.raw.problems
+        return key in self.raw.payloads or key in self.raw.problems  # a Key is its own str
 
     def payload(self, key: Key) -> Any:
         """The raw payload; raises `Unavailable` when it was not (or could not be) fetched."""

@@ -280,6 +280,7 @@ def diagnose_all(
             evidence(raw, named),
             catalogue,
             kinds=[kind],
+            headline=str(raw.subject),  # not read: a scan keeps only the findings
             settled=settled,
             noteworthy_only=bool(settled),
         ).findings

@@ -17,7 +17,6 @@ from textual.screen import Screen
 from diagnose.core import Core, open_core
 from diagnose.model import SubjectKind
 from diagnose.tui import prefs
-from diagnose.tui.dialogs import HelpScreen
 from diagnose.tui.start import StartScreen
 
 
@@ -58,6 +57,8 @@ class DiagnoseApp(App[None]):
         prefs.save(theme=self.theme)
 
     def action_help(self) -> None:
+        from diagnose.tui.dialogs import HelpScreen  # Markdown and its parser: when asked
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
