@@ -122,10 +122,10 @@ async def _xero_pages(
 
 
 def _keep() -> None:
-    """The pages are kept to the end of the scan: each is set aside from the cycle collector as
-    it arrives (`gc.freeze`), which otherwise walks every page kept so far, again and again, and
-    spends more than the decoding. Objects no longer referenced are still freed as they go (by
-    their count of references; pages hold no cycles)."""
+    """The pages are kept to the end of the scan: while they are fetched, each is set aside from
+    the cycle collector as it arrives (`gc.freeze`), which otherwise walks every page kept so
+    far, again and again, and spends more than the decoding. Objects no longer referenced are
+    still freed as they go (by their count of references; pages hold no cycles)."""
     gc.freeze()
 
 
@@ -138,7 +138,18 @@ async def fetch(
 ) -> Bulk:
     """Everything, in two rounds: the organisation and Wisenet; then Xero's pages. With a cache,
     only what changed since each resource was last fetched."""
-    cache = cache or Cache(None)
+    try:
+        return await _fetch(sources, tick, cache or Cache(None), invoices_since)
+    finally:
+        gc.unfreeze()  # see `_keep`: collected as usual again once every page is in
+
+
+async def _fetch(
+    sources: Sources,
+    tick: Callable[[], None],
+    cache: Cache,
+    invoices_since: datetime | None,
+) -> Bulk:
     started = datetime.now(UTC)
     bulk = Bulk(alerts=sources.alerts)
     sources.log.round = 1
