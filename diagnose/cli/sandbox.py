@@ -132,8 +132,8 @@ def sandbox_generate(
     from diagnose.paths import write_atomically
     from diagnose.sandbox.generate import generate
 
-    if not 1 <= learners <= 50_000:
-        raise UsageError("--learners is from 1 to 50000")
+    if not 1 <= learners <= 200_000:  # the largest tenants the scan is measured on, and more
+        raise UsageError("--learners is from 1 to 200000")
     if not output.parent.is_dir():
         raise UsageError(f"folder {output.parent} does not exist")
     tenant, truth = generate(learners, seed)
