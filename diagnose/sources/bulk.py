@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, TypeVar
 
 from diagnose import parse
@@ -93,16 +94,31 @@ class TextSearch:
     """Which records have a field containing a text, ignoring case: Xero's `searchTerm`, without
     reading every record for every search. Each field is cut into runs of word characters; a
     text's inner runs must be whole runs of the field, its first run the end of one and its last
-    the start of one, so the rarest of those narrows the records to check exactly."""
+    the start of one. Two runs side by side in the text are side by side in the field, so the
+    index of neighbouring runs narrows a name or an email to a few records however common each
+    word is (a surname shared by thousands); a single run narrows by itself. Each record left is
+    then checked exactly."""
+
+    WIDEST = 64  # neighbouring-run keys a text may stand for before single runs are used instead
 
     def __init__(self, records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> None:
         self.records = records
         self.fields = fields
         postings: dict[str, list[int]] = defaultdict(list)
+        pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
         for n, record in enumerate(records):
-            for run in {r for f in fields for r in _RUN.findall(_folded(record, f))}:
+            runs: set[str] = set()
+            neighbours: set[tuple[str, str]] = set()
+            for f in fields:
+                found = _RUN.findall(_folded(record, f))
+                runs.update(found)
+                neighbours.update(pairwise(found))
+            for run in runs:
                 postings[run].append(n)
+            for pair in neighbours:
+                pairs[pair].append(n)
         self.postings = dict(postings)
+        self.pairs = dict(pairs)
         self.forward = sorted(self.postings)
         self.backward = sorted(run[::-1] for run in self.postings)
 
@@ -110,26 +126,34 @@ class TextSearch:
         folded = text.casefold()
         if not folded:
             return list(self.records)
-        options = sorted(
-            (
-                self._runs(m.group(), m.start() > 0, m.end() < len(folded))
-                for m in _RUN.finditer(folded)
-            ),
-            key=self._size,
-        )
+        found = list(_RUN.finditer(folded))
+        options = [self._runs(m.group(), m.start() > 0, m.end() < len(folded)) for m in found]
         rows: Iterable[int] = range(len(self.records))
-        if options:
-            narrowed = {n for name in options[0] for n in self.postings[name]}
-            for names in options[1:]:  # a few more constraints, while they are cheap to apply
-                if len(narrowed) <= 4 or self._size(names) > 16 * len(narrowed):
-                    break
-                narrowed &= {n for name in names for n in self.postings[name]}
+        narrowed = self._by_neighbours(options, found)
+        if narrowed is None and options:
+            smallest = min(options, key=self._size)
+            narrowed = {n for name in smallest for n in self.postings[name]}
+        if narrowed is not None:
             rows = sorted(narrowed)
         return [
             self.records[n]
             for n in rows
             if any(folded in _folded(self.records[n], f) for f in self.fields)
         ]
+
+    def _by_neighbours(
+        self, options: list[list[str]], found: list[re.Match[str]]
+    ) -> set[int] | None:
+        """The records holding the text's first two runs side by side; None when the text has
+        one run, or its first runs could stand for too many neighbouring runs."""
+        if len(found) < 2:
+            return None
+        # the first run is the end of a field's run (or all of one), the second the start of
+        # the next (or all of one): `options` holds each's candidates
+        firsts, seconds = options[0], options[1]
+        if len(firsts) * len(seconds) > self.WIDEST:
+            return None
+        return {n for a in firsts for b in seconds for n in self.pairs.get((a, b), ())}
 
     def _size(self, names: list[str]) -> int:
         return sum(len(self.postings[name]) for name in names)
