@@ -87,7 +87,8 @@ class _Writer:
         Word reads). Each row is a list of cells' paragraph contents (`_Cell`)."""
         scale = USABLE_WIDTH_CM / sum(widths)
         twips = [Cm(width * scale).twips for width in widths]
-        style = f'<w:tblStyle w:val="{self.table_style_id}"/>' if self.table_style_id else ""
+        style_id = escape(self.table_style_id or "", {'"': "&quot;"})  # a template's own name
+        style = f'<w:tblStyle w:val="{style_id}"/>' if style_id else ""
         look = (0x20 if header else 0) | (0x80 if first_column else 0) | 0x400
         parts = [
             f"<w:tbl {nsdecls('w', 'r')}><w:tblPr>{style}"
