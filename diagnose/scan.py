@@ -22,6 +22,7 @@ from typing import Any
 from checks.alerts import related_names
 from diagnose import engine, parse
 from diagnose.checking import Check
+from diagnose.engine import TENANT_KEY
 from diagnose.errors import SourceError
 from diagnose.evidence import Evidence, Key, Memo, RawEvidence
 from diagnose.gather import at_once, gather_invoice, gather_learner, organisation
@@ -316,6 +317,7 @@ def diagnose_all(
                 "Invoices": [row for body in each if body for row in body["Invoices"]]
             }
         at = {i.lower(): n for n, (i, _) in group}
+        at[TENANT_KEY] = -1  # the connection checks, when no learner came first: before all
         kept.extend(
             (at.get(f.target.key.lower(), group[0][0]), f)
             for f in checked(raw, TargetKind.INVOICE, [number for _, (_, number) in group])
