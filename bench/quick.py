@@ -15,26 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from served import free_port, json_loads_cpu, wait_until_served
+
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-
-LOADS = (
-    "import json, sys, time; data = open(sys.argv[1], 'rb').read(); t = time.process_time(); "
-    "json.loads(data); print(time.process_time() - t)"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 PROBE = (
     "import atexit, resource, sys\n"
@@ -77,11 +65,7 @@ def main() -> None:
              str(args.learners), "--seed", str(args.seed), "--output", str(tenant)],
             check=True, capture_output=True,
         )  # fmt: skip
-        loads = float(
-            subprocess.run(
-                [sys.executable, "-c", LOADS, str(tenant)], check=True, capture_output=True
-            ).stdout
-        )
+        loads = json_loads_cpu(tenant)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         config = base / "config.toml"
@@ -108,12 +92,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            wait_until_served(port)
             scan = ["scan", "--profile", "quick"]
             first = measured(scan, env)
             second = measured(scan, env)

@@ -21,7 +21,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,22 +28,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from served import free_port, json_loads_cpu, wait_until_served
+
 from diagnose import engine, scan
 from diagnose.config import Profile
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from diagnose.sources.bulk import Bulk
 from diagnose.sources.live import live_sources
-
-LOADS = (
-    "import json, sys, time; data = open(sys.argv[1], 'rb').read(); t = time.process_time(); "
-    "json.loads(data); print(time.process_time() - t)"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
@@ -54,13 +44,7 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
          "--seed", str(seed), "--output", str(path)],
         check=True, capture_output=True,
     )  # fmt: skip
-    # the quick check's yardstick: one json.loads of the tenant file, in another process (its
-    # memory is not the scan's)
-    loads = float(
-        subprocess.run(
-            [sys.executable, "-c", LOADS, str(path)], check=True, capture_output=True, text=True
-        ).stdout
-    )
+    loads = json_loads_cpu(path)  # the quick check's yardstick
     port = free_port()
     env = {**os.environ, "DIAGNOSE_DATA_DIR": str(folder / "data")}
     server = subprocess.Popen(
@@ -86,12 +70,7 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_until_served(port)
         base = f"http://127.0.0.1:{port}"
         os.environ["DIAGNOSE_WISENET_API_KEY"] = SANDBOX_API_KEY
         os.environ["DIAGNOSE_XERO_CLIENT_SECRET"] = SANDBOX_CLIENT_SECRET
