@@ -8,7 +8,8 @@ import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,7 +56,8 @@ OVERLAP = timedelta(minutes=2)  # changes made while a page was being read are r
 class Cache:
     """The pages a scan fetched, a resource at a time, with when each was fetched: the next
     scan asks only for what changed since, and an interrupted one resumes where it stopped.
-    One file a resource in `folder`, so saving what a round brought rewrites only that."""
+    Two files a resource in `folder` (its rows, then a small head naming when they were fetched,
+    how many there are and their checksum), so saving what a round brought rewrites only that."""
 
     folder: Path | None
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -64,8 +66,10 @@ class Cache:
 
     @classmethod
     def load(cls, folder: Path | None) -> Cache:
-        """The cached pages; a resource whose file is damaged, or stamped in the future (a
-        clock that moved), is set aside with a note and fetched in full."""
+        """The cached pages; a resource whose files are damaged, or stamped in the future (a
+        clock that moved), is set aside with a note and fetched in full. The rows are read as
+        they were written, their checksum checked, and decoded only if the scan needs them (a
+        scan that finds nothing changed never does)."""
         cache = cls(folder)
         if folder is None:
             return cache
@@ -73,7 +77,10 @@ class Cache:
         for resource in RESOURCES:
             path = folder / f"{resource}.json"
             try:
-                document = json.loads(path.read_text(encoding="utf-8"))
+                head = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(head, dict) and head.get("format") != CACHE_FORMAT:
+                    continue  # written by an earlier diagnose: fetched in full, nothing to say
+                written = (folder / f"{resource}.rows.json").read_bytes()
             except (FileNotFoundError, NotADirectoryError):
                 continue  # nothing kept (yet): fetched in full
             except (OSError, ValueError, RecursionError):
@@ -81,11 +88,11 @@ class Cache:
                     f"the kept copy of the {NAMES[resource]} could not be read: fetched again"
                 )
                 continue
-            why = _damage(document, now)
+            why = _damage(head, written, now)
             if why:
                 cache.notes.append(f"the kept copy of the {NAMES[resource]} {why}: fetched again")
                 continue
-            cache.resources[resource] = document
+            cache.resources[resource] = {**head, "rows": Kept(written, head["count"], resource)}
         return cache
 
     def forget(self, *resources: str) -> None:
@@ -95,17 +102,20 @@ class Cache:
             if self.folder is not None:
                 with contextlib.suppress(OSError):  # a folder that cannot hold it holds none
                     (self.folder / f"{resource}.json").unlink(missing_ok=True)
+                    (self.folder / f"{resource}.rows.json").unlink(missing_ok=True)
         forget_findings(self.folder)
 
     def since(self, resource: str) -> datetime | None:
         entry = self.resources.get(resource)
         return datetime.fromisoformat(entry["fetched_at"]) if entry else None
 
-    def merge(self, resource: str, rows: list[Any], started: datetime) -> list[Any]:
-        """The cached rows updated with those just fetched (kept by key, in first-seen order)."""
+    def merge(self, resource: str, rows: list[Any], started: datetime) -> Sequence[Any]:
+        """The cached rows updated with those just fetched (kept by key, in first-seen order).
+        When nothing new came, the kept rows as they are, still undecoded (`Kept`)."""
         entry = self.resources.get(resource)
         if entry is not None and not rows:  # nothing new since: the kept rows as they are
-            return list(entry["rows"])
+            kept: Sequence[Any] = entry["rows"]
+            return kept
         merged: dict[str, Any] = {}
         key = KEYS[resource]
         for row in entry["rows"] if entry else []:
@@ -150,34 +160,81 @@ class Cache:
         for resource in resources:
             if resource not in self.resources:
                 continue
-            write_atomically(folder / f"{resource}.json", _pieces(self.resources[resource]))
+            entry = self.resources[resource]
+            rows = list(entry["rows"])
+            check = Checksum()
+            write_atomically(folder / f"{resource}.rows.json", check.of(_pieces(rows)))
+            head = {k: v for k, v in entry.items() if k != "rows"}
+            head.update(count=len(rows), crc32=check.value)
+            write_atomically(folder / f"{resource}.json", json.dumps(head))  # last: names them
 
 
-CACHE_FORMAT = "diagnose-scan-cache/1"
+CACHE_FORMAT = "diagnose-scan-cache/2"  # /1 held the rows inside the head
 PIECE = 1000  # rows encoded at a time
 
 
-def _pieces(document: dict[str, Any]) -> Iterator[bytes]:
-    """A kept resource as JSON, a thousand rows at a time: the whole text is never in memory
-    (it would be the largest thing a scan holds, 15 MB of Xero invoices at 10,000 learners)."""
-    rows = document["rows"]
-    head = json.dumps({k: v for k, v in document.items() if k != "rows"})
-    yield f'{head[:-1]}, "rows": ['.encode()
+def _pieces(rows: list[Any]) -> Iterator[bytes]:
+    """Rows as a JSON array, a thousand at a time: the whole text is never in memory (it would
+    be the largest thing a scan holds, 15 MB of Xero invoices at 10,000 learners)."""
+    yield b"["
     for start in range(0, len(rows), PIECE):
-        yield (", " if start else "").encode() + json.dumps(rows[start : start + PIECE])[
-            1:-1
-        ].encode()
-    yield b"]}"
+        text = json.dumps(rows[start : start + PIECE])[1:-1]
+        yield (", " + text if start else text).encode()
+    yield b"]"
 
 
-def _damage(document: Any, now: datetime) -> str:
-    """What is wrong with a cached resource's file; "" when nothing is."""
-    if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
+class Checksum:
+    """The CRC-32 of what passes through `of`."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def of(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            self.value = zlib.crc32(piece, self.value)
+            yield piece
+
+
+class Kept(Sequence[Any]):
+    """A resource's kept rows as they were written, checked against their checksum when read;
+    decoded the first time a row is asked for (a scan that finds nothing changed asks for none:
+    its last findings stand)."""
+
+    def __init__(self, written: bytes, count: int, resource: str) -> None:
+        self._written: bytes | None = written
+        self._count = count
+        self._resource = resource
+        self._rows: list[Any] | None = None
+
+    def _decoded(self) -> list[Any]:
+        if self._rows is None:
+            rows = json.loads(self._written or b"[]")
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise ValueError(f"the kept copy of the {NAMES[self._resource]} is not rows")
+            self._rows, self._written = rows, None  # the bytes go once decoded
+        return self._rows
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._decoded()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._decoded())
+
+    def __repr__(self) -> str:
+        return f"Kept({self._count} {NAMES[self._resource]})"
+
+
+def _damage(head: Any, written: bytes, now: datetime) -> str:
+    """What is wrong with a cached resource's files; "" when nothing is."""
+    if not isinstance(head, dict) or head.get("format") != CACHE_FORMAT:
         return "is not a scan cache"
-    rows = document.get("rows")
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        return "holds rows that are not records"
-    stamp = document.get("fetched_at")
+    count, crc = head.get("count"), head.get("crc32")
+    if not isinstance(count, int) or not isinstance(crc, int) or zlib.crc32(written) != crc:
+        return "is damaged"
+    stamp = head.get("fetched_at")
     try:
         fetched = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
     except ValueError:

@@ -119,20 +119,29 @@ def test_a_damaged_or_future_scan_cache_is_set_aside_with_a_note(
     assert first.code == 1
     cached = list((data_dir / "cache" / "scan").glob("*/learners.json"))
     assert len(cached) == 1
+    head, rows = cached[0], cached[0].with_name("learners.rows.json")
+    kept = json.loads(head.read_text())
+    written = rows.read_bytes()
     damages = [
-        "[1, 2",
-        json.dumps({"format": "diagnose-scan-cache/1", "fetched_at": 7, "rows": []}),
-        json.dumps({"format": "diagnose-scan-cache/1", "fetched_at": "2026-01-01T00:00:00+00:00",
-                    "rows": [1]}),
-        json.dumps({"format": "diagnose-scan-cache/1", "fetched_at": "2999-01-01T00:00:00+00:00",
-                    "rows": []}),
-    ]  # fmt: skip
-    for damage in damages:
-        cached[0].write_text(damage)
+        ("[1, 2", written),  # a head cut short
+        (json.dumps({**kept, "fetched_at": 7}), written),
+        (json.dumps(kept), written[:-40] + b"]"),  # rows cut short: the checksum differs
+        (json.dumps(kept), written.replace(b'"LearnerId": 1', b'"LearnerId": 9')),
+        (json.dumps({**kept, "fetched_at": "2999-01-01T00:00:00+00:00"}), written),
+    ]
+    for damaged_head, damaged_rows in damages:
+        head.write_text(damaged_head)
+        rows.write_bytes(damaged_rows)
         run = cli("scan", "--json")
         assert run.code == 1, run.err
         assert "note: the kept copy of the Wisenet learners" in run.err
         assert run.json()["summary"] == first.json()["summary"]  # the same verdicts
+    # a copy an earlier diagnose kept (the rows inside the head) is fetched again without a word
+    head.write_text(json.dumps({"format": "diagnose-scan-cache/1", "rows": []}))
+    run = cli("scan", "--json")
+    assert run.code == 1
+    assert "note:" not in run.err
+    assert run.json()["summary"] == first.json()["summary"]
 
 
 def test_a_scan_never_trusts_what_a_write_or_a_reset_made_stale(cli: Callable[..., Run]) -> None:

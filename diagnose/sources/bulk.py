@@ -42,11 +42,11 @@ class Bulk:
             f"{len(self.contacts)} contacts, {len(self.invoices)} Xero invoices)"
         )
 
-    learners: list[Any] = field(default_factory=list)
-    wisenet_invoices: list[Any] = field(default_factory=list)
+    learners: Sequence[Any] = field(default_factory=list)  # a list, or the cache's `Kept`
+    wisenet_invoices: Sequence[Any] = field(default_factory=list)
     connections: list[Any] = field(default_factory=list)
-    contacts: list[Any] = field(default_factory=list)
-    invoices: list[Any] = field(default_factory=list)
+    contacts: Sequence[Any] = field(default_factory=list)
+    invoices: Sequence[Any] = field(default_factory=list)
     alerts: list[Any] | None = None
     unchanged: bool = False  # every record came from the scan's cache, and none had changed
     whole: bool = True  # every invoice (not only those --since asked for)
