@@ -330,3 +330,16 @@ def test_an_invoice_by_number_says_what_it_says_by_id() -> None:
         if by_number != by_id:
             differ.append((invoice["InvoiceNumber"], by_number ^ by_id))
     assert differ == []
+
+
+def test_a_contact_code_shaped_like_a_contactid_is_not_taken_for_the_invoices_contact() -> None:
+    """Xero reads `/Contacts/{guid}` as a ContactID: an invoice whose contact's Contact Code
+    looks like one has its contact read by its own ContactID, never replaced by another."""
+    tenant = demo()
+    contact = next(c for c in tenant.contacts if c.get("ContactNumber") == "STD0000101")
+    other = next(c for c in tenant.contacts if c is not contact)
+    contact["ContactNumber"] = other["ContactID"]  # the code names another contact's ID
+    d = diagnose_with("invoice", "INV-0001", tenant, [])
+    found = {f.check_id: f for f in d.findings if f.target.kind.value == "invoice"}
+    assert found["invoice.contact-code"].status is Status.PASS
+    assert contact["Name"] in found["invoice.contact-merged"].message

@@ -11,7 +11,7 @@ from diagnose.errors import NotFoundError, SourceError
 from diagnose.evidence import Key, RawEvidence
 from diagnose.gather.common import MISSING, Gatherer, contacts_of, pick
 from diagnose.model import Problem, ProblemKind, Subject, SubjectKind
-from diagnose.refs import InvoiceRef, LearnerRef
+from diagnose.refs import GUID, InvoiceRef, LearnerRef
 from diagnose.sources.reads import Reader, XeroReads
 from diagnose.sources.xero import is_safe_code, is_safe_number
 
@@ -50,7 +50,9 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
         }
         g.raw.payloads[Key.XERO_INVOICES] = body
     elif whole:  # the invoice fetched on its own stands for its row of the list: same invoice,
-        body = _withcontacts_of(body, whole[0])  # with its whole contact (and so its Contact Code)
+        body = _with_whole_contacts(
+            body, whole[0]
+        )  # with its whole contact (and so its Contact Code)
         g.raw.payloads[Key.XERO_INVOICES] = body
     rows = [i for i in body.get("Invoices", []) if isinstance(i, Mapping)]
     invoices = [g.sources.parsed(parse.invoice, i) for i in rows]
@@ -63,16 +65,12 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
     code = summary_code.strip() if summary_code else None
     # The contact that holds the Contact Code is read by its code (with the learner, side by
     # side); only the invoices' other contacts are read by ContactID: no contact is read twice.
-    others = sorted(
-        {
-            i.contact_id
-            for i in invoices
-            if not (code and is_safe_code(code) and i.contact_number == code)
-        }
-    )
+    # (A code shaped like a ContactID is read by Xero as one: that contact is read by its ID.)
+    by_code = bool(code) and is_safe_code(code or "") and not GUID.fullmatch(code or "")
+    others = sorted({i.contact_id for i in invoices if not (by_code and i.contact_number == code)})
     await g.wave(
         *([_learner_by_code(g, code)] if code else []),
-        *([_invoicecontacts_of(g, others)] if others else []),
+        *([_read_invoice_contacts(g, others)] if others else []),
     )
     if code is None:
         unread = g.raw.problems.get(Key.XERO_INVOICE_CONTACTS)
@@ -122,7 +120,7 @@ async def _quietly(call: Awaitable[Any]) -> Any:
         return None
 
 
-def _withcontacts_of(body: Any, whole: Any) -> Any:
+def _with_whole_contacts(body: Any, whole: Any) -> Any:
     """The list's invoices, each replaced by the same invoice fetched on its own (which carries
     its contact whole) where there is one."""
     by_id = {
@@ -139,7 +137,7 @@ def _withcontacts_of(body: Any, whole: Any) -> Any:
     }
 
 
-async def _invoicecontacts_of(g: Gatherer, ids: Sequence[str]) -> None:
+async def _read_invoice_contacts(g: Gatherer, ids: Sequence[str]) -> None:
     await g.fetch(Key.XERO_INVOICE_CONTACTS, g.sources.xero.contacts_by_ids(ids))
 
 
