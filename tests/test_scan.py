@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Run
@@ -236,20 +238,21 @@ def test_the_health_page_counts_records_and_gives_each_its_own_fix(cli: Callable
     assert "The Xero contact is active\n" not in run.out.split("\n\n")[1]  # never beside a ✗
 
 
+def _served(path: Path) -> tuple[Any, Any]:
+    """The sandbox core of a generated tenant, and its app for a test to stand in front of."""
+    from diagnose.core import open_core
+    from diagnose.sandbox.app import create_app
+
+    core = open_core(None, path)
+    assert core.box is not None
+    return core, create_app(core.box.tenant)
+
+
 def test_xero_pages_after_the_first_are_asked_for_together(
     generated: tuple[Path, dict],  # type: ignore[type-arg]
     data_dir: Path,
 ) -> None:
-    import asyncio
-    from typing import Any
-
-    from diagnose.core import open_core
-    from diagnose.sandbox.app import create_app
-
-    path, _ = generated
-    core = open_core(None, path)
-    assert core.box is not None
-    served = create_app(core.box.tenant)
+    core, served = _served(generated[0])
     flying, most = [0], [0]
 
     async def watched(scope: Any, receive: Any, send: Any) -> None:
@@ -277,16 +280,7 @@ def test_without_a_page_count_every_page_is_read_until_an_empty_one(
     generated: tuple[Path, dict],  # type: ignore[type-arg]
     data_dir: Path,
 ) -> None:
-    import asyncio
-    from typing import Any
-
-    from diagnose.core import open_core
-    from diagnose.sandbox.app import create_app
-
-    path, _ = generated
-    core = open_core(None, path)
-    assert core.box is not None
-    served = create_app(core.box.tenant)
+    core, served = _served(generated[0])
 
     async def uncounted(scope: Any, receive: Any, send: Any) -> None:
         """Xero's pages with no `pagination`, and at most 400 rows a page whatever was asked."""
