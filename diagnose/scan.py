@@ -41,9 +41,8 @@ from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
 from diagnose.sources.calls import CallLog, a_list, envelope
 
 WISENET_PAGE = 1000
-MEMO_ROOM = 4096  # parses kept between subjects: a learner's records, then its invoices'
-
 XERO_PAGE = 1000
+MEMO_ROOM = 4096  # parses kept between subjects: a learner's records, then its invoices'
 Record = Mapping[str, Any]
 
 

@@ -215,7 +215,7 @@ class Kept(Sequence[Any]):
         return self._rows
 
     def __len__(self) -> int:
-        return self._count
+        return self._count if self._rows is None else len(self._rows)  # the head's, until read
 
     def __getitem__(self, index: Any) -> Any:
         return self._decoded()[index]
