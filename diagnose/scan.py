@@ -10,7 +10,6 @@ it: no per-learner call is made, and no second way of building evidence exists t
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import json
 from collections import defaultdict
@@ -35,7 +34,15 @@ from diagnose.model import (
 )
 from diagnose.msdate import parse_datetime
 from diagnose.refs import GUID, InvoiceRef, LearnerRef
-from diagnose.scan_cache import Cache, load_findings, save_findings, wisenet_stamp, xero_stamp
+from diagnose.scan_cache import (
+    KEYS,
+    Cache,
+    load_findings,
+    save_findings,
+    wisenet_stamp,
+    xero_stamp,
+)
+from diagnose.scan_rows import Rows
 from diagnose.sources.both import Sources
 from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
 from diagnose.sources.calls import CallLog, a_list, envelope
@@ -52,9 +59,14 @@ def _refused(exc: SourceError) -> bool:
 
 
 async def _wisenet_pages(
-    sources: Sources, path: str, tick: Callable[[], None], since: datetime | None
-) -> list[Any]:
-    rows: list[Any] = []
+    sources: Sources,
+    path: str,
+    tick: Callable[[], None],
+    since: datetime | None,
+    cache: Cache,
+    resource: str,
+) -> Rows:
+    into = cache.writer(resource)
     skip = 0
     extra = {"lastModifiedTimeStampFilter": f"gt:{wisenet_stamp(since)}"} if since else {}
     while True:
@@ -65,26 +77,33 @@ async def _wisenet_pages(
         except SourceError as exc:
             if not (extra and _refused(exc)):
                 raise
-            extra, rows, skip = {}, [], 0  # the filter was refused: fetch it all instead
+            extra, into, skip = {}, cache.writer(resource), 0  # refused: fetch it all instead
             continue
         tick()
-        rows.extend(page or [])
-        _keep()
+        into.add(page or [], KEYS[resource])
         if not page or len(page) < WISENET_PAGE:
-            return rows
+            return into.done()
         skip += WISENET_PAGE
 
 
 async def _xero_pages(
-    sources: Sources, path: str, tick: Callable[[], None], since: datetime | None, **params: Any
-) -> list[Any]:
+    sources: Sources,
+    path: str,
+    tick: Callable[[], None],
+    since: datetime | None,
+    cache: Cache,
+    resource: str,
+    **params: Any,
+) -> Rows:
     """Every page of a Xero collection. The first page says how many there are (`pagination`);
-    the rest are asked for together, within the session's limits (5 at once, 60 a minute)."""
+    the rest are asked for together, within the session's limits (5 at once, 60 a minute), and
+    written in page order as they come."""
     collection = path.rsplit("/", 1)[-1]
     xero = sources.xero
     headers = {"xero-tenant-id": xero.tenant_id or ""}
     if since is not None:
         headers["If-Modified-Since"] = xero_stamp(since)
+    into = cache.writer(resource)
 
     async def page_of(number: int) -> tuple[list[Any], int | None]:
         body = await xero.session.get(
@@ -94,7 +113,6 @@ async def _xero_pages(
             shape=envelope(collection),
         )
         tick()
-        _keep()
         found = body.get(collection, []) if isinstance(body, Mapping) else []
         pagination = body.get("pagination") if isinstance(body, Mapping) else None
         count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
@@ -107,26 +125,28 @@ async def _xero_pages(
             raise
         del headers["If-Modified-Since"]  # refused: fetch it all instead
         rows, count = await page_of(1)
-    if count is not None:  # the rest together, in page order
-        for found, _ in await asyncio.gather(*(page_of(n) for n in range(2, count + 1))):
-            rows.extend(found)
-        return rows
+    into.add(rows, KEYS[resource])
+    if count is not None:  # the rest together, written in page order as each one's turn comes
+        waiting: dict[int, list[Any]] = {}
+        turn = 2
+
+        async def written(number: int) -> None:
+            nonlocal turn
+            waiting[number], _ = await page_of(number)
+            while turn in waiting:
+                into.add(waiting.pop(turn), KEYS[resource])
+                turn += 1
+
+        await asyncio.gather(*(written(n) for n in range(2, count + 1)))
+        return into.done()
     # No count given: one page after another until an empty one (a page shorter than asked for
     # is no sign of the last: a service may serve fewer rows a page than it was asked).
-    found, number = rows, 1
-    while found:
+    number = 1
+    while rows:
         number += 1
-        found, _ = await page_of(number)
-        rows.extend(found)
-    return rows
-
-
-def _keep() -> None:
-    """The pages are kept to the end of the scan: while they are fetched, each is set aside from
-    the cycle collector as it arrives (`gc.freeze`), which otherwise walks every page kept so
-    far, again and again, and spends more than the decoding. Objects no longer referenced are
-    still freed as they go (by their count of references; pages hold no cycles)."""
-    gc.freeze()
+        rows, _ = await page_of(number)
+        into.add(rows, KEYS[resource])
+    return into.done()
 
 
 async def fetch(
@@ -136,27 +156,19 @@ async def fetch(
     cache: Cache | None = None,
     invoices_since: datetime | None = None,
 ) -> Bulk:
-    """Everything, in two rounds: the organisation and Wisenet; then Xero's pages. With a cache,
-    only what changed since each resource was last fetched."""
-    try:
-        return await _fetch(sources, tick, cache or Cache(None), invoices_since)
-    finally:
-        gc.unfreeze()  # see `_keep`: collected as usual again once every page is in
-
-
-async def _fetch(
-    sources: Sources,
-    tick: Callable[[], None],
-    cache: Cache,
-    invoices_since: datetime | None,
-) -> Bulk:
+    """Everything, in two rounds: the organisation and Wisenet; then Xero's pages, each written
+    to disk as it comes (`Rows`). With a cache, only what changed since each resource was last
+    fetched."""
+    cache = cache or Cache(None)
     started = datetime.now(UTC)
     bulk = Bulk(alerts=sources.alerts)
     sources.log.round = 1
     flavour = sources.wisenet.learners_path
     learners, tab, bulk.connections = await asyncio.gather(
-        _wisenet_pages(sources, flavour, tick, cache.since("learners")),
-        _wisenet_pages(sources, "/invoices", tick, cache.since("wisenet_invoices")),
+        _wisenet_pages(sources, flavour, tick, cache.since("learners"), cache, "learners"),
+        _wisenet_pages(
+            sources, "/invoices", tick, cache.since("wisenet_invoices"), cache, "wisenet_invoices"
+        ),
         sources.xero.connections(),
     )
     bulk.learners = cache.merge("learners", learners, started)
@@ -174,9 +186,12 @@ async def _fetch(
     partial = invoices_since is not None and cached_since is None
     since = invoices_since if partial else cached_since
     contacts, invoices = await asyncio.gather(
-        _xero_pages(sources, "/Contacts", tick, cache.since("contacts"), includeArchived="true"),
-        _xero_pages(sources, "/Invoices", tick, since),
-    )
+        _xero_pages(
+            sources, "/Contacts", tick, cache.since("contacts"), cache, "contacts",
+            includeArchived="true",
+        ),
+        _xero_pages(sources, "/Invoices", tick, since, cache, "invoices"),
+    )  # fmt: skip
     bulk.contacts = cache.merge("contacts", contacts, started)
     bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
     cache.save(
@@ -304,62 +319,63 @@ def diagnose_all(
     # gatherer's path follows the contact alone): one gathering a contact, its invoices checked
     # together, each as its own target, right after their learner while the records they share
     # are fresh. Their findings come after the learners', in the order of Xero's list.
-    groups, alone = _by_contact(bulk.invoices)
+    xero = reader.xero
+    checked_at = bytearray(len(bulk.invoices))  # 1 where an invoice has been checked
     kept: list[tuple[int, Finding]] = []
 
-    def invoices_on(group: Group) -> None:
-        (_, first), *rest = group
-        raw = at_once(gather_invoice(InvoiceRef("id", first[0].lower()), reader, typed=first[1]))
-        if rest and isinstance(raw.payloads.get(Key.XERO_INVOICES), Mapping):
-            each = [at_once(reader.xero.invoice(i.lower())) for _, (i, _) in group]
+    def invoices_on(group: Sequence[int]) -> None:
+        """Some invoices on one contact (positions in Xero's list), checked together."""
+        for n in group:
+            checked_at[n] = 1
+        ids = [parse.text(bulk.invoices[n], "InvoiceID") for n in group]
+        named = [
+            parse.text(bulk.invoices[n], "InvoiceNumber") or i
+            for n, i in zip(group, ids, strict=True)
+        ]
+        raw = at_once(gather_invoice(InvoiceRef("id", ids[0].lower()), reader, typed=named[0]))
+        if len(group) > 1 and isinstance(raw.payloads.get(Key.XERO_INVOICES), Mapping):
+            each = [at_once(xero.invoice(i.lower())) for i in ids]
             raw.payloads[Key.XERO_INVOICES] = {
                 "Invoices": [row for body in each if body for row in body["Invoices"]]
             }
-        at = {i.lower(): n for n, (i, _) in group}
+        at = {i.lower(): n for n, i in zip(group, ids, strict=True)}
         at[TENANT_KEY] = -1  # the connection checks, when no learner came first: before all
         kept.extend(
-            (at.get(f.target.key.lower(), group[0][0]), f)
-            for f in checked(raw, TargetKind.INVOICE, [number for _, (_, number) in group])
+            (at.get(f.target.key.lower(), group[0]), f)
+            for f in checked(raw, TargetKind.INVOICE, named)
         )
 
-    for item in bulk.learners:
-        learner_id = parse.integer(parse.unwrap(item)[0], "LearnerId")
-        if learner_id is None or learner_id < 1:
+    def on_contact(contact_id: str) -> None:
+        """The invoices on a contact not yet checked (those that can be diagnosed: an
+        InvoiceID); on no readable contact, each alone."""
+        group = [
+            n
+            for n in xero.invoices_of.get(contact_id, ())
+            if xero.identified[n] and not checked_at[n]
+        ]
+        if GUID.fullmatch(contact_id):
+            if group:
+                invoices_on(group)
+        else:
+            for n in group:
+                invoices_on([n])
+
+    for learner_id in reader.wisenet.ids:  # in Wisenet's order
+        if learner_id < 1:
             continue  # not a learner Wisenet could be asked about
         ref = LearnerRef("id", str(learner_id))
         raw = at_once(gather_learner(ref, reader, typed=ref.value))
         yield from checked(raw, TargetKind.LEARNER, (raw.subject.ref,))
         learner = raw.payloads.get(Key.WISENET_LEARNER)
         if isinstance(learner, Mapping) and (parsed := reader.parsed(parse.learner, learner)):
-            for contact in reader.xero.by_code.get(parsed.learner_number, ()):
-                group = groups.pop(parse.text(contact, "ContactID").lower(), None)
-                if group:
-                    invoices_on(group)
-    for group in [*groups.values(), *alone]:  # on no learner's contact
-        invoices_on(group)
+            for contact in xero.coded(parsed.learner_number):
+                contact_id = parse.text(contact, "ContactID").lower()
+                if GUID.fullmatch(contact_id):
+                    on_contact(contact_id)
+    for contact_id in xero.invoices_of:  # on no learner's contact
+        on_contact(contact_id)
     kept.sort(key=lambda pair: pair[0])
     yield from (f for _, f in kept)
-
-
-Group = list[tuple[int, tuple[str, str]]]  # (position, (InvoiceID, number)) of some invoices
-
-
-def _by_contact(invoices: Sequence[Any]) -> tuple[dict[str, Group], list[Group]]:
-    """The invoices that can be diagnosed (an InvoiceID) by their contact's ContactID, and
-    those without a readable contact, each alone."""
-    groups: dict[str, Group] = {}
-    alone: list[Group] = []
-    for n, invoice in enumerate(invoices):
-        invoice_id = parse.text(invoice, "InvoiceID")
-        if not GUID.fullmatch(invoice_id):
-            continue
-        entry = (n, (invoice_id, parse.text(invoice, "InvoiceNumber") or invoice_id))
-        contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID").lower()
-        if GUID.fullmatch(contact_id):
-            groups.setdefault(contact_id, []).append(entry)
-        else:
-            alone.append([entry])
-    return groups, alone
 
 
 def counts(findings: Sequence[Finding]) -> dict[str, dict[str, int]]:

@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 from diagnose import parse
 from diagnose.model import Finding, ProblemKind, Status, Target, TargetKind
 from diagnose.paths import cache_dir, write_atomically
+from diagnose.scan_rows import BLOCK, Rows, RowsWriter
 
 
 def folder_for(key: str) -> Path:
@@ -67,9 +68,9 @@ class Cache:
     @classmethod
     def load(cls, folder: Path | None) -> Cache:
         """The cached pages; a resource whose files are damaged, or stamped in the future (a
-        clock that moved), is set aside with a note and fetched in full. The rows are read as
-        they were written, their checksum checked, and decoded only if the scan needs them (a
-        scan that finds nothing changed never does)."""
+        clock that moved), is set aside with a note and fetched in full. The rows' checksum is
+        checked as they are opened; they are decoded only if the scan needs them (a scan that
+        finds nothing changed never does), a row at a time."""
         cache = cls(folder)
         if folder is None:
             return cache
@@ -80,19 +81,20 @@ class Cache:
                 head = json.loads(path.read_text(encoding="utf-8"))
                 if isinstance(head, dict) and head.get("format") != CACHE_FORMAT:
                     continue  # written by an earlier diagnose: fetched in full, nothing to say
-                written = (folder / f"{resource}.rows.json").read_bytes()
+                why = _damage(head, now)
+                if not why:
+                    kept = folder / f"{resource}.rows.jsonl"
+                    rows = Rows.kept(kept, head["count"], head["crc32"], NAMES[resource])
             except (FileNotFoundError, NotADirectoryError):
                 continue  # nothing kept (yet): fetched in full
-            except (OSError, ValueError, RecursionError):
-                cache.notes.append(
-                    f"the kept copy of the {NAMES[resource]} could not be read: fetched again"
-                )
-                continue
-            why = _damage(head, written, now)
+            except ValueError:
+                why = "is damaged"
+            except (OSError, RecursionError):
+                why = "could not be read"
             if why:
                 cache.notes.append(f"the kept copy of the {NAMES[resource]} {why}: fetched again")
                 continue
-            cache.resources[resource] = {**head, "rows": Kept(written, head["count"], resource)}
+            cache.resources[resource] = {**head, "rows": rows}
         return cache
 
     def forget(self, *resources: str) -> None:
@@ -102,40 +104,61 @@ class Cache:
             if self.folder is not None:
                 with contextlib.suppress(OSError):  # a folder that cannot hold it holds none
                     (self.folder / f"{resource}.json").unlink(missing_ok=True)
-                    (self.folder / f"{resource}.rows.json").unlink(missing_ok=True)
+                    (self.folder / f"{resource}.rows.jsonl").unlink(missing_ok=True)
         forget_findings(self.folder)
 
     def since(self, resource: str) -> datetime | None:
         entry = self.resources.get(resource)
         return datetime.fromisoformat(entry["fetched_at"]) if entry else None
 
-    def merge(self, resource: str, rows: list[Any], started: datetime) -> Sequence[Any]:
+    def writer(self, resource: str) -> RowsWriter:
+        """Where a resource's fetched rows go as they come (in the cache's folder, if any)."""
+        return Rows.writer(self.folder, NAMES[resource])
+
+    def merge(self, resource: str, fetched: Rows, started: datetime) -> Rows:
         """The cached rows updated with those just fetched (kept by key, in first-seen order).
-        When nothing new came, the kept rows as they are, still undecoded (`Kept`)."""
+        When nothing new came, the kept rows as they are."""
         entry = self.resources.get(resource)
-        if entry is not None and not rows:  # nothing new since: the kept rows as they are
-            kept: Sequence[Any] = entry["rows"]
+        if entry is not None and not fetched:  # nothing new since: the kept rows as they are
+            kept: Rows = entry["rows"]
             return kept
-        merged: dict[str, Any] = {}
-        key = KEYS[resource]
-        for row in entry["rows"] if entry else []:
-            merged[key(row)] = row
+        merged = fetched
         if entry is None:
             self.changed.add(resource)  # fetched in full: nothing to compare it with
-        for row in rows:
-            name = key(row)
-            if merged.get(name) != row:  # new, or different (a row read again in the overlap
-                self.changed.add(resource)  # of two scans is no change)
-            merged[name] = row
+        else:
+            merged = self._updated(resource, entry["rows"], fetched)
         same = entry is not None and resource not in self.changed
         self.resources[resource] = {
             "format": CACHE_FORMAT,
             "fetched_at": (started - OVERLAP).isoformat(),
             # the rows' own version: kept while they do not change, new when they do
             "generation": entry.get("generation", "") if same and entry else uuid.uuid4().hex,
-            "rows": list(merged.values()),
+            "rows": merged,
         }
-        return list(merged.values())
+        return merged
+
+    def _updated(self, resource: str, kept: Rows, fetched: Rows) -> Rows:
+        """`kept` with each row `fetched` holds by its key, in its place or after them all; a
+        row read again that is the same (the overlap of two scans) is no change."""
+        key = KEYS[resource]
+        new = {key(row): n for n, row in enumerate(fetched)}
+        into = self.writer(resource)
+        for start in range(0, len(kept), BLOCK):
+            end = min(start + BLOCK, len(kept))
+            for row, line in zip(kept.block(start, end), kept.lines(start, end), strict=True):
+                n = new.pop(key(row), None)
+                if n is None:
+                    into.add_line(line)
+                    continue
+                again = fetched[n]
+                if again != row:
+                    self.changed.add(resource)
+                into.add([again])
+        if new:
+            self.changed.add(resource)
+            into.add(fetched[n] for n in sorted(new.values()))
+        fetched.close()
+        return into.done()
 
     def generation(self) -> str:
         """Which rows the cache holds: it changes whenever any resource's rows change, so the
@@ -161,26 +184,15 @@ class Cache:
             if resource not in self.resources:
                 continue
             entry = self.resources[resource]
-            rows = list(entry["rows"])
+            rows: Rows = entry["rows"]
             check = Checksum()
-            write_atomically(folder / f"{resource}.rows.json", check.of(_pieces(rows)))
+            write_atomically(folder / f"{resource}.rows.jsonl", check.of(rows.raw()))
             head = {k: v for k, v in entry.items() if k != "rows"}
             head.update(count=len(rows), crc32=check.value)
             write_atomically(folder / f"{resource}.json", json.dumps(head))  # last: names them
 
 
-CACHE_FORMAT = "diagnose-scan-cache/2"  # /1 held the rows inside the head
-PIECE = 1000  # rows encoded at a time
-
-
-def _pieces(rows: list[Any]) -> Iterator[bytes]:
-    """Rows as a JSON array, a thousand at a time: the whole text is never in memory (it would
-    be the largest thing a scan holds, 15 MB of Xero invoices at 10,000 learners)."""
-    yield b"["
-    for start in range(0, len(rows), PIECE):
-        text = json.dumps(rows[start : start + PIECE])[1:-1]
-        yield (", " + text if start else text).encode()
-    yield b"]"
+CACHE_FORMAT = "diagnose-scan-cache/3"  # /1 held the rows inside the head; /2 as one array
 
 
 class Checksum:
@@ -195,44 +207,13 @@ class Checksum:
             yield piece
 
 
-class Kept(Sequence[Any]):
-    """A resource's kept rows as they were written, checked against their checksum when read;
-    decoded the first time a row is asked for (a scan that finds nothing changed asks for none:
-    its last findings stand)."""
-
-    def __init__(self, written: bytes, count: int, resource: str) -> None:
-        self._written: bytes | None = written
-        self._count = count
-        self._resource = resource
-        self._rows: list[Any] | None = None
-
-    def _decoded(self) -> list[Any]:
-        if self._rows is None:
-            rows = json.loads(self._written or b"[]")
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise ValueError(f"the kept copy of the {NAMES[self._resource]} is not rows")
-            self._rows, self._written = rows, None  # the bytes go once decoded
-        return self._rows
-
-    def __len__(self) -> int:
-        return self._count if self._rows is None else len(self._rows)  # the head's, until read
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._decoded()[index]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._decoded())
-
-    def __repr__(self) -> str:
-        return f"Kept({self._count} {NAMES[self._resource]})"
-
-
-def _damage(head: Any, written: bytes, now: datetime) -> str:
-    """What is wrong with a cached resource's files; "" when nothing is."""
+def _damage(head: Any, now: datetime) -> str:
+    """What is wrong with a cached resource's head; "" when nothing is (its rows are checked
+    against the head as they are opened)."""
     if not isinstance(head, dict) or head.get("format") != CACHE_FORMAT:
         return "is not a scan cache"
     count, crc = head.get("count"), head.get("crc32")
-    if not isinstance(count, int) or not isinstance(crc, int) or zlib.crc32(written) != crc:
+    if not isinstance(count, int) or not isinstance(crc, int) or count < 0:
         return "is damaged"
     stamp = head.get("fetched_at")
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -119,13 +120,15 @@ def test_a_damaged_or_future_scan_cache_is_set_aside_with_a_note(
     assert first.code == 1
     cached = list((data_dir / "cache" / "scan").glob("*/learners.json"))
     assert len(cached) == 1
-    head, rows = cached[0], cached[0].with_name("learners.rows.json")
+    head, rows = cached[0], cached[0].with_name("learners.rows.jsonl")
     kept = json.loads(head.read_text())
     written = rows.read_bytes()
     damages = [
         ("[1, 2", written),  # a head cut short
         (json.dumps({**kept, "fetched_at": 7}), written),
-        (json.dumps(kept), written[:-40] + b"]"),  # rows cut short: the checksum differs
+        (json.dumps(kept), written[:-40]),  # rows cut short: the checksum differs
+        # a row more than the head counts, even with the checksum to match
+        (json.dumps({**kept, "crc32": zlib.crc32(written + b"{}\n")}), written + b"{}\n"),
         (json.dumps(kept), written.replace(b'"LearnerId": 1', b'"LearnerId": 9')),
         (json.dumps({**kept, "fetched_at": "2999-01-01T00:00:00+00:00"}), written),
     ]

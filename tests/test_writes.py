@@ -192,5 +192,9 @@ def test_concurrent_scans_share_the_cache_without_corrupting_it(data_dir: Path) 
     assert cached
     for path in cached:
         json.loads(path.read_text())  # whole, never two writers' halves
+    rows = list((Path(env["DIAGNOSE_CACHE_DIR"]) / "scan").rglob("*.rows.jsonl"))
+    assert len(rows) == 4  # the four resources' rows, one JSON document a line
+    for path in rows:
+        assert all(isinstance(json.loads(line), dict) for line in path.read_text().splitlines())
     again = diagnose(data_dir, "scan", "--json")
     assert json.loads(again.out)["findings"] == findings[0]

@@ -57,25 +57,32 @@ class Bulk:
 
 
 class BulkWisenet:
+    """Wisenet's answers from the fetched pages: the rows are read by position, as asked (the
+    indexes hold positions, never records)."""
+
     def __init__(self, bulk: Bulk) -> None:
-        self.by_id: dict[int, Any] = {}
-        self.by_number: dict[str, list[Any]] = defaultdict(list)
-        self.tab_of: dict[int, list[Any]] = defaultdict(list)
-        for item in bulk.learners:
+        self.bulk = bulk
+        self.by_id: dict[int, int] = {}
+        self.ids: list[int] = []  # each learner's LearnerId, in Wisenet's order
+        self.by_number: dict[str, list[int]] = defaultdict(list)
+        self.tab_of: dict[int, list[int]] = defaultdict(list)
+        for n, item in enumerate(bulk.learners):
             data, _ = parse.unwrap(item)
             learner_id = parse.integer(data, "LearnerId")
             if learner_id is not None:
-                self.by_id.setdefault(learner_id, item)
+                self.by_id.setdefault(learner_id, n)
+                self.ids.append(learner_id)
             number = parse.text(parse.obj(data, "Personal"), "LearnerNumber")
-            self.by_number[number.casefold()].append(item)
-        for row in bulk.wisenet_invoices:
+            self.by_number[number.casefold()].append(n)
+        for n, row in enumerate(bulk.wisenet_invoices):
             data, _ = parse.unwrap(row)
             learner_id = parse.integer(data, "LearnerId")
             if learner_id is not None:
-                self.tab_of[learner_id].append(row)
+                self.tab_of[learner_id].append(n)
 
     async def learner(self, learner_id: int) -> Any:
-        return self.by_id.get(learner_id)
+        n = self.by_id.get(learner_id)
+        return None if n is None else self.bulk.learners[n]
 
     async def find_learners(
         self, *, number: str | None = None, search: str | None = None, take: int = 50
@@ -83,10 +90,11 @@ class BulkWisenet:
         if search is not None:
             raise NotImplementedError("a scan looks learners up by LearnerId or RefInternal")
         wanted = filter_text(number or "")
-        return self.by_number.get(wanted.casefold(), [])[:take] if wanted else []
+        found = self.by_number.get(wanted.casefold(), []) if wanted else []
+        return [self.bulk.learners[n] for n in found[:take]]
 
     async def invoices(self, learner_id: int) -> list[Any]:
-        return self.tab_of.get(learner_id, [])
+        return [self.bulk.wisenet_invoices[n] for n in self.tab_of.get(learner_id, ())]
 
 
 _RUN = re.compile(r"\w+")
@@ -103,16 +111,18 @@ class TextSearch:
 
     WIDEST = 64  # neighbouring-run keys a text may stand for before single runs are used instead
 
-    def __init__(self, records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> None:
-        self.records = records
-        self.fields = fields
+    def __init__(self, records: Sequence[Any], fields: Sequence[str]) -> None:
+        self.records = records  # read only for what is found
+        self.texts: list[tuple[str, ...]] = []  # each record's fields, folded (none: no record)
         postings: dict[str, list[int]] = defaultdict(list)
         pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
         for n, record in enumerate(records):
+            texts = tuple(_folded(record, f) for f in fields) if isinstance(record, Mapping) else ()
+            self.texts.append(texts)
             runs: set[str] = set()
             neighbours: set[tuple[str, str]] = set()
-            for f in fields:
-                found = _RUN.findall(_folded(record, f))
+            for text in texts:
+                found = _RUN.findall(text)
                 runs.update(found)
                 neighbours.update(pairwise(found))
             for run in runs:
@@ -126,22 +136,18 @@ class TextSearch:
 
     def find(self, text: str) -> list[Mapping[str, Any]]:
         folded = text.casefold()
+        rows: Iterable[int] = range(len(self.texts))
         if not folded:
-            return list(self.records)
+            return [self.records[n] for n in rows if self.texts[n]]
         found = list(_RUN.finditer(folded))
         options = [self._runs(m.group(), m.start() > 0, m.end() < len(folded)) for m in found]
-        rows: Iterable[int] = range(len(self.records))
         narrowed = self._by_neighbours(options, found)
         if narrowed is None and options:
             smallest = min(options, key=self._size)
             narrowed = {n for name in smallest for n in self.postings[name]}
         if narrowed is not None:
             rows = sorted(narrowed)
-        return [
-            self.records[n]
-            for n in rows
-            if any(folded in _folded(self.records[n], f) for f in self.fields)
-        ]
+        return [self.records[n] for n in rows if any(folded in t for t in self.texts[n])]
 
     def _by_neighbours(
         self, options: list[list[str]], found: list[re.Match[str]]
@@ -185,27 +191,38 @@ def _folded(record: Mapping[str, Any], name: str) -> str:
 
 
 class BulkXero:
+    """Xero's answers from the fetched pages: the rows are read by position, as asked (the
+    indexes hold positions, never records)."""
+
     def __init__(self, bulk: Bulk, tenant_id: str | None) -> None:
         self.tenant_id = tenant_id
         self.bulk = bulk
-        self.by_id: dict[str, Any] = {}
-        self.by_code: dict[str, list[Any]] = defaultdict(list)
-        self.position: dict[str, int] = {}
+        self.by_id: dict[str, int] = {}  # a contact's position by its ContactID, lower case
+        self.by_code: dict[str, list[int]] = defaultdict(list)
         for n, contact in enumerate(bulk.contacts):
             if isinstance(contact, Mapping):
-                key = parse.text(contact, "ContactID").lower()
-                self.by_id.setdefault(key, contact)
-                self.position.setdefault(key, n)
-                self.by_code[parse.text(contact, "ContactNumber")].append(contact)
+                self.by_id.setdefault(parse.text(contact, "ContactID").lower(), n)
+                self.by_code[parse.text(contact, "ContactNumber")].append(n)
         self.invoices_of: dict[str, list[int]] = defaultdict(list)  # positions in bulk.invoices
-        self.invoice_by_id: dict[str, Any] = {}
+        self.invoice_by_id: dict[str, int] = {}
+        self.identified = bytearray(len(bulk.invoices))  # 1 where an InvoiceID can be asked for
         for n, invoice in enumerate(bulk.invoices):
             if isinstance(invoice, Mapping):
-                self.invoice_by_id.setdefault(parse.text(invoice, "InvoiceID").lower(), invoice)
+                invoice_id = parse.text(invoice, "InvoiceID")
+                self.invoice_by_id.setdefault(invoice_id.lower(), n)
+                self.identified[n] = bool(GUID.fullmatch(invoice_id))
                 contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID").lower()
                 self.invoices_of[contact_id].append(n)
         self._search: TextSearch | None = None
         self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
+
+    def coded(self, code: str) -> list[Any]:
+        """The contacts whose Contact Code is `code`, exactly, in Xero's order."""
+        return [self.bulk.contacts[n] for n in self.by_code.get(code, ())]
+
+    def contact(self, contact_id: str) -> Any:
+        n = self.by_id.get(contact_id.lower())
+        return None if n is None else self.bulk.contacts[n]
 
     async def connections(self) -> list[Any]:
         return list(self.bulk.connections)
@@ -214,30 +231,31 @@ class BulkXero:
         if not is_safe_code(code):
             raise ValueError(f"{code!r} is not a Contact Code that can be looked up by path")
         if GUID.fullmatch(code):  # Xero reads a path key shaped like a GUID as a ContactID
-            contact = self.by_id.get(code.lower())
+            contact = self.contact(code)
             return {"Contacts": [contact]} if contact else None
         found = self.by_code.get(code)
-        return {"Contacts": found[:1]} if found else None
+        return {"Contacts": [self.bulk.contacts[found[0]]]} if found else None
 
     async def contacts(
         self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
     ) -> Any:
         if search_term is not None:
             if self._search is None:
-                self._search = TextSearch(
-                    [c for c in self.bulk.contacts if isinstance(c, Mapping)], SEARCHED
-                )
+                self._search = TextSearch(self.bulk.contacts, SEARCHED)
             term = search_text(search_term)
             if term not in self._found:
                 if len(self._found) >= 256:  # a learner's are asked again by its invoices, next
                     self._found.clear()
                 self._found[term] = self._search.find(term)
             rows = self._found[term]
+            if ids:
+                wanted = {i.lower() for i in ids}
+                rows = [c for c in rows if parse.text(c, "ContactID").lower() in wanted]
+        elif ids:
+            at = sorted({n for i in ids if (n := self.by_id.get(i.lower())) is not None})
+            rows = [self.bulk.contacts[n] for n in at]
         else:
             rows = [c for c in self.bulk.contacts if isinstance(c, Mapping)]
-        if ids:
-            wanted = {i.lower() for i in ids}
-            rows = [c for c in rows if parse.text(c, "ContactID").lower() in wanted]
         return {"Contacts": rows[(page - 1) * XERO_PAGE : page * XERO_PAGE]}
 
     async def contacts_by_ids(self, ids: Iterable[str]) -> dict[str, list[Any]]:
@@ -247,11 +265,9 @@ class BulkXero:
         found: list[Any] = []
         for start in range(0, len(wanted), ID_BATCH):
             batch = {i.lower() for i in wanted[start : start + ID_BATCH]}
-            found += sorted((self.by_id[i] for i in batch if i in self.by_id), key=self._at)
+            at = sorted(self.by_id[i] for i in batch if i in self.by_id)
+            found += [self.bulk.contacts[n] for n in at]
         return {"Contacts": found}
-
-    def _at(self, contact: Any) -> int:
-        return self.position[parse.text(contact, "ContactID").lower()]
 
     async def invoices(
         self,
@@ -266,7 +282,7 @@ class BulkXero:
         if contact_code is not None:
             if not is_safe_code(contact_code):
                 raise ValueError(f"{contact_code!r} is not a Contact Code safe to filter on")
-            coded = {parse.text(c, "ContactID").lower() for c in self.by_code.get(contact_code, [])}
+            coded = {parse.text(c, "ContactID").lower() for c in self.coded(contact_code)}
             on = coded if on is None else on & coded
         if on is None:
             rows = [i for i in self.bulk.invoices if isinstance(i, Mapping)]
@@ -291,10 +307,10 @@ class BulkXero:
         """As `GET /Invoices/{InvoiceID}` answers: the invoice with its full contact."""
         if not GUID.fullmatch(invoice_id):
             raise ValueError(f"{invoice_id!r} is not an InvoiceID")
-        invoice = self.invoice_by_id.get(invoice_id.lower())
-        if invoice is None:
+        n = self.invoice_by_id.get(invoice_id.lower())
+        if n is None:
             return None
-        return {"Invoices": [self._whole(invoice)]}
+        return {"Invoices": [self._whole(self.bulk.invoices[n])]}
 
     async def invoice_by_number(self, number: str) -> Any:
         """As `GET /Invoices/{InvoiceNumber}` answers: the first invoice of that number."""
@@ -304,8 +320,7 @@ class BulkXero:
     def _whole(self, invoice: Any) -> Any:
         """An invoice fetched on its own carries its contact whole (but not where it was merged
         to: Xero says that only of a contact read by ContactID or Contact Code, or paged)."""
-        contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID").lower()
-        contact = self.by_id.get(contact_id)
+        contact = self.contact(parse.text(parse.obj(invoice, "Contact"), "ContactID"))
         if not contact:
             return invoice
         return {**invoice, "Contact": {k: v for k, v in contact.items() if k != MERGED}}
