@@ -349,9 +349,7 @@ def diagnose_all(
         """The invoices on a contact not yet checked (those that can be diagnosed: an
         InvoiceID); on no readable contact, each alone."""
         group = [
-            n
-            for n in xero.invoices_of.get(contact_id, ())
-            if xero.identified[n] and not checked_at[n]
+            n for n in xero.invoices_on(contact_id) if xero.identified[n] and not checked_at[n]
         ]
         if GUID.fullmatch(contact_id):
             if group:
@@ -372,8 +370,9 @@ def diagnose_all(
                 contact_id = parse.text(contact, "ContactID").lower()
                 if GUID.fullmatch(contact_id):
                     on_contact(contact_id)
-    for contact_id in xero.invoices_of:  # on no learner's contact
-        on_contact(contact_id)
+    for n in range(len(bulk.invoices)):  # those on no learner's contact, in Xero's order
+        if xero.identified[n] and not checked_at[n]:
+            on_contact(parse.text(parse.obj(bulk.invoices[n], "Contact"), "ContactID").lower())
     kept.sort(key=lambda pair: pair[0])
     yield from (f for _, f in kept)
 

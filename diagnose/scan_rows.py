@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, overload
 
+from diagnose.errors import UsageError
+
 BLOCK = 1000  # rows decoded in one go when read in order
 RECENT = 256  # rows read by position kept decoded: a learner's records are asked for again soon
 CHUNK = 1 << 20  # bytes read at a time when a kept file is checked
@@ -81,18 +83,17 @@ class Rows(Sequence[Any]):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return [self[n] for n in range(*index.indices(self._count))]
-        if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
-            raise IndexError(f"row {index} of {self._count}")
         row = self._recent.get(index, _NONE)
-        if row is _NONE:
-            spans = self._lines()
-            start, length = spans[2 * index], spans[2 * index + 1]
-            row = self._decode(os.pread(self._file.fileno(), length, start))
-            if len(self._recent) >= RECENT:
-                del self._recent[next(iter(self._recent))]  # the one read longest ago
-            self._recent[index] = row
+        if row is not _NONE:
+            return row
+        at = index + self._count if index < 0 else index
+        if not 0 <= at < self._count:
+            raise IndexError(f"row {index} of {self._count}")
+        spans = self._lines()
+        row = self._decode(os.pread(self._file.fileno(), spans[2 * at + 1], spans[2 * at]))
+        if len(self._recent) >= RECENT:
+            del self._recent[next(iter(self._recent))]  # the one read longest ago
+        self._recent[at] = row
         return row
 
     def __iter__(self) -> Iterator[Any]:
@@ -149,7 +150,7 @@ class Rows(Sequence[Any]):
 
     def _decode(self, text: bytes, count: int | None = None) -> Any:
         try:
-            value = json.loads(text)
+            value = _DECODER.decode(text.decode())  # what json.loads does, less its guessing
         except ValueError:
             raise ValueError(f"the kept {self._describe} are not JSON") from None
         if count is not None and (not isinstance(value, list) or len(value) != count):
@@ -158,22 +159,23 @@ class Rows(Sequence[Any]):
 
 
 _NONE: Any = object()
+_DECODER = json.JSONDecoder()
 
 
 def _ends_a_line(file: IO[bytes], size: int) -> bool:
     return os.pread(file.fileno(), 1, size - 1) == b"\n"
 
 
-def _scratch(folder: Path | None) -> IO[bytes]:
+def _scratch(folder: Path | None) -> tuple[IO[bytes], str]:
     """A file nobody else sees, gone when closed: in the scan's cache folder when it can hold
     one (the system's temporary folder may be memory), else in the temporary folder."""
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            return tempfile.TemporaryFile(dir=folder)
+            return tempfile.TemporaryFile(dir=folder), str(folder)
         except OSError:
             pass  # a cache folder that cannot hold it: the scan's cache says so when it saves
-    return tempfile.TemporaryFile()
+    return tempfile.TemporaryFile(), tempfile.gettempdir()
 
 
 class RowsWriter:
@@ -181,7 +183,7 @@ class RowsWriter:
     where it stood (a record that moved while the pages were read is kept once, as last read)."""
 
     def __init__(self, folder: Path | None, describe: str) -> None:
-        self._file = _scratch(folder)
+        self._file, self._folder = _scratch(folder)
         self._closed = weakref.finalize(self, self._file.close)  # a writer left unfinished
         self._describe = describe
         self._spans: array[int] = array("q")
@@ -202,19 +204,30 @@ class RowsWriter:
                 self._spans[2 * n], self._spans[2 * n + 1] = self._at, len(line)
             self._at += len(line)
             lines.append(line)
-        self._file.write(b"".join(lines))
+        self._write(b"".join(lines))
 
     def add_line(self, line: bytes) -> None:
         """A row already written as a line (read from other `Rows`), with no key."""
         self._spans.extend((self._at, len(line)))
         self._at += len(line)
-        self._file.write(line)
+        self._write(line)
+
+    def _write(self, data: bytes | None) -> None:
+        """Write (or, given None, flush); a disk that is full or failing is one line."""
+        try:
+            self._file.write(data) if data is not None else self._file.flush()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot keep the fetched {self._describe} in {self._folder} "
+                f"({exc.strerror or exc}): free some space there, or set DIAGNOSE_CACHE_DIR "
+                "to a folder with room"
+            ) from None
 
     def __len__(self) -> int:
         return len(self._spans) // 2
 
     def done(self) -> Rows:
+        self._write(None)
         self._closed.detach()  # its Rows closes it
-        self._file.flush()
         self._where.clear()
         return Rows(self._file, self._spans, len(self._spans) // 2, self._describe)

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from diagnose import scan as scanning
 from diagnose.sandbox.generate import generate
 from diagnose.sandbox.tenant import parse_tenant
-from diagnose.sources.bulk import BulkWisenet, BulkXero, TextSearch
+from diagnose.sources.bulk import BulkWisenet, BulkXero
+from diagnose.sources.positions import HASHED, Postings, TextSearch
 from diagnose.sources.sandbox import sandbox_sources
 
 FIELDS = ("Name", "Email")
@@ -100,3 +101,21 @@ def test_the_pages_answer_every_call_as_the_services_do() -> None:
         return asked
 
     assert asyncio.run(compare()) > 1000  # calls compared
+
+
+def test_records_whose_keys_share_a_place_in_the_index_are_told_apart() -> None:
+    far = 7 + HASHED + 1  # its hash, cut to the index's width, is 7's
+    learners = [
+        {"LearnerId": far, "Personal": {"LearnerNumber": "STD-FAR"}},
+        {"LearnerId": 7, "Personal": {"LearnerNumber": "STD-7"}},
+    ]
+    tab = [{"LearnerId": far, "InvoiceNumber": "INV-F"}, {"LearnerId": 7, "InvoiceNumber": "INV-7"}]
+    index = Postings()
+    index.add(far, 0)
+    index.add(7, 1)
+    assert index.get(7) == [0, 1]  # both are candidates: the reader tells them apart
+    wisenet = BulkWisenet(scanning.Bulk(learners=learners, wisenet_invoices=tab))
+    assert asyncio.run(wisenet.learner(7)) == learners[1]
+    assert asyncio.run(wisenet.learner(far)) == learners[0]
+    assert asyncio.run(wisenet.invoices(7)) == [tab[1]]
+    assert asyncio.run(wisenet.learner(8)) is None

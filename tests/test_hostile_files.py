@@ -325,6 +325,29 @@ def test_a_scan_whose_pages_cannot_be_kept_still_gives_its_verdicts(
     assert fresh.json()["summary"] == expected
 
 
+def test_a_disk_that_fills_while_a_scan_keeps_its_pages_is_one_line(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import io
+
+    import diagnose.scan_rows
+
+    class Full(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as full:
+        full.setattr(diagnose.scan_rows.tempfile, "TemporaryFile", lambda **_: Full())
+        run = cli("scan", "--json")
+    assert run.code == 2, run.err
+    last = run.err.strip().splitlines()[-1]
+    assert "cannot keep the fetched" in last
+    assert "No space left on device" in last
+    assert "Traceback" not in run.err
+    assert cli("scan", "--json").code == 1  # nothing was left half-kept
+
+
 def test_a_written_file_keeps_to_the_users_umask(cli: Callable[..., Run], tmp_path: Path) -> None:
     old = os.umask(0o077)  # a user who keeps their files private
     try:

@@ -74,14 +74,15 @@ def test_a_kept_file_is_read_only_if_it_is_what_its_head_names(tmp_path: Path) -
     path, count, crc = kept_file(tmp_path, rows)
     kept = Rows.kept(path, count, crc, "Wisenet learners")
     path.unlink()  # replaced by another scan meanwhile: this one reads what it checked
-    assert list(kept) == rows and kept[3] == {"LearnerId": 3}
+    assert list(kept) == rows
+    assert kept[3] == {"LearnerId": 3}
     kept.close()
     path, count, crc = kept_file(tmp_path, rows)
     for wrong in ((count + 1, crc), (count, crc ^ 1)):
         with pytest.raises(ValueError, match="is not the rows its head names"):
             Rows.kept(path, *wrong, "Wisenet learners")
     path.write_bytes(path.read_bytes()[:-1])  # the last line cut short of its end
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not the rows its head names"):
         Rows.kept(path, count - 1, zlib.crc32(path.read_bytes()), "Wisenet learners")
 
 
@@ -116,5 +117,6 @@ def test_a_kept_row_longer_than_a_read_is_read_whole(tmp_path: Path) -> None:
     rows = [{"LineItems": ["x" * 1000] * 3000}, {"LearnerId": 2}]  # 3 MB in one row
     path, count, crc = kept_file(tmp_path, rows)
     kept = Rows.kept(path, count, crc, "Xero invoices")
-    assert kept[1] == {"LearnerId": 2} and kept[0] == rows[0]
+    assert kept[1] == {"LearnerId": 2}
+    assert kept[0] == rows[0]
     kept.close()

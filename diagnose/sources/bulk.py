@@ -10,18 +10,15 @@ uses, so a subject's evidence is built by one code path whichever way it was fet
 
 from __future__ import annotations
 
-import bisect
-import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any, TypeVar
 
 from diagnose import parse
 from diagnose.evidence import remembered
 from diagnose.refs import GUID
 from diagnose.sources.calls import CallLog
+from diagnose.sources.positions import Postings, TextSearch
 from diagnose.sources.wisenet import filter_text
 from diagnose.sources.xero import ID_BATCH, SEARCHED, is_safe_code, search_text
 
@@ -56,138 +53,84 @@ class Bulk:
     reused: bool = False  # nothing had changed: the last scan's findings were the answer
 
 
+def _learner_id(row: Any) -> int | None:
+    return parse.integer(parse.unwrap(row)[0], "LearnerId") if isinstance(row, Mapping) else None
+
+
+def _learner_number(row: Any) -> str:
+    data = parse.unwrap(row)[0] if isinstance(row, Mapping) else {}
+    return parse.text(parse.obj(data, "Personal"), "LearnerNumber").casefold()
+
+
+def _contact_id(row: Any) -> str:
+    return parse.text(row, "ContactID").lower() if isinstance(row, Mapping) else ""
+
+
+def _code(row: Any) -> str | None:
+    return parse.text(row, "ContactNumber") if isinstance(row, Mapping) else None
+
+
+def _invoice_id(row: Any) -> str:
+    return parse.text(row, "InvoiceID").lower() if isinstance(row, Mapping) else ""
+
+
+def _invoice_contact(row: Any) -> str | None:
+    if not isinstance(row, Mapping):
+        return None
+    return parse.text(parse.obj(row, "Contact"), "ContactID").lower()
+
+
+def _folded(record: Mapping[str, Any], name: str) -> str:
+    return str(record.get(name) or "").casefold()
+
+
+def _where(
+    rows: Sequence[Any], index: Postings, key: Callable[[Any], Any], wanted: Any
+) -> list[tuple[int, Any]]:
+    """The rows whose `key` is `wanted`, with their positions, in order: the index's
+    candidates, each checked (two keys may share a place in the index)."""
+    return [(n, row) for n in index.get(wanted) if key(row := rows[n]) == wanted]
+
+
 class BulkWisenet:
     """Wisenet's answers from the fetched pages: the rows are read by position, as asked (the
     indexes hold positions, never records)."""
 
     def __init__(self, bulk: Bulk) -> None:
         self.bulk = bulk
-        self.by_id: dict[int, int] = {}
+        self.by_id = Postings()
         self.ids: list[int] = []  # each learner's LearnerId, in Wisenet's order
-        self.by_number: dict[str, list[int]] = defaultdict(list)
-        self.tab_of: dict[int, list[int]] = defaultdict(list)
+        self.by_number = Postings()  # by RefInternal, case folded
+        self.tab_of = Postings()  # the Wisenet invoices by their LearnerId
         for n, item in enumerate(bulk.learners):
-            data, _ = parse.unwrap(item)
-            learner_id = parse.integer(data, "LearnerId")
+            learner_id = _learner_id(item)
             if learner_id is not None:
-                self.by_id.setdefault(learner_id, n)
+                self.by_id.add(learner_id, n)
                 self.ids.append(learner_id)
-            number = parse.text(parse.obj(data, "Personal"), "LearnerNumber")
-            self.by_number[number.casefold()].append(n)
+            self.by_number.add(_learner_number(item), n)
         for n, row in enumerate(bulk.wisenet_invoices):
-            data, _ = parse.unwrap(row)
-            learner_id = parse.integer(data, "LearnerId")
+            learner_id = _learner_id(row)
             if learner_id is not None:
-                self.tab_of[learner_id].append(n)
+                self.tab_of.add(learner_id, n)
 
     async def learner(self, learner_id: int) -> Any:
-        n = self.by_id.get(learner_id)
-        return None if n is None else self.bulk.learners[n]
+        found = _where(self.bulk.learners, self.by_id, _learner_id, learner_id)
+        return found[0][1] if found else None
 
     async def find_learners(
         self, *, number: str | None = None, search: str | None = None, take: int = 50
     ) -> list[Any]:
         if search is not None:
             raise NotImplementedError("a scan looks learners up by LearnerId or RefInternal")
-        wanted = filter_text(number or "")
-        found = self.by_number.get(wanted.casefold(), []) if wanted else []
-        return [self.bulk.learners[n] for n in found[:take]]
+        wanted = filter_text(number or "").casefold()
+        if not wanted:
+            return []
+        found = _where(self.bulk.learners, self.by_number, _learner_number, wanted)
+        return [row for _, row in found[:take]]
 
     async def invoices(self, learner_id: int) -> list[Any]:
-        return [self.bulk.wisenet_invoices[n] for n in self.tab_of.get(learner_id, ())]
-
-
-_RUN = re.compile(r"\w+")
-
-
-class TextSearch:
-    """Which records have a field containing a text, ignoring case: Xero's `searchTerm`, without
-    reading every record for every search. Each field is cut into runs of word characters; a
-    text's inner runs must be whole runs of the field, its first run the end of one and its last
-    the start of one. Two runs side by side in the text are side by side in the field, so the
-    index of neighbouring runs narrows a name or an email to a few records however common each
-    word is (a surname shared by thousands); a single run narrows by itself. Each record left is
-    then checked exactly."""
-
-    WIDEST = 64  # neighbouring-run keys a text may stand for before single runs are used instead
-
-    def __init__(self, records: Sequence[Any], fields: Sequence[str]) -> None:
-        self.records = records  # read only for what is found
-        self.texts: list[tuple[str, ...]] = []  # each record's fields, folded (none: no record)
-        postings: dict[str, list[int]] = defaultdict(list)
-        pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for n, record in enumerate(records):
-            texts = tuple(_folded(record, f) for f in fields) if isinstance(record, Mapping) else ()
-            self.texts.append(texts)
-            runs: set[str] = set()
-            neighbours: set[tuple[str, str]] = set()
-            for text in texts:
-                found = _RUN.findall(text)
-                runs.update(found)
-                neighbours.update(pairwise(found))
-            for run in runs:
-                postings[run].append(n)
-            for pair in neighbours:
-                pairs[pair].append(n)
-        self.postings = dict(postings)
-        self.pairs = dict(pairs)
-        self.forward = sorted(self.postings)
-        self.backward = sorted(run[::-1] for run in self.postings)
-
-    def find(self, text: str) -> list[Mapping[str, Any]]:
-        folded = text.casefold()
-        rows: Iterable[int] = range(len(self.texts))
-        if not folded:
-            return [self.records[n] for n in rows if self.texts[n]]
-        found = list(_RUN.finditer(folded))
-        options = [self._runs(m.group(), m.start() > 0, m.end() < len(folded)) for m in found]
-        narrowed = self._by_neighbours(options, found)
-        if narrowed is None and options:
-            smallest = min(options, key=self._size)
-            narrowed = {n for name in smallest for n in self.postings[name]}
-        if narrowed is not None:
-            rows = sorted(narrowed)
-        return [self.records[n] for n in rows if any(folded in t for t in self.texts[n])]
-
-    def _by_neighbours(
-        self, options: list[list[str]], found: list[re.Match[str]]
-    ) -> set[int] | None:
-        """The records holding the text's first two runs side by side; None when the text has
-        one run, or its first runs could stand for too many neighbouring runs."""
-        if len(found) < 2:
-            return None
-        # the first run is the end of a field's run (or all of one), the second the start of
-        # the next (or all of one): `options` holds each's candidates
-        firsts, seconds = options[0], options[1]
-        if len(firsts) * len(seconds) > self.WIDEST:
-            return None
-        return {n for a in firsts for b in seconds for n in self.pairs.get((a, b), ())}
-
-    def _size(self, names: list[str]) -> int:
-        return sum(len(self.postings[name]) for name in names)
-
-    def _runs(self, run: str, starts: bool, ends: bool) -> list[str]:
-        """The fields' runs that are `run` (`starts` and `ends`), begin with it, end with it, or
-        hold it."""
-        if starts and ends:
-            return [run] if run in self.postings else []
-        if starts:
-            return _prefixed(self.forward, run)
-        if ends:
-            return [r[::-1] for r in _prefixed(self.backward, run[::-1])]
-        return [r for r in self.forward if run in r]
-
-
-def _prefixed(runs: list[str], prefix: str) -> list[str]:
-    start = bisect.bisect_left(runs, prefix)
-    end = start
-    while end < len(runs) and runs[end].startswith(prefix):
-        end += 1
-    return runs[start:end]
-
-
-def _folded(record: Mapping[str, Any], name: str) -> str:
-    return str(record.get(name) or "").casefold()
+        found = _where(self.bulk.wisenet_invoices, self.tab_of, _learner_id, learner_id)
+        return [row for _, row in found]
 
 
 class BulkXero:
@@ -197,32 +140,41 @@ class BulkXero:
     def __init__(self, bulk: Bulk, tenant_id: str | None) -> None:
         self.tenant_id = tenant_id
         self.bulk = bulk
-        self.by_id: dict[str, int] = {}  # a contact's position by its ContactID, lower case
-        self.by_code: dict[str, list[int]] = defaultdict(list)
+        self.by_id = Postings()  # the contacts by ContactID, lower case
+        self.by_code = Postings()  # by Contact Code
         for n, contact in enumerate(bulk.contacts):
             if isinstance(contact, Mapping):
-                self.by_id.setdefault(parse.text(contact, "ContactID").lower(), n)
-                self.by_code[parse.text(contact, "ContactNumber")].append(n)
-        self.invoices_of: dict[str, list[int]] = defaultdict(list)  # positions in bulk.invoices
-        self.invoice_by_id: dict[str, int] = {}
+                self.by_id.add(_contact_id(contact), n)
+                self.by_code.add(_code(contact), n)
+        self.invoices_of = Postings()  # the invoices by their contact's ContactID, lower case
+        self.invoice_by_id = Postings()
         self.identified = bytearray(len(bulk.invoices))  # 1 where an InvoiceID can be asked for
         for n, invoice in enumerate(bulk.invoices):
             if isinstance(invoice, Mapping):
                 invoice_id = parse.text(invoice, "InvoiceID")
-                self.invoice_by_id.setdefault(invoice_id.lower(), n)
+                self.invoice_by_id.add(invoice_id.lower(), n)
                 self.identified[n] = bool(GUID.fullmatch(invoice_id))
-                contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID").lower()
-                self.invoices_of[contact_id].append(n)
+                self.invoices_of.add(_invoice_contact(invoice), n)
         self._search: TextSearch | None = None
         self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
 
     def coded(self, code: str) -> list[Any]:
         """The contacts whose Contact Code is `code`, exactly, in Xero's order."""
-        return [self.bulk.contacts[n] for n in self.by_code.get(code, ())]
+        return [row for _, row in _where(self.bulk.contacts, self.by_code, _code, code)]
+
+    def contact_at(self, contact_id: str) -> int | None:
+        found = _where(self.bulk.contacts, self.by_id, _contact_id, contact_id.lower())
+        return found[0][0] if found else None
 
     def contact(self, contact_id: str) -> Any:
-        n = self.by_id.get(contact_id.lower())
+        n = self.contact_at(contact_id)
         return None if n is None else self.bulk.contacts[n]
+
+    def invoices_on(self, contact_id: str) -> list[int]:
+        """The positions of the invoices on a contact (its ContactID), in Xero's order."""
+        wanted = contact_id.lower()
+        found = _where(self.bulk.invoices, self.invoices_of, _invoice_contact, wanted)
+        return [n for n, _ in found]
 
     async def connections(self) -> list[Any]:
         return list(self.bulk.connections)
@@ -233,8 +185,8 @@ class BulkXero:
         if GUID.fullmatch(code):  # Xero reads a path key shaped like a GUID as a ContactID
             contact = self.contact(code)
             return {"Contacts": [contact]} if contact else None
-        found = self.by_code.get(code)
-        return {"Contacts": [self.bulk.contacts[found[0]]]} if found else None
+        found = self.coded(code)
+        return {"Contacts": found[:1]} if found else None
 
     async def contacts(
         self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
@@ -252,7 +204,7 @@ class BulkXero:
                 wanted = {i.lower() for i in ids}
                 rows = [c for c in rows if parse.text(c, "ContactID").lower() in wanted]
         elif ids:
-            at = sorted({n for i in ids if (n := self.by_id.get(i.lower())) is not None})
+            at = sorted({n for i in ids if (n := self.contact_at(i)) is not None})
             rows = [self.bulk.contacts[n] for n in at]
         else:
             rows = [c for c in self.bulk.contacts if isinstance(c, Mapping)]
@@ -265,7 +217,7 @@ class BulkXero:
         found: list[Any] = []
         for start in range(0, len(wanted), ID_BATCH):
             batch = {i.lower() for i in wanted[start : start + ID_BATCH]}
-            at = sorted(self.by_id[i] for i in batch if i in self.by_id)
+            at = sorted(n for i in batch if (n := self.contact_at(i)) is not None)
             found += [self.bulk.contacts[n] for n in at]
         return {"Contacts": found}
 
@@ -287,10 +239,8 @@ class BulkXero:
         if on is None:
             rows = [i for i in self.bulk.invoices if isinstance(i, Mapping)]
         else:  # in the order Xero lists them, as one call would answer
-            rows = [
-                self.bulk.invoices[n]
-                for n in sorted(n for c in on for n in self.invoices_of.get(c, ()))
-            ]
+            at = sorted(n for c in on for n in self.invoices_on(c))
+            rows = [self.bulk.invoices[n] for n in at]
         if ids:
             wanted = {i.lower() for i in ids}
             rows = [i for i in rows if parse.text(i, "InvoiceID").lower() in wanted]
@@ -307,10 +257,8 @@ class BulkXero:
         """As `GET /Invoices/{InvoiceID}` answers: the invoice with its full contact."""
         if not GUID.fullmatch(invoice_id):
             raise ValueError(f"{invoice_id!r} is not an InvoiceID")
-        n = self.invoice_by_id.get(invoice_id.lower())
-        if n is None:
-            return None
-        return {"Invoices": [self._whole(self.bulk.invoices[n])]}
+        found = _where(self.bulk.invoices, self.invoice_by_id, _invoice_id, invoice_id.lower())
+        return {"Invoices": [self._whole(found[0][1])]} if found else None
 
     async def invoice_by_number(self, number: str) -> Any:
         """As `GET /Invoices/{InvoiceNumber}` answers: the first invoice of that number."""

@@ -1,0 +1,168 @@
+"""Where the scan's records are, by key, in a few bytes a record: the indexes `sources.bulk` reads
+its answers through. They hold positions in the fetched rows, never the rows (those stay on disk,
+`scan_rows.Rows`), and never the keys: a key's positions are candidates, which the reader checks
+against the rows it reads anyway. At 100,000 learners, dictionaries of keys to lists of positions
+were 280 MB; these are a tenth of that."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from array import array
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from itertools import pairwise
+from typing import Any
+
+BITS = 24  # a position's bits: up to 16,777,216 rows a resource
+LOW = (1 << BITS) - 1
+HASHED = (1 << (63 - BITS)) - 1  # a key's hash, cut to what fits above a position
+ASKED = 256
+
+
+class Postings:
+    """Which positions each key was added at: one sorted array of numbers, a key's hash above
+    a position, 8 bytes a position whatever the key. Keys that share a hash share their
+    positions (one in a million at 100,000 keys): a reader checks each row it is given."""
+
+    def __init__(self) -> None:
+        self._all = array("q")
+        self._sorted = True
+        self._asked: dict[Hashable, list[int]] = {}
+
+    def add(self, key: Hashable, n: int) -> None:
+        if not 0 <= n <= LOW:
+            raise ValueError(f"position {n} is past the {LOW + 1} rows a scan indexes")
+        self._all.append((hash(key) & HASHED) << BITS | n)
+        self._sorted = False
+        self._asked.clear()
+
+    def _sorted_all(self) -> array[int]:
+        if not self._sorted:  # once, when the first key is looked up
+            self._all = array("q", sorted(self._all))
+            self._sorted = True
+        return self._all
+
+    def get(self, key: Hashable) -> list[int]:
+        """The positions `key` may have been added at, in order (the latest keys asked for are
+        remembered: a learner's records are asked for by several of its checks' calls)."""
+        found = self._asked.get(key)
+        if found is None:
+            found = self._asked[key] = self._find(key)
+            if len(self._asked) > ASKED:
+                del self._asked[next(iter(self._asked))]
+        return found
+
+    def _find(self, key: Hashable) -> list[int]:
+        every = self._sorted_all()
+        low = (hash(key) & HASHED) << BITS
+        high = low | LOW
+        at = bisect.bisect_left(every, low)
+        found: list[int] = []
+        while at < len(every) and (value := every[at]) <= high:
+            found.append(value & LOW)
+            at += 1
+        return found
+
+    def count(self, key: Hashable) -> int:
+        every = self._sorted_all()
+        low = (hash(key) & HASHED) << BITS
+        start = bisect.bisect_left(every, low)
+        return bisect.bisect_right(every, low | LOW, start) - start
+
+
+_RUN = re.compile(r"\w+")
+
+
+class TextSearch:
+    """Which records have a field containing a text, ignoring case: Xero's `searchTerm`, without
+    reading every record for every search. Each field is cut into runs of word characters; a
+    text's inner runs must be whole runs of the field, its first run the end of one and its last
+    the start of one. Two runs side by side in the text are side by side in the field, so the
+    index of neighbouring runs narrows a name or an email to a few records however common each
+    word is (a surname shared by thousands); a single run narrows by itself. Each record left is
+    then read and checked exactly."""
+
+    WIDEST = 64  # neighbouring-run keys a text may stand for before single runs are used instead
+
+    def __init__(self, records: Sequence[Any], fields: Sequence[str]) -> None:
+        self.records = records  # read only for what the indexes leave
+        self.fields = fields
+        self.postings = Postings()  # each run's records
+        self.pairs = Postings()  # each two runs side by side's records
+        known: set[str] = set()
+        for n, record in enumerate(records):
+            runs: set[str] = set()
+            neighbours: set[tuple[str, str]] = set()
+            for text in _texts(record, fields):
+                found = _RUN.findall(text)
+                runs.update(found)
+                neighbours.update(pairwise(found))
+            for run in runs:
+                self.postings.add(run, n)
+            for pair in neighbours:
+                self.pairs.add(pair, n)
+            known |= runs
+        self.forward = sorted(known)
+        self.backward = sorted(run[::-1] for run in known)
+
+    def find(self, text: str) -> list[Mapping[str, Any]]:
+        folded = text.casefold()
+        rows: Iterable[int] = range(len(self.records))
+        if folded:
+            found = list(_RUN.finditer(folded))
+            options = [self._runs(m.group(), m.start() > 0, m.end() < len(folded)) for m in found]
+            narrowed = self._by_neighbours(options, found)
+            if narrowed is None and options:
+                smallest = min(options, key=self._size)
+                narrowed = {n for name in smallest for n in self.postings.get(name)}
+            if narrowed is not None:
+                rows = sorted(narrowed)
+        return [
+            record
+            for n in rows
+            if isinstance(record := self.records[n], Mapping)
+            and any(folded in t for t in _texts(record, self.fields))
+        ]
+
+    def _by_neighbours(
+        self, options: list[list[str]], found: list[re.Match[str]]
+    ) -> set[int] | None:
+        """The records holding the text's first two runs side by side; None when the text has
+        one run, or its first runs could stand for too many neighbouring runs."""
+        if len(found) < 2:
+            return None
+        # the first run is the end of a field's run (or all of one), the second the start of
+        # the next (or all of one): `options` holds each's candidates
+        firsts, seconds = options[0], options[1]
+        if len(firsts) * len(seconds) > self.WIDEST:
+            return None
+        return {n for a in firsts for b in seconds for n in self.pairs.get((a, b))}
+
+    def _size(self, names: list[str]) -> int:
+        return sum(self.postings.count(name) for name in names)
+
+    def _runs(self, run: str, starts: bool, ends: bool) -> list[str]:
+        """The fields' runs that are `run` (`starts` and `ends`), begin with it, end with it, or
+        hold it."""
+        if starts and ends:
+            at = bisect.bisect_left(self.forward, run)
+            return [run] if at < len(self.forward) and self.forward[at] == run else []
+        if starts:
+            return _prefixed(self.forward, run)
+        if ends:
+            return [r[::-1] for r in _prefixed(self.backward, run[::-1])]
+        return [r for r in self.forward if run in r]
+
+
+def _prefixed(runs: list[str], prefix: str) -> list[str]:
+    start = bisect.bisect_left(runs, prefix)
+    end = start
+    while end < len(runs) and runs[end].startswith(prefix):
+        end += 1
+    return runs[start:end]
+
+
+def _texts(record: Any, fields: Sequence[str]) -> list[str]:
+    if not isinstance(record, Mapping):
+        return []
+    return [str(record.get(name) or "").casefold() for name in fields]
