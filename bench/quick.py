@@ -13,13 +13,13 @@ second (nothing changed) as a share of the first. Targets: at most 10× the `jso
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from installed import ENV
 from served import free_port, json_loads_cpu, wait_until_served
 
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
@@ -78,7 +78,7 @@ def main() -> None:
             encoding="utf-8",
         )
         env = {
-            **os.environ,
+            **ENV,  # the server, started first, writes diagnose's bytecode for the scans
             "DIAGNOSE_CONFIG": str(config),
             "DIAGNOSE_DATA_DIR": str(base / "data"),
             "DIAGNOSE_CACHE_DIR": str(base / "cache"),

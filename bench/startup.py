@@ -21,14 +21,17 @@ import subprocess
 import sys
 import time
 
+from installed import ENV
+
 from diagnose.sandbox import demo_tenant_path
 
 
 def wall(argv: list[str], runs: int) -> tuple[float, float]:
+    subprocess.run(argv, capture_output=True, check=False, env=ENV)  # writes the bytecode
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, capture_output=True, check=False)
+        subprocess.run(argv, capture_output=True, check=False, env=ENV)
         times.append(time.perf_counter() - started)
     return min(times), statistics.median(times)
 
