@@ -105,6 +105,7 @@ class Cache:
                 with contextlib.suppress(OSError):  # a folder that cannot hold it holds none
                     (self.folder / f"{resource}.json").unlink(missing_ok=True)
                     (self.folder / f"{resource}.rows.jsonl").unlink(missing_ok=True)
+                    (self.folder / f"{resource}.rows.json").unlink(missing_ok=True)  # format /2
         forget_findings(self.folder)
 
     def since(self, resource: str) -> datetime | None:
@@ -190,6 +191,8 @@ class Cache:
             head = {k: v for k, v in entry.items() if k != "rows"}
             head.update(count=len(rows), crc32=check.value)
             write_atomically(folder / f"{resource}.json", json.dumps(head))  # last: names them
+            with contextlib.suppress(OSError):  # what an earlier diagnose kept (format /2)
+                (folder / f"{resource}.rows.json").unlink(missing_ok=True)
 
 
 CACHE_FORMAT = "diagnose-scan-cache/3"  # /1 held the rows inside the head; /2 as one array

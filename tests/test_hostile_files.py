@@ -139,12 +139,19 @@ def test_a_damaged_or_future_scan_cache_is_set_aside_with_a_note(
         assert run.code == 1, run.err
         assert "note: the kept copy of the Wisenet learners" in run.err
         assert run.json()["summary"] == first.json()["summary"]  # the same verdicts
-    # a copy an earlier diagnose kept (the rows inside the head) is fetched again without a word
-    head.write_text(json.dumps({"format": "diagnose-scan-cache/1", "rows": []}))
-    run = cli("scan", "--json")
-    assert run.code == 1
-    assert "note:" not in run.err
-    assert run.json()["summary"] == first.json()["summary"]
+    # copies earlier diagnoses kept (the rows inside the head; all rows in one array beside
+    # it) are fetched again without a word, and the older rows file goes
+    for earlier in (
+        {"format": "diagnose-scan-cache/1", "rows": []},
+        {**kept, "format": "diagnose-scan-cache/2"},
+    ):
+        head.write_text(json.dumps(earlier))
+        rows.with_suffix(".json").write_text("[]")
+        run = cli("scan", "--json")
+        assert run.code == 1
+        assert "note:" not in run.err
+        assert run.json()["summary"] == first.json()["summary"]
+        assert not rows.with_suffix(".json").exists()
 
 
 def test_a_scan_never_trusts_what_a_write_or_a_reset_made_stale(cli: Callable[..., Run]) -> None:
