@@ -8,6 +8,7 @@ see `Evidence`, a saved snapshot replays to the same findings offline.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -306,7 +307,7 @@ class Evidence:
         )
 
 
-class Memo(dict[tuple[str, int], Any]):
+class Memo(OrderedDict[tuple[str, int], Any]):
     """Parses shared by many evidences (a scan's subjects), the latest `room` of them: a scan
     reads a record again soon (a learner's contact for its invoices) or never, so what was
     parsed longest ago is dropped first and memory stays the same whatever the tenant's size."""
@@ -317,7 +318,7 @@ class Memo(dict[tuple[str, int], Any]):
 
     def __setitem__(self, key: tuple[str, int], value: Any) -> None:
         if len(self) >= self.room:
-            del self[next(iter(self))]
+            self.popitem(last=False)  # (a dict's first key is slow to find once many went)
         super().__setitem__(key, value)
 
 

@@ -14,6 +14,7 @@ import tempfile
 import weakref
 import zlib
 from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, overload
@@ -40,7 +41,7 @@ class Rows(Sequence[Any]):
         self._count = count
         self._describe = describe
         self._closed = weakref.finalize(self, file.close)
-        self._recent: dict[int, Any] = {}  # the same row read again is the same object
+        self._recent: OrderedDict[int, Any] = OrderedDict()  # a row read again: the same object
 
     @classmethod
     def writer(cls, folder: Path | None = None, describe: str = "rows") -> RowsWriter:
@@ -92,7 +93,7 @@ class Rows(Sequence[Any]):
         spans = self._lines()
         row = self._decode(os.pread(self._file.fileno(), spans[2 * at + 1], spans[2 * at]))
         if len(self._recent) >= RECENT:
-            del self._recent[next(iter(self._recent))]  # the one read longest ago
+            self._recent.popitem(last=False)  # the one read longest ago
         self._recent[at] = row
         return row
 

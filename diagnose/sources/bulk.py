@@ -18,7 +18,7 @@ from diagnose import parse
 from diagnose.evidence import remembered
 from diagnose.refs import GUID
 from diagnose.sources.calls import CallLog
-from diagnose.sources.positions import Postings, TextSearch
+from diagnose.sources.positions import Index, TextSearch
 from diagnose.sources.wisenet import filter_text
 from diagnose.sources.xero import ID_BATCH, SEARCHED, is_safe_code, search_text
 
@@ -54,28 +54,28 @@ class Bulk:
 
 
 def _learner_id(row: Any) -> int | None:
-    return parse.integer(parse.unwrap(row)[0], "LearnerId") if isinstance(row, Mapping) else None
+    return parse.integer(parse.unwrap(row)[0], "LearnerId") if isinstance(row, dict) else None
 
 
 def _learner_number(row: Any) -> str:
-    data = parse.unwrap(row)[0] if isinstance(row, Mapping) else {}
+    data = parse.unwrap(row)[0] if isinstance(row, dict) else {}
     return parse.text(parse.obj(data, "Personal"), "LearnerNumber").casefold()
 
 
 def _contact_id(row: Any) -> str:
-    return parse.text(row, "ContactID").lower() if isinstance(row, Mapping) else ""
+    return parse.text(row, "ContactID").lower() if isinstance(row, dict) else ""
 
 
 def _code(row: Any) -> str | None:
-    return parse.text(row, "ContactNumber") if isinstance(row, Mapping) else None
+    return parse.text(row, "ContactNumber") if isinstance(row, dict) else None
 
 
 def _invoice_id(row: Any) -> str:
-    return parse.text(row, "InvoiceID").lower() if isinstance(row, Mapping) else ""
+    return parse.text(row, "InvoiceID").lower() if isinstance(row, dict) else ""
 
 
 def _invoice_contact(row: Any) -> str | None:
-    if not isinstance(row, Mapping):
+    if not isinstance(row, dict):
         return None
     return parse.text(parse.obj(row, "Contact"), "ContactID").lower()
 
@@ -84,24 +84,16 @@ def _folded(record: Mapping[str, Any], name: str) -> str:
     return str(record.get(name) or "").casefold()
 
 
-def _where(
-    rows: Sequence[Any], index: Postings, key: Callable[[Any], Any], wanted: Any
-) -> list[tuple[int, Any]]:
-    """The rows whose `key` is `wanted`, with their positions, in order: the index's
-    candidates, each checked (two keys may share a place in the index)."""
-    return [(n, row) for n in index.get(wanted) if key(row := rows[n]) == wanted]
-
-
 class BulkWisenet:
     """Wisenet's answers from the fetched pages: the rows are read by position, as asked (the
     indexes hold positions, never records)."""
 
     def __init__(self, bulk: Bulk) -> None:
         self.bulk = bulk
-        self.by_id = Postings()
+        self.by_id = Index(bulk.learners, _learner_id)
         self.ids: list[int] = []  # each learner's LearnerId, in Wisenet's order
-        self.by_number = Postings()  # by RefInternal, case folded
-        self.tab_of = Postings()  # the Wisenet invoices by their LearnerId
+        self.by_number = Index(bulk.learners, _learner_number)  # by RefInternal, case folded
+        self.tab_of = Index(bulk.wisenet_invoices, _learner_id)  # Wisenet invoices by LearnerId
         for n, item in enumerate(bulk.learners):
             learner_id = _learner_id(item)
             if learner_id is not None:
@@ -114,7 +106,7 @@ class BulkWisenet:
                 self.tab_of.add(learner_id, n)
 
     async def learner(self, learner_id: int) -> Any:
-        found = _where(self.bulk.learners, self.by_id, _learner_id, learner_id)
+        found = self.by_id.find(learner_id)
         return found[0][1] if found else None
 
     async def find_learners(
@@ -125,11 +117,11 @@ class BulkWisenet:
         wanted = filter_text(number or "").casefold()
         if not wanted:
             return []
-        found = _where(self.bulk.learners, self.by_number, _learner_number, wanted)
+        found = self.by_number.find(wanted)
         return [row for _, row in found[:take]]
 
     async def invoices(self, learner_id: int) -> list[Any]:
-        found = _where(self.bulk.wisenet_invoices, self.tab_of, _learner_id, learner_id)
+        found = self.tab_of.find(learner_id)
         return [row for _, row in found]
 
 
@@ -140,17 +132,17 @@ class BulkXero:
     def __init__(self, bulk: Bulk, tenant_id: str | None) -> None:
         self.tenant_id = tenant_id
         self.bulk = bulk
-        self.by_id = Postings()  # the contacts by ContactID, lower case
-        self.by_code = Postings()  # by Contact Code
+        self.by_id = Index(bulk.contacts, _contact_id)  # the contacts by ContactID, lower case
+        self.by_code = Index(bulk.contacts, _code)  # by Contact Code
         for n, contact in enumerate(bulk.contacts):
-            if isinstance(contact, Mapping):
+            if isinstance(contact, dict):
                 self.by_id.add(_contact_id(contact), n)
                 self.by_code.add(_code(contact), n)
-        self.invoices_of = Postings()  # the invoices by their contact's ContactID, lower case
-        self.invoice_by_id = Postings()
+        self.invoices_of = Index(bulk.invoices, _invoice_contact)  # by their contact's ContactID
+        self.invoice_by_id = Index(bulk.invoices, _invoice_id)
         self.identified = bytearray(len(bulk.invoices))  # 1 where an InvoiceID can be asked for
         for n, invoice in enumerate(bulk.invoices):
-            if isinstance(invoice, Mapping):
+            if isinstance(invoice, dict):
                 invoice_id = parse.text(invoice, "InvoiceID")
                 self.invoice_by_id.add(invoice_id.lower(), n)
                 self.identified[n] = bool(GUID.fullmatch(invoice_id))
@@ -160,10 +152,10 @@ class BulkXero:
 
     def coded(self, code: str) -> list[Any]:
         """The contacts whose Contact Code is `code`, exactly, in Xero's order."""
-        return [row for _, row in _where(self.bulk.contacts, self.by_code, _code, code)]
+        return [row for _, row in self.by_code.find(code)]
 
     def contact_at(self, contact_id: str) -> int | None:
-        found = _where(self.bulk.contacts, self.by_id, _contact_id, contact_id.lower())
+        found = self.by_id.find(contact_id.lower())
         return found[0][0] if found else None
 
     def contact(self, contact_id: str) -> Any:
@@ -173,7 +165,7 @@ class BulkXero:
     def invoices_on(self, contact_id: str) -> list[int]:
         """The positions of the invoices on a contact (its ContactID), in Xero's order."""
         wanted = contact_id.lower()
-        found = _where(self.bulk.invoices, self.invoices_of, _invoice_contact, wanted)
+        found = self.invoices_of.find(wanted)
         return [n for n, _ in found]
 
     async def connections(self) -> list[Any]:
@@ -257,7 +249,7 @@ class BulkXero:
         """As `GET /Invoices/{InvoiceID}` answers: the invoice with its full contact."""
         if not GUID.fullmatch(invoice_id):
             raise ValueError(f"{invoice_id!r} is not an InvoiceID")
-        found = _where(self.bulk.invoices, self.invoice_by_id, _invoice_id, invoice_id.lower())
+        found = self.invoice_by_id.find(invoice_id.lower())
         return {"Invoices": [self._whole(found[0][1])]} if found else None
 
     async def invoice_by_number(self, number: str) -> Any:

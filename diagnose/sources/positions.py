@@ -9,7 +9,8 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -27,14 +28,12 @@ class Postings:
     def __init__(self) -> None:
         self._all = array("q")
         self._sorted = True
-        self._asked: dict[Hashable, list[int]] = {}
 
     def add(self, key: Hashable, n: int) -> None:
         if not 0 <= n <= LOW:
             raise ValueError(f"position {n} is past the {LOW + 1} rows a scan indexes")
         self._all.append((hash(key) & HASHED) << BITS | n)
         self._sorted = False
-        self._asked.clear()
 
     def _sorted_all(self) -> array[int]:
         if not self._sorted:  # once, when the first key is looked up
@@ -43,16 +42,7 @@ class Postings:
         return self._all
 
     def get(self, key: Hashable) -> list[int]:
-        """The positions `key` may have been added at, in order (the latest keys asked for are
-        remembered: a learner's records are asked for by several of its checks' calls)."""
-        found = self._asked.get(key)
-        if found is None:
-            found = self._asked[key] = self._find(key)
-            if len(self._asked) > ASKED:
-                del self._asked[next(iter(self._asked))]
-        return found
-
-    def _find(self, key: Hashable) -> list[int]:
+        """The positions `key` may have been added at, in order."""
         every = self._sorted_all()
         low = (hash(key) & HASHED) << BITS
         high = low | LOW
@@ -68,6 +58,36 @@ class Postings:
         low = (hash(key) & HASHED) << BITS
         start = bisect.bisect_left(every, low)
         return bisect.bisect_right(every, low | LOW, start) - start
+
+
+class Index:
+    """Rows by a key their `key` function reads: the positions each key was added at
+    (`Postings`), each row found there read and checked. The latest answers are remembered: a
+    learner's records are asked for by several of its gathering's calls, one after another."""
+
+    def __init__(self, rows: Sequence[Any], key: Callable[[Any], Hashable]) -> None:
+        self.rows = rows
+        self.key = key
+        self.postings = Postings()
+        self._asked: OrderedDict[Hashable, list[tuple[int, Any]]] = OrderedDict()
+
+    def add(self, key: Hashable, n: int) -> None:
+        self.postings.add(key, n)
+        self._asked.clear()
+
+    def find(self, wanted: Hashable) -> list[tuple[int, Any]]:
+        """The rows whose key is `wanted`, with their positions, in order."""
+        found = self._asked.get(wanted)
+        if found is None:
+            found = [
+                (n, row)
+                for n in self.postings.get(wanted)
+                if self.key(row := self.rows[n]) == wanted
+            ]
+            self._asked[wanted] = found
+            if len(self._asked) > ASKED:
+                self._asked.popitem(last=False)
+        return found
 
 
 _RUN = re.compile(r"\w+")
@@ -120,7 +140,7 @@ class TextSearch:
         return [
             record
             for n in rows
-            if isinstance(record := self.records[n], Mapping)
+            if isinstance(record := self.records[n], dict)
             and any(folded in t for t in _texts(record, self.fields))
         ]
 
@@ -163,6 +183,6 @@ def _prefixed(runs: list[str], prefix: str) -> list[str]:
 
 
 def _texts(record: Any, fields: Sequence[str]) -> list[str]:
-    if not isinstance(record, Mapping):
+    if not isinstance(record, dict):  # a JSON object (a Mapping check costs more, per record)
         return []
     return [str(record.get(name) or "").casefold() for name in fields]
