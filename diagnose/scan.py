@@ -1,10 +1,11 @@
 """`diagnose scan`: the whole tenant's sync health from a few hundred paged calls.
 
 The tenant is fetched in bulk — Wisenet learners and invoices, Xero contacts (archived included)
-and invoices, each paged with the largest page the service serves. Then every learner and every
-invoice is gathered by the single diagnosis's own gatherer, reading those pages through
-`sources.bulk` (which answers each call as the service would), and the same pure checks run on
-it: no per-learner call is made, and no second way of building evidence exists to disagree.
+and invoices, each paged with the largest page the service serves — and kept on disk as it comes
+(`scan_rows`). Then every learner and every invoice is gathered by the single diagnosis's own
+gatherer, reading those records through `sources.bulk` (which answers each call as the service
+would), and the same pure checks run on it: no per-learner call is made, and no second way of
+building evidence exists to disagree.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,95 +60,90 @@ def _refused(exc: SourceError) -> bool:
     return exc.problem.kind is ProblemKind.BAD_RESPONSE and "HTTP 400" in exc.problem.message
 
 
-async def _wisenet_pages(
-    sources: Sources,
-    path: str,
-    tick: Callable[[], None],
-    since: datetime | None,
-    cache: Cache,
-    resource: str,
-) -> Rows:
-    into = cache.writer(resource)
-    skip = 0
-    extra = {"lastModifiedTimeStampFilter": f"gt:{wisenet_stamp(since)}"} if since else {}
-    while True:
-        try:
-            page = await sources.wisenet.session.get(
-                path, params={"skip": skip, "take": WISENET_PAGE, **extra}, shape=a_list
+@dataclass
+class _Pages:
+    """How a scan fetches a resource's pages: from `sources`, counting each (`tick`), each page
+    written to disk as it comes, in the folder of `cache`."""
+
+    sources: Sources
+    tick: Callable[[], None]
+    cache: Cache
+
+    async def wisenet(self, path: str, resource: str, since: datetime | None) -> Rows:
+        """Every page of a Wisenet list, one after another until one is short (Wisenet says
+        nothing of how many there are)."""
+        into = self.cache.writer(resource)
+        skip = 0
+        extra = {"lastModifiedTimeStampFilter": f"gt:{wisenet_stamp(since)}"} if since else {}
+        while True:
+            try:
+                page = await self.sources.wisenet.session.get(
+                    path, params={"skip": skip, "take": WISENET_PAGE, **extra}, shape=a_list
+                )
+            except SourceError as exc:
+                if not (extra and _refused(exc)):
+                    raise
+                extra, into, skip = {}, self.cache.writer(resource), 0  # refused: fetch it all
+                continue
+            self.tick()
+            into.add(page or [], KEYS[resource])
+            if not page or len(page) < WISENET_PAGE:
+                return into.done()
+            skip += WISENET_PAGE
+
+    async def xero(self, path: str, resource: str, since: datetime | None, **params: Any) -> Rows:
+        """Every page of a Xero collection. The first page says how many there are
+        (`pagination`); the rest are asked for together, within the session's limits (5 at
+        once, 60 a minute), and written in page order as they come."""
+        collection = path.rsplit("/", 1)[-1]
+        xero = self.sources.xero
+        headers = {"xero-tenant-id": xero.tenant_id or ""}
+        if since is not None:
+            headers["If-Modified-Since"] = xero_stamp(since)
+        into = self.cache.writer(resource)
+
+        async def page_of(number: int) -> tuple[list[Any], int | None]:
+            body = await xero.session.get(
+                f"/api.xro/2.0{path}",
+                params={**params, "page": number, "pageSize": XERO_PAGE},
+                headers=headers,
+                shape=envelope(collection),
             )
+            self.tick()
+            found = body.get(collection, []) if isinstance(body, Mapping) else []
+            pagination = body.get("pagination") if isinstance(body, Mapping) else None
+            count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
+            return list(found), count if isinstance(count, int) else None
+
+        try:
+            rows, count = await page_of(1)
         except SourceError as exc:
-            if not (extra and _refused(exc)):
+            if "If-Modified-Since" not in headers or not _refused(exc):
                 raise
-            extra, into, skip = {}, cache.writer(resource), 0  # refused: fetch it all instead
-            continue
-        tick()
-        into.add(page or [], KEYS[resource])
-        if not page or len(page) < WISENET_PAGE:
-            return into.done()
-        skip += WISENET_PAGE
-
-
-async def _xero_pages(
-    sources: Sources,
-    path: str,
-    tick: Callable[[], None],
-    since: datetime | None,
-    cache: Cache,
-    resource: str,
-    **params: Any,
-) -> Rows:
-    """Every page of a Xero collection. The first page says how many there are (`pagination`);
-    the rest are asked for together, within the session's limits (5 at once, 60 a minute), and
-    written in page order as they come."""
-    collection = path.rsplit("/", 1)[-1]
-    xero = sources.xero
-    headers = {"xero-tenant-id": xero.tenant_id or ""}
-    if since is not None:
-        headers["If-Modified-Since"] = xero_stamp(since)
-    into = cache.writer(resource)
-
-    async def page_of(number: int) -> tuple[list[Any], int | None]:
-        body = await xero.session.get(
-            f"/api.xro/2.0{path}",
-            params={**params, "page": number, "pageSize": XERO_PAGE},
-            headers=headers,
-            shape=envelope(collection),
-        )
-        tick()
-        found = body.get(collection, []) if isinstance(body, Mapping) else []
-        pagination = body.get("pagination") if isinstance(body, Mapping) else None
-        count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
-        return list(found), count if isinstance(count, int) else None
-
-    try:
-        rows, count = await page_of(1)
-    except SourceError as exc:
-        if "If-Modified-Since" not in headers or not _refused(exc):
-            raise
-        del headers["If-Modified-Since"]  # refused: fetch it all instead
-        rows, count = await page_of(1)
-    into.add(rows, KEYS[resource])
-    if count is not None:  # the rest together, written in page order as each one's turn comes
-        waiting: dict[int, list[Any]] = {}
-        turn = 2
-
-        async def written(number: int) -> None:
-            nonlocal turn
-            waiting[number], _ = await page_of(number)
-            while turn in waiting:
-                into.add(waiting.pop(turn), KEYS[resource])
-                turn += 1
-
-        await asyncio.gather(*(written(n) for n in range(2, count + 1)))
-        return into.done()
-    # No count given: one page after another until an empty one (a page shorter than asked for
-    # is no sign of the last: a service may serve fewer rows a page than it was asked).
-    number = 1
-    while rows:
-        number += 1
-        rows, _ = await page_of(number)
+            del headers["If-Modified-Since"]  # refused: fetch it all instead
+            rows, count = await page_of(1)
         into.add(rows, KEYS[resource])
-    return into.done()
+        if count is not None:  # the rest together, written in page order as each one's turn comes
+            waiting: dict[int, list[Any]] = {}
+            turn = 2
+
+            async def written(number: int) -> None:
+                nonlocal turn
+                waiting[number], _ = await page_of(number)
+                while turn in waiting:
+                    into.add(waiting.pop(turn), KEYS[resource])
+                    turn += 1
+
+            await asyncio.gather(*(written(n) for n in range(2, count + 1)))
+            return into.done()
+        # No count given: one page after another until an empty one (a page shorter than asked
+        # for is no sign of the last: a service may serve fewer rows a page than it was asked).
+        number = 1
+        while rows:
+            number += 1
+            rows, _ = await page_of(number)
+            into.add(rows, KEYS[resource])
+        return into.done()
 
 
 async def fetch(
@@ -160,15 +157,14 @@ async def fetch(
     to disk as it comes (`Rows`). With a cache, only what changed since each resource was last
     fetched."""
     cache = cache or Cache(None)
+    pages = _Pages(sources, tick, cache)
     started = datetime.now(UTC)
     bulk = Bulk(alerts=sources.alerts)
     sources.log.round = 1
     flavour = sources.wisenet.learners_path
     learners, tab, bulk.connections = await asyncio.gather(
-        _wisenet_pages(sources, flavour, tick, cache.since("learners"), cache, "learners"),
-        _wisenet_pages(
-            sources, "/invoices", tick, cache.since("wisenet_invoices"), cache, "wisenet_invoices"
-        ),
+        pages.wisenet(flavour, "learners", cache.since("learners")),
+        pages.wisenet("/invoices", "wisenet_invoices", cache.since("wisenet_invoices")),
         sources.xero.connections(),
     )
     bulk.learners = cache.merge("learners", learners, started)
@@ -186,12 +182,9 @@ async def fetch(
     partial = invoices_since is not None and cached_since is None
     since = invoices_since if partial else cached_since
     contacts, invoices = await asyncio.gather(
-        _xero_pages(
-            sources, "/Contacts", tick, cache.since("contacts"), cache, "contacts",
-            includeArchived="true",
-        ),
-        _xero_pages(sources, "/Invoices", tick, since, cache, "invoices"),
-    )  # fmt: skip
+        pages.xero("/Contacts", "contacts", cache.since("contacts"), includeArchived="true"),
+        pages.xero("/Invoices", "invoices", since),
+    )
     bulk.contacts = cache.merge("contacts", contacts, started)
     bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
     cache.save(

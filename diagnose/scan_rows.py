@@ -28,7 +28,8 @@ CHUNK = 1 << 20  # bytes read at a time when a kept file is checked
 
 class Rows(Sequence[Any]):
     """Rows kept in a file, one JSON document a line. Row `n` is the bytes `spans` names
-    (start, length); decoded each time it is read (`json.loads`), in blocks when read in order.
+    (start, length), decoded when it is read (the latest `RECENT` stay decoded), in blocks when
+    read in order.
 
     `Rows.writer()` makes a new one in a file of its own, deleted when it is closed (a scan that
     is killed leaves nothing behind); `Rows.kept()` reads a file written before."""

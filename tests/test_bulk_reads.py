@@ -8,14 +8,16 @@ import asyncio
 import string
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diagnose import scan as scanning
+from diagnose.errors import UsageError
 from diagnose.sandbox.generate import generate
 from diagnose.sandbox.tenant import parse_tenant
 from diagnose.sources.bulk import BulkWisenet, BulkXero
-from diagnose.sources.positions import HASHED, Postings, TextSearch
+from diagnose.sources.positions import HASHED, LOW, Postings, TextSearch
 from diagnose.sources.sandbox import sandbox_sources
 
 FIELDS = ("Name", "Email")
@@ -119,3 +121,11 @@ def test_records_whose_keys_share_a_place_in_the_index_are_told_apart() -> None:
     assert asyncio.run(wisenet.learner(far)) == learners[0]
     assert asyncio.run(wisenet.invoices(7)) == [tab[1]]
     assert asyncio.run(wisenet.learner(8)) is None
+
+
+def test_more_records_than_a_scan_can_place_is_one_line() -> None:
+    index = Postings()
+    index.add("last one", LOW)
+    with pytest.raises(UsageError, match="diagnose its learners and invoices one at a time"):
+        index.add("one more", LOW + 1)
+    assert index.get("last one") == [LOW]

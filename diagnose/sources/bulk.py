@@ -41,7 +41,7 @@ class Bulk:
             f"{len(self.contacts)} contacts, {len(self.invoices)} Xero invoices)"
         )
 
-    learners: Sequence[Any] = field(default_factory=list)  # a list, or the cache's `Kept`
+    learners: Sequence[Any] = field(default_factory=list)  # `scan_rows.Rows` (on disk), or a list
     wisenet_invoices: Sequence[Any] = field(default_factory=list)
     connections: list[Any] = field(default_factory=list)
     contacts: Sequence[Any] = field(default_factory=list)

@@ -1,8 +1,8 @@
 """Where the scan's records are, by key, in a few bytes a record: the indexes `sources.bulk` reads
 its answers through. They hold positions in the fetched rows, never the rows (those stay on disk,
 `scan_rows.Rows`), and never the keys: a key's positions are candidates, which the reader checks
-against the rows it reads anyway. At 100,000 learners, dictionaries of keys to lists of positions
-were 280 MB; these are a tenth of that."""
+against the rows it reads anyway. At 10,000 learners, dictionaries of keys to lists of positions
+took 28 MB (and grew with the tenant); these take 4.5 MB."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
+
+from diagnose.errors import UsageError
 
 BITS = 24  # a position's bits: up to 16,777,216 rows a resource
 LOW = (1 << BITS) - 1
@@ -31,7 +33,10 @@ class Postings:
 
     def add(self, key: Hashable, n: int) -> None:
         if not 0 <= n <= LOW:
-            raise ValueError(f"position {n} is past the {LOW + 1} rows a scan indexes")
+            raise UsageError(
+                f"a scan reads at most {LOW + 1:,} records of a kind, and this tenant has more: "
+                "diagnose its learners and invoices one at a time"
+            )
         self._all.append((hash(key) & HASHED) << BITS | n)
         self._sorted = False
 
