@@ -52,6 +52,8 @@ from diagnose.sources.calls import CallLog, a_list, envelope
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
 MEMO_ROOM = 4096  # parses kept between subjects: a learner's records, then its invoices'
+PROGRESS_EVERY = 500  # learners checked between two reports of progress
+Progress = Callable[[int, int], None]  # (learners checked, of how many)
 Record = Mapping[str, Any]
 
 
@@ -229,6 +231,7 @@ def findings_of(
     tenant: str,
     calls: Sequence[ApiCall] = (),
     folder: Path | None = None,
+    progress: Progress | None = None,
 ) -> list[Finding]:
     """`diagnose_all`'s findings, kept in the scan's cache `folder`: when no record changed
     since the last scan, and the checks, the organisation and the alerts are the same, the last
@@ -239,7 +242,9 @@ def findings_of(
         if kept is not None:
             bulk.reused = True
             return kept
-    found = list(diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls))
+    found = list(
+        diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls, progress=progress)
+    )
     if bulk.whole:
         save_findings(folder, signature, found)
     return found
@@ -266,9 +271,11 @@ def diagnose_all(
     mode: str,
     tenant: str,
     calls: Sequence[ApiCall] = (),
+    progress: Progress | None = None,
 ) -> Iterator[Finding]:
     """Every learner's and every invoice's failures, warnings and undecided checks (what passed
-    or did not apply is not kept: at 40,000 subjects it would be most of the memory).
+    or did not apply is not kept: at 40,000 subjects it would be most of the memory). `progress`
+    is told how many learners have been checked, of how many, every `PROGRESS_EVERY`.
 
     Each subject's evidence is gathered by `gather_learner` / `gather_invoice`, the code a single
     diagnosis runs, reading the fetched pages through `BulkSources` instead of the network."""
@@ -351,7 +358,10 @@ def diagnose_all(
             for n in group:
                 invoices_on([n])
 
-    for learner_id in reader.wisenet.ids:  # in Wisenet's order
+    total = len(reader.wisenet.ids)
+    for done, learner_id in enumerate(reader.wisenet.ids):  # in Wisenet's order
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, total)
         if learner_id < 1:
             continue  # not a learner Wisenet could be asked about
         ref = LearnerRef("id", str(learner_id))
@@ -366,6 +376,8 @@ def diagnose_all(
     for n in range(len(bulk.invoices)):  # those on no learner's contact, in Xero's order
         if xero.identified[n] and not checked_at[n]:
             on_contact(parse.text(parse.obj(bulk.invoices[n], "Contact"), "ContactID").lower())
+    if progress is not None:
+        progress(total, total)
     kept.sort(key=lambda pair: pair[0])
     yield from (f for _, f in kept)
 

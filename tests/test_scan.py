@@ -55,6 +55,22 @@ def test_the_scan_finds_exactly_the_ground_truth(
         assert set(found[kind]) <= set(expected)
 
 
+def test_on_a_terminal_the_scan_says_how_many_learners_it_has_checked(
+    cli: Callable[..., Run],
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    path, _ = generated
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    run = cli("scan", "--sandbox", str(path), "--fresh")
+    assert run.code == 1
+    counts = [line.strip() for line in run.err.split("\r") if line.startswith("checked")]
+    assert counts == [f"checked {n:,} of 1,500 learners" for n in (0, 500, 1000, 1500)]
+    assert "checked 1,500 of 1,500 learners  \n" in run.err  # the line is ended once done
+
+
 def test_the_scan_makes_no_more_calls_than_paging_needs(
     cli: Callable[..., Run],
     generated: tuple[Path, dict],  # type: ignore[type-arg]

@@ -102,10 +102,22 @@ def scan(
         typer.echo("", err=True)
     for note in core.cache_notes:
         typer.echo(f"note: {note}", err=True)
+
+    def checking(done: int, total: int) -> None:
+        if live:  # the checks of 100,000 learners take a couple of minutes
+            end = "\n" if done == total else ""
+            typer.echo(f"\rchecked {done:,} of {total:,} learners  {end}", nl=False, err=True)
+
     findings = [
         f
         for f in scanning.findings_of(
-            bulk, catalogue, mode=mode, tenant=tenant, calls=calls, folder=core.scan_folder()
+            bulk,
+            catalogue,
+            mode=mode,
+            tenant=tenant,
+            calls=calls,
+            folder=core.scan_folder(),
+            progress=checking,
         )
         if not selected or f.check_id in selected
     ]
