@@ -92,7 +92,7 @@ class Rows(Sequence[Any]):
         if not 0 <= at < self._count:
             raise IndexError(f"row {index} of {self._count}")
         spans = self._lines()
-        row = self._decode(os.pread(self._file.fileno(), spans[2 * at + 1], spans[2 * at]))
+        row = self._decode(_read_at(self._file, spans[2 * at + 1], spans[2 * at]))
         if len(self._recent) >= RECENT:
             self._recent.popitem(last=False)  # the one read longest ago
         self._recent[at] = row
@@ -111,7 +111,7 @@ class Rows(Sequence[Any]):
         first, last = spans[2 * start], spans[2 * end - 2] + spans[2 * end - 1]
         if last - first != sum(spans[2 * n + 1] for n in range(start, end)):
             return [self[n] for n in range(start, end)]  # not side by side: one at a time
-        text = os.pread(self._file.fileno(), last - first, first)
+        text = _read_at(self._file, last - first, first)
         rows: list[Any] = self._decode(b"[" + text[:-1].replace(b"\n", b",") + b"]", end - start)
         return rows
 
@@ -120,11 +120,10 @@ class Rows(Sequence[Any]):
         if start >= end:
             return []
         spans = self._lines()
-        fd = self._file.fileno()
         first, last = spans[2 * start], spans[2 * end - 2] + spans[2 * end - 1]
         if last - first != sum(spans[2 * n + 1] for n in range(start, end)):
-            return [os.pread(fd, spans[2 * n + 1], spans[2 * n]) for n in range(start, end)]
-        text = os.pread(fd, last - first, first)
+            return [_read_at(self._file, spans[2 * n + 1], spans[2 * n]) for n in range(start, end)]
+        text = _read_at(self._file, last - first, first)
         return [line + b"\n" for line in text[:-1].split(b"\n")]
 
     def raw(self) -> Iterator[bytes]:
@@ -135,10 +134,11 @@ class Rows(Sequence[Any]):
     def _lines(self) -> array[int]:
         if self._spans is None:  # a kept file: where each line starts, found once
             spans, at, size = array("q"), 0, CHUNK
-            fd = self._file.fileno()
-            while chunk := os.pread(fd, size, at):
+            while chunk := _read_at(self._file, size, at):
                 cut = chunk.rfind(b"\n") + 1
                 if not cut:  # a row longer than what was read (checked whole when opened)
+                    if len(chunk) < size:
+                        raise ValueError(f"the kept {self._describe} end in the middle of a row")
                     size *= 2
                     continue
                 size, begin = CHUNK, 0
@@ -164,8 +164,18 @@ _NONE: Any = object()
 _DECODER = json.JSONDecoder()
 
 
+def _read_at(file: IO[bytes], length: int, offset: int) -> bytes:
+    """`length` bytes of `file` from `offset`: one positioned read where the system has it
+    (POSIX), else a seek and a read (Windows; a scan reads its rows from one thread)."""
+    pread = getattr(os, "pread", None)
+    if pread is not None:
+        return pread(file.fileno(), length, offset)  # type: ignore[no-any-return]
+    file.seek(offset)
+    return file.read(length)
+
+
 def _ends_a_line(file: IO[bytes], size: int) -> bool:
-    return os.pread(file.fileno(), 1, size - 1) == b"\n"
+    return _read_at(file, 1, size - 1) == b"\n"
 
 
 def _scratch(folder: Path | None) -> tuple[IO[bytes], str]:

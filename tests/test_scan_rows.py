@@ -120,3 +120,23 @@ def test_a_kept_row_longer_than_a_read_is_read_whole(tmp_path: Path) -> None:
     assert kept[1] == {"LearnerId": 2}
     assert kept[0] == rows[0]
     kept.close()
+
+
+def test_rows_are_read_where_the_system_has_no_positioned_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.delattr(os, "pread")  # as on Windows
+    rows = [{"n": n} for n in range(2 * BLOCK + 3)]
+    into = Rows.writer(tmp_path)
+    into.add(rows)
+    written = into.done()
+    assert list(written) == rows
+    assert [written[n] for n in (2002, 0, 1001)] == [rows[2002], rows[0], rows[1001]]
+    path, count, crc = kept_file(tmp_path, rows)
+    kept = Rows.kept(path, count, crc, "Wisenet learners")
+    assert list(kept) == rows
+    assert kept[5] == rows[5]
+    kept.close()
+    written.close()
