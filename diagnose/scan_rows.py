@@ -105,26 +105,30 @@ class Rows(Sequence[Any]):
     def block(self, start: int, end: int) -> list[Any]:
         """Rows `start` to `end`, decoded together (one read, one `json.loads`, when they lie
         side by side in the file, as they do unless a row was replaced)."""
-        if start >= end:
-            return []
-        spans = self._lines()
-        first, last = spans[2 * start], spans[2 * end - 2] + spans[2 * end - 1]
-        if last - first != sum(spans[2 * n + 1] for n in range(start, end)):
+        text = self._side_by_side(start, end)
+        if text is None:
             return [self[n] for n in range(start, end)]  # not side by side: one at a time
-        text = _read_at(self._file, last - first, first)
         rows: list[Any] = self._decode(b"[" + text[:-1].replace(b"\n", b",") + b"]", end - start)
         return rows
 
     def lines(self, start: int, end: int) -> list[bytes]:
         """Rows `start` to `end` as their lines, undecoded."""
+        text = self._side_by_side(start, end)
+        if text is None:
+            spans = self._lines()
+            return [_read_at(self._file, spans[2 * n + 1], spans[2 * n]) for n in range(start, end)]
+        return [line + b"\n" for line in text[:-1].split(b"\n")] if text else []
+
+    def _side_by_side(self, start: int, end: int) -> bytes | None:
+        """The lines of rows `start` to `end` in one read, when they follow one another in the
+        file (b"" for none); None when a row was replaced elsewhere."""
         if start >= end:
-            return []
+            return b""
         spans = self._lines()
         first, last = spans[2 * start], spans[2 * end - 2] + spans[2 * end - 1]
         if last - first != sum(spans[2 * n + 1] for n in range(start, end)):
-            return [_read_at(self._file, spans[2 * n + 1], spans[2 * n]) for n in range(start, end)]
-        text = _read_at(self._file, last - first, first)
-        return [line + b"\n" for line in text[:-1].split(b"\n")]
+            return None
+        return _read_at(self._file, last - first, first)
 
     def raw(self) -> Iterator[bytes]:
         """Every row's line, in order, as written (what the scan cache keeps)."""
