@@ -368,8 +368,7 @@ def diagnose_all(
         raw = at_once(gather_learner(ref, reader, typed=ref.value))
         yield from checked(raw, TargetKind.LEARNER, (raw.subject.ref,))
         learner = raw.payloads.get(Key.WISENET_LEARNER)
-        parsed = reader.parsed(parse.learner, learner) if isinstance(learner, Mapping) else None
-        if parsed is not None and parsed.learner_number:  # (no code: every uncoded contact)
+        if isinstance(learner, Mapping) and (parsed := reader.parsed(parse.learner, learner)):
             for contact in xero.coded(parsed.learner_number):
                 contact_id = parse.text(contact, "ContactID").lower()
                 if GUID.fullmatch(contact_id):

@@ -151,8 +151,9 @@ class BulkXero:
         self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
 
     def coded(self, code: str) -> list[Any]:
-        """The contacts whose Contact Code is `code`, exactly, in Xero's order."""
-        return [row for _, row in self.by_code.find(code)]
+        """The contacts whose Contact Code is `code`, exactly, in Xero's order; none for no
+        code (a contact without one is not coded "")."""
+        return [row for _, row in self.by_code.find(code)] if code else []
 
     def contact_at(self, contact_id: str) -> int | None:
         found = self.by_id.find(contact_id.lower())
