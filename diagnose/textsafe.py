@@ -28,8 +28,8 @@ _C1 = re.compile("[\x7f-\x9f]")
 def xml_safe(value: object) -> str:
     """`value` as text that any XML 1.0 document accepts, with escape sequences removed."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
-    if text.isascii() and text.isprintable():  # most text: nothing to remove
-        return text
+    if text.isprintable():  # most text: nothing to remove (what the patterns below remove is
+        return text  # never printable: control characters, surrogates, U+FFFE and U+FFFF)
     return _C1.sub("", _not_xml().sub("", _ANSI.sub("", text)))
 
 

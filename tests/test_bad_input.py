@@ -271,6 +271,21 @@ def test_xml_hostile_text_in_every_field_makes_a_well_formed_word_document(
     assert " ".join(shown.split()) in " ".join(text.split())
 
 
+XML_CHAR = re.compile("[\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@settings(max_examples=300 * SOAK, deadline=None)
+@given(text=st.text(st.characters(exclude_categories=()), max_size=40) | hostile)
+def test_xml_safe_keeps_every_printable_character_and_nothing_xml_forbids(text: str) -> None:
+    """Whatever the text, what is left is XML 1.0 with no escape sequence; and printable text
+    (which takes the fast way) comes back whole."""
+    cleaned = xml_safe(text)
+    assert all(XML_CHAR.fullmatch(c) for c in cleaned), ascii(cleaned)
+    if text.isprintable():
+        assert cleaned == text
+    assert xml_safe(f"\x1b[31m{text}\x1b[0m\x00") == cleaned
+
+
 def test_oversized_input_gets_one_line_or_a_result(cli: Callable[..., Run], tmp_path: Path) -> None:
     huge = "x" * 1_000_000
     for args in (("learner", huge), ("invoice", huge), ("learner", f"Jane {huge}")):
