@@ -31,6 +31,8 @@ JSON = Mapping[str, Any]
 
 def text(record: JSON, key: str) -> str:
     value = record.get(key)
+    if type(value) is str:  # most values: a scan reads a million of them
+        return value
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
@@ -72,7 +74,7 @@ def flag(record: JSON, key: str) -> bool:
 
 def obj(record: JSON, key: str) -> JSON:
     value = record.get(key)
-    return value if isinstance(value, Mapping) else {}
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def objects(record: JSON, key: str) -> list[JSON]:
