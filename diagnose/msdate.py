@@ -8,6 +8,7 @@ was shown in. Wisenet, and Xero's helper fields, use ISO 8601.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -19,6 +20,10 @@ def parse_datetime(value: object) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
+    return _remembered(text) if len(text) <= 40 else _parsed(text)  # no megabyte kept
+
+
+def _parsed(text: str) -> datetime | None:
     match = _MS_DATE.match(text)
     if match:
         millis, sign, hours, minutes = match.groups()
@@ -35,6 +40,11 @@ def parse_datetime(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# A scan reads the same dates many times: every invoice of a day has that day's `Date`, and a
+# learner's invoices are read again for each of its invoices' checks.
+_remembered = functools.lru_cache(maxsize=4096)(_parsed)
 
 
 def parse_date(value: object) -> date | None:
