@@ -10,6 +10,7 @@ uses, so a subject's evidence is built by one code path whichever way it was fet
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ from diagnose import parse
 from diagnose.evidence import remembered
 from diagnose.refs import GUID
 from diagnose.sources.calls import CallLog
-from diagnose.sources.positions import Index, TextSearch
+from diagnose.sources.positions import ASKED, Index, TextSearch
 from diagnose.sources.wisenet import filter_text
 from diagnose.sources.xero import ID_BATCH, SEARCHED, is_safe_code, search_text
 
@@ -149,6 +150,7 @@ class BulkXero:
                 self.invoices_of.add(_invoice_contact(invoice), n)
         self._search: TextSearch | None = None
         self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
+        self._wholes: OrderedDict[int, Any] = OrderedDict()  # invoices lately read on their own
 
     def coded(self, code: str) -> list[Any]:
         """The contacts whose Contact Code is `code`, exactly, in Xero's order; none for no
@@ -251,7 +253,15 @@ class BulkXero:
         if not GUID.fullmatch(invoice_id):
             raise ValueError(f"{invoice_id!r} is not an InvoiceID")
         found = self.invoice_by_id.find(invoice_id.lower())
-        return {"Invoices": [self._whole(found[0][1])]} if found else None
+        if not found:
+            return None
+        n, row = found[0]
+        whole = self._wholes.get(n)
+        if whole is None:  # the same record when asked again: its parse is remembered
+            whole = self._wholes[n] = self._whole(row)
+            if len(self._wholes) > ASKED:
+                self._wholes.popitem(last=False)
+        return {"Invoices": [whole]}
 
     async def invoice_by_number(self, number: str) -> Any:
         """As `GET /Invoices/{InvoiceNumber}` answers: the first invoice of that number."""
