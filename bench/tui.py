@@ -5,9 +5,11 @@
 Each run is a fresh process that imports what it needs, starts the app headless (Textual's test
 driver, 80×24) and stops once the first screen is up: the minimal app shows one line; the
 walkthrough shows its start screen (`diagnose tui`) and, separately, the checks of learner 123
-(`diagnose tui learner 123`, the sandbox's answers included). Printed: the CPU seconds of each
-process (best and median) and the walkthrough's as a multiple of the minimal app's. Target:
-the start screen within 1.5× the minimal app. This script reports; it does not judge.
+(`diagnose tui learner 123`, the sandbox's answers included); and, to tell Textual's share from
+diagnose's, a bare app with the start screen's widgets. Printed: the CPU seconds of each process
+(best and median), the walkthrough's as a multiple of the minimal app's, and what the start
+screen spends beyond its widgets. Target: the start screen within 1.5× the minimal app. This
+script reports; it does not judge.
 """
 
 from __future__ import annotations
@@ -30,6 +32,35 @@ class Minimal(App[None]):
 
 async def main():
     async with Minimal().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+asyncio.run(main())
+"""
+
+SAME_WIDGETS = """
+import asyncio
+from textual.app import App
+from textual.containers import Vertical
+from textual.widgets import Footer, Header, Input, Label, OptionList, RadioButton, RadioSet, Static
+
+class SameWidgets(App[None]):
+    def compose(self):
+        yield Header()
+        with Vertical():
+            yield Static("What is not syncing?")
+            with RadioSet():
+                yield RadioButton("A learner is not reaching Xero", value=True)
+                yield RadioButton("An invoice is not reaching Wisenet")
+            yield Label("Learner: a LearnerId, RefInternal or name")
+            yield Input(placeholder="123, STD0000123 or Jane Citizen")
+            yield Static("Enter diagnoses")
+            yield Static("")
+            yield OptionList()
+            yield Static("SANDBOX")
+        yield Footer()
+
+async def main():
+    async with SameWidgets().run_test(size=(80, 24)) as pilot:
         await pilot.pause()
 
 asyncio.run(main())
@@ -72,6 +103,7 @@ def main() -> None:
     figures = {}
     for name, code, args in (
         ("minimal Textual app", MINIMAL, ()),
+        ("start screen's widgets, bare", SAME_WIDGETS, ()),
         ("diagnose tui (start screen)", WALKTHROUGH, ()),
         ("diagnose tui learner 123", WALKTHROUGH, ("123",)),
     ):
@@ -82,6 +114,9 @@ def main() -> None:
     base = figures["minimal Textual app"]
     for name in ("diagnose tui (start screen)", "diagnose tui learner 123"):
         print(f"{name:<30} {figures[name] / base:.1f}x the minimal app (median)")
+    bare = figures["start screen's widgets, bare"]
+    own = figures["diagnose tui (start screen)"] - bare
+    print(f"of the start screen, diagnose's own (beyond its widgets in a bare app): {own:.2f} s")
 
 
 if __name__ == "__main__":
