@@ -18,9 +18,10 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from diagnose import runner
-from diagnose.evidence import Evidence
+from diagnose.evidence import Evidence, RawEvidence
 from diagnose.gather import gather_learner
 from diagnose.refs import parse_learner_ref
 from diagnose.render.word import write_report
@@ -30,8 +31,8 @@ from diagnose.sandbox.tenant import parse_tenant
 from diagnose.sources.sandbox import sandbox_sources
 
 
-def tenant_with(invoices: int) -> dict[str, object]:
-    document = json.loads(demo_tenant_path().read_text(encoding="utf-8"))
+def tenant_with(invoices: int) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(demo_tenant_path().read_text(encoding="utf-8"))
     xero, wisenet = document["xero"]["invoices"], document["wisenet"]["invoices"]
     template = next(i for i in xero if i["InvoiceNumber"] == "INV-0001")
     row = next(r for r in wisenet if r["InvoiceNumber"] == "INV-0001")
@@ -55,19 +56,19 @@ def main() -> None:
     args = parser.parse_args()
     tenant = parse_tenant(tenant_with(args.invoices))
 
-    async def gather() -> object:
+    async def gather() -> RawEvidence:
         async with sandbox_sources(tenant) as sources:
             return await gather_learner(parse_learner_ref("101"), sources, typed="101")
 
     raw = asyncio.run(gather())
-    diagnosis = runner.diagnose(raw)  # type: ignore[arg-type]
+    diagnosis = runner.diagnose(raw)
     invoices = len({f.target.key for f in diagnosis.findings if f.target.kind.value == "invoice"})
     times = []
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "bench.docx"
         for _ in range(args.runs):
             started = time.perf_counter()
-            report = build_report(diagnosis, Evidence(raw), redact=False)  # type: ignore[arg-type]
+            report = build_report(diagnosis, Evidence(raw), redact=False)
             write_report(report, out)
             times.append(time.perf_counter() - started)
         size = out.stat().st_size
