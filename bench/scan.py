@@ -30,7 +30,7 @@ from pathlib import Path
 
 from served import free_port, json_loads_cpu, wait_until_served
 
-from diagnose import engine, scan
+from diagnose import engine, scan, scan_fetch
 from diagnose.config import Profile
 from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from diagnose.scan_cache import Cache
@@ -88,7 +88,7 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
         async def fetch() -> tuple[Bulk, list]:  # type: ignore[type-arg]
             async with live_sources(profile) as sources:
                 cache = Cache.load(cache_path)
-                return await scan.fetch(sources, cache=cache), sources.log.calls
+                return await scan_fetch.fetch(sources, cache=cache), sources.log.calls
 
         catalogue = engine.load_catalogue()
         wall = time.perf_counter()

@@ -179,12 +179,12 @@ class Core:
     ) -> tuple[Bulk, str, str]:
         """Every record a scan needs, in bulk: (records, mode, organisation name). The calls
         are kept in `log` as they are made, for the progress line."""
-        from diagnose import scan as scanning
+        from diagnose.scan_fetch import fetch
 
         cache = self.scan_cache(fresh=fresh)
         self.cache_notes = cache.notes
         async with self.sources(log) as sources:
-            bulk = await scanning.fetch(sources, tick, cache=cache, invoices_since=invoices_since)
+            bulk = await fetch(sources, tick, cache=cache, invoices_since=invoices_since)
             if self.box is not None:
                 return bulk, sources.mode, self.box.tenant.organisation
             from diagnose import parse

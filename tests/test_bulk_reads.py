@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnose import scan as scanning
 from diagnose.errors import UsageError
 from diagnose.sandbox.generate import generate
 from diagnose.sandbox.tenant import parse_tenant
-from diagnose.sources.bulk import BulkWisenet, BulkXero
+from diagnose.scan_fetch import fetch
+from diagnose.sources.bulk import Bulk, BulkWisenet, BulkXero
 from diagnose.sources.positions import HASHED, LOW, Postings, TextSearch
 from diagnose.sources.sandbox import sandbox_sources
 
@@ -69,7 +69,7 @@ def test_the_pages_answer_every_call_as_the_services_do() -> None:
             assert records(await bulk_answer) == records(await api_answer)
 
         async with sandbox_sources(tenant) as sources:
-            bulk = await scanning.fetch(sources)
+            bulk = await fetch(sources)
             wisenet, xero = BulkWisenet(bulk), BulkXero(bulk, sources.xero.tenant_id)
             assert await xero.connections() == await sources.xero.connections()
         for item in document["wisenet"]["learners"]:  # a client paces itself: one a learner
@@ -116,7 +116,7 @@ def test_records_whose_keys_share_a_place_in_the_index_are_told_apart() -> None:
     index.add(far, 0)
     index.add(7, 1)
     assert index.get(7) == [0, 1]  # both are candidates: the reader tells them apart
-    wisenet = BulkWisenet(scanning.Bulk(learners=learners, wisenet_invoices=tab))
+    wisenet = BulkWisenet(Bulk(learners=learners, wisenet_invoices=tab))
     assert asyncio.run(wisenet.learner(7)) == learners[1]
     assert asyncio.run(wisenet.learner(far)) == learners[0]
     assert asyncio.run(wisenet.invoices(7)) == [tab[1]]

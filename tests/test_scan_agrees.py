@@ -14,6 +14,7 @@ from diagnose import scan as scanning
 from diagnose.model import SubjectKind, TargetKind
 from diagnose.sandbox.generate import generate
 from diagnose.sandbox.tenant import parse_tenant
+from diagnose.scan_fetch import fetch
 from diagnose.sources.sandbox import sandbox_sources
 
 
@@ -36,7 +37,7 @@ def test_the_scan_says_what_each_single_diagnosis_says(seed: int) -> None:
 
     async def scan() -> list[Any]:
         async with sandbox_sources(tenant) as sources:
-            bulk = await scanning.fetch(sources)
+            bulk = await fetch(sources)
             calls = list(sources.log.calls)
         return list(scanning.diagnose_all(bulk, catalogue, mode="sandbox", tenant="t", calls=calls))
 

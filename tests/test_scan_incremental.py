@@ -11,10 +11,11 @@ from typing import Any
 
 import httpx
 
-from diagnose import scan as scanning
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.app import SANDBOX_API_KEY, SANDBOX_TOKEN, create_app
 from diagnose.sandbox.tenant import load_tenant
+from diagnose.scan_cache import Cache
+from diagnose.scan_fetch import fetch
 from diagnose.sources.bulk import Bulk
 from diagnose.sources.sandbox import sandbox_sources
 
@@ -50,7 +51,7 @@ def watched(seen: list[tuple[str, str, str]], refuse: bool = False) -> Any:
 
 async def scan(folder: Path, app: Any) -> Bulk:
     async with sandbox_sources(TENANT, app=app) as sources:
-        return await scanning.fetch(sources, cache=scanning.Cache.load(folder))
+        return await fetch(sources, cache=Cache.load(folder))
 
 
 async def test_a_rescan_sends_the_documented_formats(tmp_path: Path) -> None:

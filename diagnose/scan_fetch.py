@@ -1,0 +1,174 @@
+"""A scan's fetch: every page of the four resources a scan reads — Wisenet learners and
+invoices, Xero contacts (archived included) and invoices, each paged with the largest page the
+service serves — written to disk as they come (`scan_rows`) and kept between scans
+(`scan_cache`), so that the next scan asks only for what changed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from diagnose import parse
+from diagnose.errors import SourceError
+from diagnose.gather import organisation
+from diagnose.model import ProblemKind
+from diagnose.msdate import parse_datetime
+from diagnose.scan_cache import KEYS, Cache, wisenet_stamp, xero_stamp
+from diagnose.scan_rows import Rows
+from diagnose.sources.both import Sources
+from diagnose.sources.bulk import Bulk
+from diagnose.sources.calls import a_list, envelope
+
+WISENET_PAGE = 1000
+XERO_PAGE = 1000
+
+
+def _refused(exc: SourceError) -> bool:
+    """A 400 on an incremental call: the service would not take the filter."""
+    return exc.problem.kind is ProblemKind.BAD_RESPONSE and "HTTP 400" in exc.problem.message
+
+
+@dataclass
+class _Pages:
+    """How a scan fetches a resource's pages: from `sources`, counting each (`tick`), each page
+    written to disk as it comes, in the folder of `cache`."""
+
+    sources: Sources
+    tick: Callable[[], None]
+    cache: Cache
+
+    async def wisenet(self, path: str, resource: str, since: datetime | None) -> Rows:
+        """Every page of a Wisenet list, one after another until one is short (Wisenet says
+        nothing of how many there are)."""
+        into = self.cache.writer(resource)
+        skip = 0
+        extra = {"lastModifiedTimeStampFilter": f"gt:{wisenet_stamp(since)}"} if since else {}
+        while True:
+            try:
+                page = await self.sources.wisenet.session.get(
+                    path, params={"skip": skip, "take": WISENET_PAGE, **extra}, shape=a_list
+                )
+            except SourceError as exc:
+                if not (extra and _refused(exc)):
+                    raise
+                extra, into, skip = {}, self.cache.writer(resource), 0  # refused: fetch it all
+                continue
+            self.tick()
+            into.add(page or [], KEYS[resource])
+            if not page or len(page) < WISENET_PAGE:
+                return into.done()
+            skip += WISENET_PAGE
+
+    async def xero(self, path: str, resource: str, since: datetime | None, **params: Any) -> Rows:
+        """Every page of a Xero collection. The first page says how many there are
+        (`pagination`); the rest are asked for together, within the session's limits (5 at
+        once, 60 a minute), and written in page order as they come."""
+        collection = path.rsplit("/", 1)[-1]
+        xero = self.sources.xero
+        headers = {"xero-tenant-id": xero.tenant_id or ""}
+        if since is not None:
+            headers["If-Modified-Since"] = xero_stamp(since)
+        into = self.cache.writer(resource)
+
+        async def page_of(number: int) -> tuple[list[Any], int | None]:
+            body = await xero.session.get(
+                f"/api.xro/2.0{path}",
+                params={**params, "page": number, "pageSize": XERO_PAGE},
+                headers=headers,
+                shape=envelope(collection),
+            )
+            self.tick()
+            found = body.get(collection, []) if isinstance(body, Mapping) else []
+            pagination = body.get("pagination") if isinstance(body, Mapping) else None
+            count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
+            return list(found), count if isinstance(count, int) else None
+
+        try:
+            rows, count = await page_of(1)
+        except SourceError as exc:
+            if "If-Modified-Since" not in headers or not _refused(exc):
+                raise
+            del headers["If-Modified-Since"]  # refused: fetch it all instead
+            rows, count = await page_of(1)
+        into.add(rows, KEYS[resource])
+        if count is not None:  # the rest together, written in page order as each one's turn comes
+            waiting: dict[int, list[Any]] = {}
+            turn = 2
+
+            async def written(number: int) -> None:
+                nonlocal turn
+                waiting[number], _ = await page_of(number)
+                while turn in waiting:
+                    into.add(waiting.pop(turn), KEYS[resource])
+                    turn += 1
+
+            await asyncio.gather(*(written(n) for n in range(2, count + 1)))
+            return into.done()
+        # No count given: one page after another until an empty one (a page shorter than asked
+        # for is no sign of the last: a service may serve fewer rows a page than it was asked).
+        number = 1
+        while rows:
+            number += 1
+            rows, _ = await page_of(number)
+            into.add(rows, KEYS[resource])
+        return into.done()
+
+
+async def fetch(
+    sources: Sources,
+    tick: Callable[[], None] = lambda: None,
+    *,
+    cache: Cache | None = None,
+    invoices_since: datetime | None = None,
+) -> Bulk:
+    """Everything, in two rounds: the organisation and Wisenet; then Xero's pages, each written
+    to disk as it comes (`Rows`). With a cache, only what changed since each resource was last
+    fetched."""
+    cache = cache or Cache(None)
+    pages = _Pages(sources, tick, cache)
+    started = datetime.now(UTC)
+    bulk = Bulk(alerts=sources.alerts)
+    sources.log.round = 1
+    flavour = sources.wisenet.learners_path
+    learners, tab, bulk.connections = await asyncio.gather(
+        pages.wisenet(flavour, "learners", cache.since("learners")),
+        pages.wisenet("/invoices", "wisenet_invoices", cache.since("wisenet_invoices")),
+        sources.xero.connections(),
+    )
+    bulk.learners = cache.merge("learners", learners, started)
+    bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
+    # kept even if round 2 is interrupted; what did not change is not written again (its older
+    # time of fetching only makes the next scan ask for a little more)
+    cache.save(*(r for r in ("learners", "wisenet_invoices") if r in cache.changed))
+    if not sources.xero.tenant_id:
+        chosen = organisation(bulk.connections, None)
+        sources.xero.tenant_id = parse.text(chosen, "tenantId") if chosen else None
+    sources.log.round = 2
+    # --since checks only the invoices changed since then. Without cached invoices those few are
+    # fetched and not kept (the cache must never believe it holds what it was not given).
+    cached_since = cache.since("invoices")
+    partial = invoices_since is not None and cached_since is None
+    since = invoices_since if partial else cached_since
+    contacts, invoices = await asyncio.gather(
+        pages.xero("/Contacts", "contacts", cache.since("contacts"), includeArchived="true"),
+        pages.xero("/Invoices", "invoices", since),
+    )
+    bulk.contacts = cache.merge("contacts", contacts, started)
+    bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
+    cache.save(
+        *(r for r in ("contacts", *(() if partial else ("invoices",))) if r in cache.changed)
+    )
+    bulk.whole = invoices_since is None
+    bulk.unchanged = bulk.whole and cache.folder is not None and not cache.changed
+    bulk.generation = cache.generation()
+    if invoices_since is not None:
+        bulk.invoices = [
+            i
+            for i in bulk.invoices
+            if (updated := parse_datetime(i.get("UpdatedDateUTC"))) is None
+            or updated > invoices_since
+        ]
+    return bulk
