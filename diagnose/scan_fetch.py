@@ -1,7 +1,8 @@
 """A scan's fetch: every page of the four resources a scan reads — Wisenet learners and
 invoices, Xero contacts (archived included) and invoices, each paged with the largest page the
 service serves — written to disk as they come (`scan_rows`) and kept between scans
-(`scan_cache`), so that the next scan asks only for what changed."""
+(`scan_cache`), so that the next scan asks only for what changed. The two services are read side
+by side."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from diagnose.scan_cache import KEYS, Cache, wisenet_stamp, xero_stamp
 from diagnose.scan_rows import Rows
 from diagnose.sources.both import Sources
 from diagnose.sources.bulk import Bulk
-from diagnose.sources.calls import a_list, envelope
+from diagnose.sources.calls import ROUND, a_list, envelope
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
@@ -124,43 +125,55 @@ async def fetch(
     cache: Cache | None = None,
     invoices_since: datetime | None = None,
 ) -> Bulk:
-    """Everything, in two rounds: the organisation and Wisenet; then Xero's pages, each written
-    to disk as it comes (`Rows`). With a cache, only what changed since each resource was last
+    """Everything: Wisenet's pages (round 1), and beside them the organisation (round 1), then
+    Xero's pages (round 2) — Xero does not wait for Wisenet. Each page is written to disk as it
+    comes (`Rows`), and each service's resources are kept in the cache when they are in, even if
+    the other service fails. With a cache, only what changed since each resource was last
     fetched."""
     cache = cache or Cache(None)
     pages = _Pages(sources, tick, cache)
     started = datetime.now(UTC)
     bulk = Bulk(alerts=sources.alerts)
     sources.log.round = 1
-    flavour = sources.wisenet.learners_path
-    learners, tab, bulk.connections = await asyncio.gather(
-        pages.wisenet(flavour, "learners", cache.since("learners")),
-        pages.wisenet("/invoices", "wisenet_invoices", cache.since("wisenet_invoices")),
-        sources.xero.connections(),
-    )
-    bulk.learners = cache.merge("learners", learners, started)
-    bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
-    # kept even if round 2 is interrupted; what did not change is not written again (its older
-    # time of fetching only makes the next scan ask for a little more)
-    cache.save(*(r for r in ("learners", "wisenet_invoices") if r in cache.changed))
-    if not sources.xero.tenant_id:
-        chosen = organisation(bulk.connections, None)
-        sources.xero.tenant_id = parse.text(chosen, "tenantId") if chosen else None
-    sources.log.round = 2
-    # --since checks only the invoices changed since then. Without cached invoices those few are
-    # fetched and not kept (the cache must never believe it holds what it was not given).
-    cached_since = cache.since("invoices")
-    partial = invoices_since is not None and cached_since is None
-    since = invoices_since if partial else cached_since
-    contacts, invoices = await asyncio.gather(
-        pages.xero("/Contacts", "contacts", cache.since("contacts"), includeArchived="true"),
-        pages.xero("/Invoices", "invoices", since),
-    )
-    bulk.contacts = cache.merge("contacts", contacts, started)
-    bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
-    cache.save(
-        *(r for r in ("contacts", *(() if partial else ("invoices",))) if r in cache.changed)
-    )
+
+    async def wisenet() -> None:
+        flavour = sources.wisenet.learners_path
+        learners, tab = await asyncio.gather(
+            pages.wisenet(flavour, "learners", cache.since("learners")),
+            pages.wisenet("/invoices", "wisenet_invoices", cache.since("wisenet_invoices")),
+        )
+        bulk.learners = cache.merge("learners", learners, started)
+        bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
+        # what did not change is not written again (its older time of fetching only makes the
+        # next scan ask for a little more)
+        cache.save(*(r for r in ("learners", "wisenet_invoices") if r in cache.changed))
+
+    async def xero() -> None:
+        bulk.connections = await sources.xero.connections()
+        if not sources.xero.tenant_id:
+            chosen = organisation(bulk.connections, None)
+            sources.xero.tenant_id = parse.text(chosen, "tenantId") if chosen else None
+        ROUND.set(2)  # this part's calls from here on (Wisenet's go on as round 1)
+        # --since checks only the invoices changed since then. Without cached invoices those
+        # few are fetched and not kept (the cache must never believe it holds what it was not
+        # given).
+        cached_since = cache.since("invoices")
+        partial = invoices_since is not None and cached_since is None
+        since = invoices_since if partial else cached_since
+        contacts, invoices = await asyncio.gather(
+            pages.xero("/Contacts", "contacts", cache.since("contacts"), includeArchived="true"),
+            pages.xero("/Invoices", "invoices", since),
+        )
+        bulk.contacts = cache.merge("contacts", contacts, started)
+        bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
+        cache.save(
+            *(r for r in ("contacts", *(() if partial else ("invoices",))) if r in cache.changed)
+        )
+
+    # Each service to its end, even when the other fails: what came is kept for the next scan.
+    for outcome in await asyncio.gather(wisenet(), xero(), return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
     bulk.whole = invoices_since is None
     bulk.unchanged = bulk.whole and cache.folder is not None and not cache.changed
     bulk.generation = cache.generation()

@@ -295,6 +295,31 @@ def test_xero_pages_after_the_first_are_asked_for_together(
     assert 2 <= most[0] <= 5  # together, within Xero's 5 at once
 
 
+def test_xeros_pages_do_not_wait_for_wisenets(
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+    data_dir: Path,
+) -> None:
+    core, served = _served(generated[0])
+    asked: list[str] = []
+
+    async def slow_wisenet(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            asked.append(scope["path"])
+            if scope["path"].startswith("/v1/"):
+                await asyncio.sleep(0.05)  # Wisenet answers slowly; its pages come one by one
+        await served(scope, receive, send)
+
+    core.sandbox_app = slow_wisenet
+    log: list[Any] = []
+    bulk, _, _ = asyncio.run(core.fetch_tenant(log, lambda: None, fresh=True))
+    assert len(bulk.learners) == len(core.box.tenant.learners)
+    last_wisenet = max(n for n, path in enumerate(asked) if path.startswith("/v1/"))
+    first_xero_page = min(n for n, path in enumerate(asked) if path.startswith("/api.xro/2.0/"))
+    assert first_xero_page < last_wisenet
+    rounds = {(c.service.value, c.path.startswith("/api.xro/2.0/"), c.round) for c in log}
+    assert rounds == {("wisenet", False, 1), ("xero", False, 1), ("xero", True, 2)}
+
+
 def test_without_a_page_count_every_page_is_read_until_an_empty_one(
     generated: tuple[Path, dict],  # type: ignore[type-arg]
     data_dir: Path,

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from diagnose.errors import SourceError
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.app import SANDBOX_API_KEY, SANDBOX_TOKEN, create_app
 from diagnose.sandbox.tenant import load_tenant
@@ -112,3 +114,30 @@ def test_the_sandbox_refuses_undocumented_formats_like_a_strict_server() -> None
             return answers
 
     assert asyncio.run(ask()) == [200, 400, 200, 400]
+
+
+async def test_a_service_that_fails_does_not_cost_the_other_its_pages(tmp_path: Path) -> None:
+    """Wisenet refusing its invoices does not stop Xero's pages: they are kept, and the next
+    scan asks Xero only for what changed since."""
+    inner = create_app(TENANT)
+
+    async def failing_wisenet(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/v1/invoices":
+            body = json.dumps({"Message": "The request is invalid."}).encode()
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 400, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await inner(scope, receive, send)
+
+    with pytest.raises(SourceError):
+        await scan(tmp_path, failing_wisenet)
+    seen: list[tuple[str, str, str]] = []
+    again = await scan(tmp_path, watched(seen))
+    assert len(again.invoices) == len(TENANT.invoices)
+    xero = [since for path, _, since in seen if path.startswith("/api.xro/2.0/")]
+    assert len(xero) == 2  # contacts and invoices
+    assert all(xero)  # only what changed
+    wisenet = [query for path, query, _ in seen if path.startswith("/v1/")]
+    assert wisenet
+    assert not any("lastModifiedTimeStampFilter" in q for q in wisenet)  # in full

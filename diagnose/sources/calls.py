@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,11 @@ class Request:
         if "Idempotency-Key" in self.headers:
             text += f"  (Idempotency-Key: {self.headers['Idempotency-Key']})"
         return text
+
+
+# The round of the calls a task makes, when it runs beside others that are in another round (a
+# scan's Xero pages go on while Wisenet's are still coming); unset, the log's `round` is theirs.
+ROUND: ContextVar[int | None] = ContextVar("ROUND", default=None)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from diagnose.config import HttpOptions
 from diagnose.errors import SourceError, UsageError
 from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.sources import policy as policies
-from diagnose.sources.calls import CallLog, Request, Shape
+from diagnose.sources.calls import ROUND, CallLog, Request, Shape
 from diagnose.sources.policy import Limiter, Policy
 
 if TYPE_CHECKING:  # filelock, which the budget needs, costs start-up time: live profiles only
@@ -169,7 +169,7 @@ class Session:
         form: Mapping[str, str] | None = None,
         basic_auth: tuple[str, str] | None = None,
     ) -> Any:
-        round_ = self.log.round
+        round_ = ROUND.get() or self.log.round
         if form is not None:
             request = self._client.build_request(
                 method, path, params=params, headers=headers, data=dict(form)
