@@ -1,10 +1,10 @@
 """`diagnose scan`: the whole tenant's sync health from a few hundred paged calls.
 
 The tenant is fetched in bulk and kept on disk as it comes (`scan_fetch`). Then every learner
-and every invoice is gathered by the single diagnosis's own
-gatherer, reading those records through `sources.bulk` (which answers each call as the service
-would), and the same pure checks run on it: no per-learner call is made, and no second way of
-building evidence exists to disagree.
+and every invoice is gathered by the single diagnosis's own gatherer, reading those records
+through `sources.bulk` (which answers each call as the service would), and the same pure checks
+run on it: no per-learner call is made, and no second way of building evidence exists to
+disagree.
 """
 
 from __future__ import annotations
@@ -30,10 +30,7 @@ from diagnose.model import (
     TargetKind,
 )
 from diagnose.refs import GUID, InvoiceRef, LearnerRef
-from diagnose.scan_cache import (
-    load_findings,
-    save_findings,
-)
+from diagnose.scan_cache import load_findings, save_findings
 from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
 from diagnose.sources.calls import CallLog
 
