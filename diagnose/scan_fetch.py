@@ -7,7 +7,7 @@ by side."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,32 @@ from diagnose.sources.calls import ROUND, a_list, envelope
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
+
+
+SETTINGS = (ProblemKind.AUTH, ProblemKind.WRONG_ADDRESS)  # what the person must put right first
+
+
+async def _side_by_side(*parts: Coroutine[Any, Any, None]) -> None:
+    """Run `parts` together. When one fails as a service can (an outage, a limit, a bad answer),
+    the others go on to their end, so that what they fetch is kept for the next scan, and then
+    that failure is raised. A refused sign-in, a wrong address or anything else is raised at
+    once, the others stopped: the person has something to put right before any scan can end."""
+    running = [asyncio.ensure_future(part) for part in parts]
+    first: SourceError | None = None
+    try:
+        for ended in asyncio.as_completed(running):
+            try:
+                await ended
+            except SourceError as exc:
+                if exc.problem.kind in SETTINGS:
+                    raise
+                first = first or exc
+    finally:
+        for task in running:
+            task.cancel()  # those still running, when one failed at once
+        await asyncio.gather(*running, return_exceptions=True)
+    if first is not None:
+        raise first
 
 
 def _refused(exc: SourceError) -> bool:
@@ -170,10 +196,7 @@ async def fetch(
             *(r for r in ("contacts", *(() if partial else ("invoices",))) if r in cache.changed)
         )
 
-    # Each service to its end, even when the other fails: what came is kept for the next scan.
-    for outcome in await asyncio.gather(wisenet(), xero(), return_exceptions=True):
-        if isinstance(outcome, BaseException):
-            raise outcome
+    await _side_by_side(wisenet(), xero())
     bulk.whole = invoices_since is None
     bulk.unchanged = bulk.whole and cache.folder is not None and not cache.changed
     bulk.generation = cache.generation()

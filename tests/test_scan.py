@@ -15,6 +15,8 @@ import pytest
 from conftest import Run
 from harness import FAULTS_ENV
 
+from diagnose.errors import SourceError
+from diagnose.model import ProblemKind
 from diagnose.sandbox.generate import generate
 
 
@@ -318,6 +320,33 @@ def test_xeros_pages_do_not_wait_for_wisenets(
     assert first_xero_page < last_wisenet
     rounds = {(c.service.value, c.path.startswith("/api.xro/2.0/"), c.round) for c in log}
     assert rounds == {("wisenet", False, 1), ("xero", False, 1), ("xero", True, 2)}
+
+
+def test_a_refused_sign_in_ends_the_scan_at_once(
+    generated: tuple[Path, dict],  # type: ignore[type-arg]
+    data_dir: Path,
+) -> None:
+    """Xero refusing the sign-in is said at once, not after Wisenet's last page: the person has
+    to put it right before any scan can end."""
+    core, served = _served(generated[0])
+    wisenet_pages = [0]
+
+    async def refusing_xero(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/connections":
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            wisenet_pages[0] += 1
+            await asyncio.sleep(0.2)  # Wisenet answers slowly; its pages come one by one
+        await served(scope, receive, send)
+
+    core.sandbox_app = refusing_xero
+    with pytest.raises(SourceError) as refused:
+        asyncio.run(core.fetch_tenant([], lambda: None, fresh=True))
+    assert refused.value.problem.kind is ProblemKind.AUTH
+    tab_pages = math.ceil(len(core.box.tenant.wisenet_invoices) / 1000)
+    assert wisenet_pages[0] < tab_pages  # Wisenet's invoices were still coming
 
 
 def test_without_a_page_count_every_page_is_read_until_an_empty_one(
