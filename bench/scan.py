@@ -8,9 +8,10 @@ this process through a live profile (a custom connection), over real sockets. Pr
 by service, sequential rounds, wall time, CPU time and peak memory of the scan; the fetch floor
 measured beside it — the same GETs made with a plain httpx client and decoded with `json.loads`,
 nothing else — and the scan's CPU as a multiple of it, and of one `json.loads` of the tenant
-file (issue 19's quick check); a second scan with nothing changed
-(fetch and checks), its calls and CPU; how long the calls take at Xero's 60 a minute, and the
-calls the naive per-learner approach would make. This script reports; it does not judge.
+file (issue 19's quick check); a second scan with nothing changed (fetch and checks), its calls
+and CPU; a third after 10 learners were renamed on the server, its calls and CPU; how long the
+calls take at Xero's 60 a minute, and the calls the naive per-learner approach would make. This
+script reports; it does not judge.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from diagnose.sandbox.responses import SANDBOX_API_KEY, SANDBOX_CLIENT_ID, SANDB
 from diagnose.scan_cache import Cache
 from diagnose.sources.bulk import Bulk
 from diagnose.sources.live import live_sources
+
+CHANGED = 10  # learners renamed before the third scan
 
 
 def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
@@ -112,6 +115,14 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
         )
         rescan_cpu = time.process_time() - again
         invoices = len(rebulk.invoices)
+        del rebulk
+        renamed = changed_names(base, CHANGED)  # as a person editing learners in Wisenet would
+        again = time.process_time()
+        rebulk, changed_calls = asyncio.run(fetch())
+        scan.findings_of(
+            rebulk, catalogue, mode="live", tenant="bench", calls=changed_calls, folder=cache_path
+        )
+        changed_cpu = time.process_time() - again
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -125,9 +136,26 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
         f", fetch floor "
         f"{floor:5.2f} s ({cpu / floor:4.1f}x) | peak {peak_mb:5.0f} MB | {problems} problems | "
         f"re-scan {len(rescan_calls)} calls, cpu {rescan_cpu:5.2f} s "
-        f"({100 * rescan_cpu / cpu:3.0f} % of cold) | at 60/min {xero_calls:3.0f} s of Xero | "
+        f"({100 * rescan_cpu / cpu:3.0f} % of cold) | re-scan with {renamed} learners renamed: "
+        f"{len(changed_calls)} calls, cpu {changed_cpu:5.2f} s "
+        f"({100 * changed_cpu / cpu:3.0f} % of cold) | at 60/min {xero_calls:3.0f} s of Xero | "
         f"naive {7 * size} calls | tenant file json.loads {loads:4.2f} s: scan {cpu / loads:4.1f}x"
     )
+
+
+def changed_names(base: str, count: int) -> int:
+    """Rename the first `count` learners in the served Wisenet (`PATCH`, as the sandbox takes
+    it); how many were renamed."""
+    import httpx
+
+    headers = {"x-api-key": SANDBOX_API_KEY, "content-type": "application/json"}
+    with httpx.Client(base_url=f"{base}/v1", headers=headers) as client:
+        learners = client.get("/learnersAU", params={"skip": 0, "take": count}).json()
+        for item in learners:
+            data = item.get("Data", item)
+            ops = [{"op": "replace", "path": "Personal/FirstName", "value": "Renamed"}]
+            client.patch(f"/learnersAU/{data['LearnerId']}", json=ops).raise_for_status()
+    return len(learners)
 
 
 def fetch_floor(base: str, calls: list) -> float:  # type: ignore[type-arg]
