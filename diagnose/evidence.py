@@ -8,7 +8,6 @@ see `Evidence`, a saved snapshot replays to the same findings offline.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -305,21 +304,6 @@ class Evidence:
         return tuple(
             self._parse(parse.event_alert, a) for a in _records(self.payload(Key.EVENT_ALERTS))
         )
-
-
-class Memo(OrderedDict[tuple[str, int], Any]):
-    """Parses shared by many evidences (a scan's subjects), the latest `room` of them: a scan
-    reads a record again soon (a learner's contact for its invoices) or never, so what was
-    parsed longest ago is dropped first and memory stays the same whatever the tenant's size."""
-
-    def __init__(self, room: int) -> None:
-        super().__init__()
-        self.room = room
-
-    def __setitem__(self, key: tuple[str, int], value: Any) -> None:
-        if len(self) >= self.room:
-            self.popitem(last=False)  # (a dict's first key is slow to find once many went)
-        super().__setitem__(key, value)
 
 
 def remembered(memo: dict[tuple[str, int], Any], parser: Callable[[Any], T], record: Any) -> T:

@@ -21,8 +21,9 @@ from checks.alerts import related_names
 from diagnose import engine, parse
 from diagnose.checking import Check
 from diagnose.engine import TENANT_KEY
-from diagnose.evidence import Evidence, Key, Memo, RawEvidence
+from diagnose.evidence import Evidence, Key, RawEvidence
 from diagnose.gather import at_once, gather_invoice, gather_learner, organisation
+from diagnose.latest import Latest
 from diagnose.model import (
     ApiCall,
     Finding,
@@ -128,7 +129,7 @@ def diagnose_all(
         CallLog(list(calls)),
         mode,
         tenant,
-        memo=Memo(MEMO_ROOM),  # each record parsed once while its subjects are checked
+        memo=Latest(MEMO_ROOM),  # each record parsed once while its subjects are checked
     )
     naming = _alerts_naming(bulk.alerts)
 

@@ -14,12 +14,12 @@ import tempfile
 import weakref
 import zlib
 from array import array
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, overload
 
 from diagnose.errors import UsageError
+from diagnose.latest import Latest
 
 BLOCK = 1000  # rows decoded in one go when read in order
 RECENT = 256  # rows read by position kept decoded: a learner's records are asked for again soon
@@ -42,7 +42,7 @@ class Rows(Sequence[Any]):
         self._count = count
         self._describe = describe
         self._closed = weakref.finalize(self, file.close)
-        self._recent: OrderedDict[int, Any] = OrderedDict()  # a row read again: the same object
+        self._recent: Latest[int, Any] = Latest(RECENT)  # a row read again: the same object
 
     @classmethod
     def writer(cls, folder: Path | None = None, describe: str = "rows") -> RowsWriter:
@@ -93,8 +93,6 @@ class Rows(Sequence[Any]):
             raise IndexError(f"row {index} of {self._count}")
         spans = self._lines()
         row = self._decode(_read_at(self._file, spans[2 * at + 1], spans[2 * at]))
-        if len(self._recent) >= RECENT:
-            self._recent.popitem(last=False)  # the one read longest ago
         self._recent[at] = row
         return row
 

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnose.scan_rows import BLOCK, Rows
+from diagnose.latest import Latest
+from diagnose.scan_rows import BLOCK, RECENT, Rows
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
@@ -140,3 +141,22 @@ def test_rows_are_read_where_the_system_has_no_positioned_read(
     assert kept[5] == rows[5]
     kept.close()
     written.close()
+
+
+def test_a_scan_keeps_only_its_latest_rows_decoded(tmp_path: Path) -> None:
+    """However many rows are read back, only the latest `RECENT` stay decoded; one read again
+    among them is the same object, and setting a kept key again drops nothing."""
+    rows = [{"n": n} for n in range(3 * RECENT)]
+    into = Rows.writer(tmp_path)
+    into.add(rows)
+    written = into.done()
+    first = written[0]
+    assert written[0] is first
+    for n in range(3 * RECENT):
+        assert written[n] == rows[n]
+    assert written[0] is not first  # read longest ago: decoded again
+    latest: Latest[str, int] = Latest(2)
+    latest["a"], latest["b"], latest["a"] = 1, 2, 3
+    assert dict(latest) == {"a": 3, "b": 2}
+    latest["c"] = 4
+    assert dict(latest) == {"a": 3, "c": 4}

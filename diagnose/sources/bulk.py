@@ -10,13 +10,13 @@ uses, so a subject's evidence is built by one code path whichever way it was fet
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from diagnose import parse
 from diagnose.evidence import remembered
+from diagnose.latest import Latest
 from diagnose.refs import GUID
 from diagnose.sources.calls import CallLog
 from diagnose.sources.positions import ASKED, Index, TextSearch
@@ -150,7 +150,7 @@ class BulkXero:
                 self.invoices_of.add(_invoice_contact(invoice), n)
         self._search: TextSearch | None = None
         self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
-        self._wholes: OrderedDict[int, Any] = OrderedDict()  # invoices lately read on their own
+        self._wholes: Latest[int, Any] = Latest(ASKED)  # invoices lately read on their own
 
     def coded(self, code: str) -> list[Any]:
         """The contacts whose Contact Code is `code`, exactly, in Xero's order; none for no
@@ -259,8 +259,6 @@ class BulkXero:
         whole = self._wholes.get(n)
         if whole is None:  # the same record when asked again: its parse is remembered
             whole = self._wholes[n] = self._whole(row)
-            if len(self._wholes) > ASKED:
-                self._wholes.popitem(last=False)
         return {"Invoices": [whole]}
 
     async def invoice_by_number(self, number: str) -> Any:

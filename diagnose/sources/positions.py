@@ -9,12 +9,12 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
 from diagnose.errors import UsageError
+from diagnose.latest import Latest
 
 BITS = 24  # a position's bits: up to 16,777,216 rows a resource
 LOW = (1 << BITS) - 1
@@ -74,7 +74,7 @@ class Index:
         self.rows = rows
         self.key = key
         self.postings = Postings()
-        self._asked: OrderedDict[Hashable, list[tuple[int, Any]]] = OrderedDict()
+        self._asked: Latest[Hashable, list[tuple[int, Any]]] = Latest(ASKED)
 
     def add(self, key: Hashable, n: int) -> None:
         self.postings.add(key, n)
@@ -90,8 +90,6 @@ class Index:
                 if self.key(row := self.rows[n]) == wanted
             ]
             self._asked[wanted] = found
-            if len(self._asked) > ASKED:
-                self._asked.popitem(last=False)
         return found
 
 
