@@ -123,6 +123,7 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
             rebulk, catalogue, mode="live", tenant="bench", calls=changed_calls, folder=cache_path
         )
         changed_cpu = time.process_time() - again
+        rechecked = rebulk.rechecked
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -138,7 +139,13 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
         f"re-scan {len(rescan_calls)} calls, cpu {rescan_cpu:5.2f} s "
         f"({100 * rescan_cpu / cpu:3.0f} % of cold) | re-scan with {renamed} learners renamed: "
         f"{len(changed_calls)} calls, cpu {changed_cpu:5.2f} s "
-        f"({100 * changed_cpu / cpu:3.0f} % of cold) | at 60/min {xero_calls:3.0f} s of Xero | "
+        f"({100 * changed_cpu / cpu:3.0f} % of cold), "
+        + (
+            f"{rechecked[0]} of {rechecked[1]} subjects checked again"
+            if rechecked
+            else "all checked"
+        )
+        + f" | at 60/min {xero_calls:3.0f} s of Xero | "
         f"naive {7 * size} calls | tenant file json.loads {loads:4.2f} s: scan {cpu / loads:4.1f}x"
     )
 

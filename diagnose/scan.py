@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from checks.alerts import related_names
-from diagnose import engine, parse
+from diagnose import engine, parse, scan_units
 from diagnose.checking import Check
-from diagnose.engine import TENANT_KEY
 from diagnose.evidence import Evidence, Key, RawEvidence
 from diagnose.gather import at_once, gather_invoice, gather_learner, organisation
 from diagnose.latest import Latest
@@ -69,27 +68,45 @@ def findings_of(
     folder: Path | None = None,
     progress: Progress | None = None,
 ) -> list[Finding]:
-    """`diagnose_all`'s findings, kept in the scan's cache `folder`: when no record changed
+    """`diagnose_all`'s findings, kept in the scan's cache `folder`. When no record changed
     since the last scan, and the checks, the organisation and the alerts are the same, the last
-    scan's findings are the answer and no check runs again."""
+    scan's findings are the answer and no check runs again; when some records changed, only the
+    subjects they touch are checked again (`scan_units`)."""
     signature = _signature(bulk, catalogue, mode, tenant)
     if bulk.unchanged:
-        kept = load_findings(folder, signature)
+        kept = load_findings(folder, signature, bulk.generation)
         if kept is not None:
             bulk.reused = True
             return kept
+    earlier = None
+    if bulk.whole and bulk.delta is not None and bulk.before:
+        touched = scan_units.Touched(bulk.delta)
+        earlier = scan_units.load(folder, signature, bulk.before, touched, len(bulk.invoices))
+    units = scan_units.Writer(folder if bulk.whole else None, signature, bulk.generation)
     young, *older = gc.get_threshold()
     # The checks make and drop millions of small objects, almost none in a cycle: the young
     # generation is collected every 10,000 of them, not every 700 (5 % of the scan's CPU).
     gc.set_threshold(max(young, 10_000), *older)
     try:
         found = list(
-            diagnose_all(bulk, catalogue, mode=mode, tenant=tenant, calls=calls, progress=progress)
+            diagnose_all(
+                bulk,
+                catalogue,
+                mode=mode,
+                tenant=tenant,
+                calls=calls,
+                progress=progress,
+                earlier=earlier,
+                units=units,
+            )
         )
     finally:
         gc.set_threshold(young, *older)
+        units.abandon()  # unless it was done
+        if earlier is not None:
+            earlier.close()
     if bulk.whole:
-        save_findings(folder, signature, found)
+        save_findings(folder, signature, bulk.generation, found)
     return found
 
 
@@ -102,7 +119,7 @@ def _signature(bulk: Bulk, catalogue: Sequence[Check], mode: str, tenant: str) -
         [c.id, c.applies_to, list(c.requires), list(c.params), c.title, c.fix, c.explanation]
         for c in catalogue
     ]
-    document = [__version__, mode, tenant, bulk.generation, checks, bulk.connections, bulk.alerts]
+    document = [__version__, mode, tenant, checks, bulk.connections, bulk.alerts]
     text = json.dumps(document, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -115,13 +132,17 @@ def diagnose_all(
     tenant: str,
     calls: Sequence[ApiCall] = (),
     progress: Progress | None = None,
+    earlier: scan_units.Earlier | None = None,
+    units: scan_units.Writer | None = None,
 ) -> Iterator[Finding]:
     """Every learner's and every invoice's failures, warnings and undecided checks (what passed
     or did not apply is not kept: at 40,000 subjects it would be most of the memory). `progress`
     is told how many learners have been checked, of how many, every `PROGRESS_EVERY`.
 
     Each subject's evidence is gathered by `gather_learner` / `gather_invoice`, the code a single
-    diagnosis runs, reading the fetched pages through `BulkSources` instead of the network."""
+    diagnosis runs, reading the fetched pages through `BulkSources` instead of the network. A
+    subject `earlier` holds (the last scan's, untouched by any change) is not checked again:
+    its findings are the ones kept. Each subject's calls and findings go to `units`."""
     chosen = organisation(bulk.connections, None)
     reader = BulkSources(
         BulkWisenet(bulk),
@@ -132,6 +153,7 @@ def diagnose_all(
         memo=Latest(MEMO_ROOM),  # each record parsed once while its subjects are checked
     )
     naming = _alerts_naming(bulk.alerts)
+    units = units or scan_units.Writer(None, "", "")
 
     def evidence(raw: RawEvidence, named: Sequence[str]) -> Evidence:
         raw.calls = reader.log.calls  # the bulk calls answered: the services are reachable
@@ -142,9 +164,19 @@ def diagnose_all(
             raw.payloads[Key.EVENT_ALERTS] = naming(*named, *names)
         return found
 
-    settled: list[Finding] = []  # the connection checks, decided once: the same for everyone
+    # the connection checks, decided once: the same for everyone (the last scan's, if kept)
+    settled: list[Finding] = list(earlier.tenant) if earlier else []
+    told = False
 
-    def checked(raw: RawEvidence, kind: TargetKind, named: Sequence[str]) -> Iterator[Finding]:
+    def first() -> list[Finding]:
+        """The connection checks' noteworthy findings, before the first subject's."""
+        nonlocal told
+        if told or not settled:
+            return []
+        told = True
+        return [x for x in settled if x.status.noteworthy]
+
+    def checked(raw: RawEvidence, kind: TargetKind, named: Sequence[str]) -> list[Finding]:
         found = engine.run(
             evidence(raw, named),
             catalogue,
@@ -155,8 +187,13 @@ def diagnose_all(
         ).findings
         if not settled:
             settled.extend(x for x in found if x.target.kind is TargetKind.TENANT)
-            yield from (x for x in settled if x.status.noteworthy)
-        yield from (x for x in found if x.target.kind is kind and x.status.noteworthy)
+        return [x for x in found if x.target.kind is kind and x.status.noteworthy]
+
+    def asking() -> list[Any]:
+        """A new subject: the calls it makes are noted from here on."""
+        asked: list[Any] = []
+        reader.wisenet.asked = reader.xero.asked = asked
+        return asked
 
     # Invoices on the same contact gather the same evidence but for the invoice itself (the
     # gatherer's path follows the contact alone): one gathering a contact, its invoices checked
@@ -165,12 +202,17 @@ def diagnose_all(
     xero = reader.xero
     checked_at = bytearray(len(bulk.invoices))  # 1 where an invoice has been checked
     kept: list[tuple[int, Finding]] = []
+    again = reused = 0  # subjects checked (again), and those whose kept findings stand
 
-    def invoices_on(group: Sequence[int]) -> None:
+    def invoices_on(group: Sequence[int], contact_id: str) -> None:
         """Some invoices on one contact (positions in Xero's list), checked together."""
+        nonlocal again
         for n in group:
             checked_at[n] = 1
         ids = [parse.text(bulk.invoices[n], "InvoiceID") for n in group]
+        again += 1
+        asked = asking()
+        asked.append(["x", "invoices", {"contact_ids": [contact_id]}])  # which are checked
         named = [
             parse.text(bulk.invoices[n], "InvoiceNumber") or i
             for n, i in zip(group, ids, strict=True)
@@ -182,11 +224,11 @@ def diagnose_all(
                 "Invoices": [row for body in each if body for row in body["Invoices"]]
             }
         at = {i.lower(): n for n, i in zip(group, ids, strict=True)}
-        at[TENANT_KEY] = -1  # the connection checks, when no learner came first: before all
-        kept.extend(
-            (at.get(f.target.key.lower(), group[0]), f)
-            for f in checked(raw, TargetKind.INVOICE, named)
-        )
+        mine = checked(raw, TargetKind.INVOICE, named)
+        kept.extend((-1, f) for f in first())  # before all: when no learner came first
+        positions = [at.get(f.target.key.lower(), group[0]) for f in mine]
+        kept.extend(zip(positions, mine, strict=True))
+        units.group(group, asked, mine, positions)
 
     def on_contact(contact_id: str) -> None:
         """The invoices on a contact not yet checked (those that can be diagnosed: an
@@ -196,20 +238,40 @@ def diagnose_all(
         ]
         if GUID.fullmatch(contact_id):
             if group:
-                invoices_on(group)
+                invoices_on(group, contact_id)
         else:
             for n in group:
-                invoices_on([n])
+                invoices_on([n], contact_id)
 
+    if earlier is not None:  # the invoices checked together before, none of them touched
+        reused += len(earlier.groups)
+        for together in earlier.groups:
+            for n in together.invoices:
+                checked_at[n] = 1
+            units.copy(earlier.line(together))
+            kept.extend(zip(together.at, together.findings, strict=True))
     total = len(reader.wisenet.ids)
     for done, learner_id in enumerate(reader.wisenet.ids):  # in Wisenet's order
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, total)
         if learner_id < 1:
             continue  # not a learner Wisenet could be asked about
+        same = earlier.learners.get(learner_id) if earlier else None
+        if same is not None and earlier is not None:
+            # its invoices are found by the pass over Xero's list below, kept or checked
+            reused += 1
+            units.copy(earlier.line(same))
+            yield from first()
+            yield from same.findings
+            continue
+        again += 1
+        asked = asking()
         ref = LearnerRef("id", str(learner_id))
         raw = at_once(gather_learner(ref, reader, typed=ref.value))
-        yield from checked(raw, TargetKind.LEARNER, (raw.subject.ref,))
+        mine = checked(raw, TargetKind.LEARNER, (raw.subject.ref,))
+        units.learner(learner_id, asked, mine)
+        yield from first()
+        yield from mine
         learner = raw.payloads.get(Key.WISENET_LEARNER)
         if isinstance(learner, Mapping) and (parsed := reader.parsed(parse.learner, learner)):
             for contact in xero.coded(parsed.learner_number):
@@ -219,10 +281,16 @@ def diagnose_all(
     for n in range(len(bulk.invoices)):  # those on no learner's contact, in Xero's order
         if xero.identified[n] and not checked_at[n]:
             on_contact(parse.text(parse.obj(bulk.invoices[n], "Contact"), "ContactID").lower())
+    reader.wisenet.asked = reader.xero.asked = None
     if progress is not None:
         progress(total, total)
+    kept.extend((-1, f) for f in first())  # when no learner came first: before all
     kept.sort(key=lambda pair: pair[0])
     yield from (f for _, f in kept)
+    bulk.rechecked = (again, again + reused) if earlier else None
+    if earlier is not None:
+        earlier.close()  # before its file is replaced (which some systems refuse while open)
+    units.done(settled)
 
 
 def counts(findings: Sequence[Finding]) -> dict[str, dict[str, int]]:

@@ -64,6 +64,10 @@ class Cache:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was set aside, for the person to read
     changed: set[str] = field(default_factory=set)  # resources whose rows differ from the kept
+    # each resource's rows that changed, as kept before and as fetched now (new ones included);
+    # None when it is not known (fetched in full, or too many to keep)
+    delta: dict[str, list[Any] | None] = field(default_factory=dict)
+    loaded: str = ""  # the generation of the rows as loaded, before this scan merged any
 
     @classmethod
     def load(cls, folder: Path | None) -> Cache:
@@ -95,6 +99,7 @@ class Cache:
                 cache.notes.append(f"the kept copy of the {NAMES[resource]} {why}: fetched again")
                 continue
             cache.resources[resource] = {**head, "rows": rows}
+        cache.loaded = cache.generation()
         return cache
 
     def forget(self, *resources: str) -> None:
@@ -121,11 +126,13 @@ class Cache:
         When nothing new came, the kept rows as they are."""
         entry = self.resources.get(resource)
         if entry is not None and not fetched:  # nothing new since: the kept rows as they are
+            self.delta[resource] = []
             kept: Rows = entry["rows"]
             return kept
         merged = fetched
         if entry is None:
             self.changed.add(resource)  # fetched in full: nothing to compare it with
+            self.delta[resource] = None
         else:
             merged = self._updated(resource, entry["rows"], fetched)
         same = entry is not None and resource not in self.changed
@@ -144,6 +151,7 @@ class Cache:
         key = KEYS[resource]
         new = {key(row): n for n, row in enumerate(fetched)}
         into = self.writer(resource)
+        delta: list[Any] | None = []
         for start in range(0, len(kept), BLOCK):
             end = min(start + BLOCK, len(kept))
             for row, line in zip(kept.block(start, end), kept.lines(start, end), strict=True):
@@ -154,10 +162,13 @@ class Cache:
                 again = fetched[n]
                 if again != row:
                     self.changed.add(resource)
+                    delta = _noted(delta, row, again)
                 into.add([again])
         if new:
             self.changed.add(resource)
+            delta = _noted(delta, *(fetched[n] for n in sorted(new.values())))
             into.add(fetched[n] for n in sorted(new.values()))
+        self.delta[resource] = delta
         fetched.close()
         return into.done()
 
@@ -195,6 +206,16 @@ class Cache:
                 (folder / f"{resource}.rows.json").unlink(missing_ok=True)
 
 
+def _noted(delta: list[Any] | None, *rows: Any) -> list[Any] | None:
+    """`delta` with `rows` added, or None once it holds more than `DELTA_ROOM` (then every
+    subject is checked again: so many changes touch most of them anyway)."""
+    if delta is None or len(delta) + len(rows) > DELTA_ROOM:
+        return None
+    delta.extend(rows)
+    return delta
+
+
+DELTA_ROOM = 5000  # changed rows of a resource kept to tell which subjects they touch
 CACHE_FORMAT = "diagnose-scan-cache/3"  # /1 held the rows inside the head; /2 as one array
 
 
@@ -241,30 +262,37 @@ def wisenet_stamp(moment: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}"
 
 
-FINDINGS_FORMAT = "diagnose-scan-findings/1"
+FINDINGS_FORMAT = "diagnose-scan-findings/2"  # /1 had the rows' generation in the signature
 
 
-def load_findings(folder: Path | None, signature: str) -> list[Finding] | None:
-    """The findings the last scan of this tenant kept, when it checked the same records with
-    the same checks and alerts (`signature`); else None."""
+def load_findings(folder: Path | None, signature: str, generation: str) -> list[Finding] | None:
+    """The findings the last scan of this tenant kept, when it checked the same records
+    (`generation`) with the same checks and alerts (`signature`); else None."""
     if folder is None:
         return None
     try:
         document = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
-        if document.get("format") != FINDINGS_FORMAT or document.get("signature") != signature:
+        if (
+            document.get("format") != FINDINGS_FORMAT
+            or document.get("signature") != signature
+            or document.get("generation") != generation
+        ):
             return None
-        return [_finding(item) for item in document["findings"]]
+        return [finding_from_json(item) for item in document["findings"]]
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # nothing kept, or damaged: the checks run again
 
 
-def save_findings(folder: Path | None, signature: str, findings: list[Finding]) -> None:
+def save_findings(
+    folder: Path | None, signature: str, generation: str, findings: list[Finding]
+) -> None:
     if folder is None:
         return
     document = {
         "format": FINDINGS_FORMAT,
         "signature": signature,
-        "findings": [_finding_json(f) for f in findings],
+        "generation": generation,
+        "findings": [finding_json(f) for f in findings],
     }
     try:
         write_atomically(folder / "findings.json", json.dumps(document))
@@ -272,13 +300,19 @@ def save_findings(folder: Path | None, signature: str, findings: list[Finding]) 
         forget_findings(folder)
 
 
+UNITS_FILE = "units.jsonl"  # each subject's calls and findings (`scan_units`)
+
+
 def forget_findings(folder: Path | None) -> None:
+    """Drop what the last scan found (with what each subject's checks read): the next scan
+    checks every subject."""
     if folder is not None:
         with contextlib.suppress(OSError):  # a folder that cannot hold them holds none
             (folder / "findings.json").unlink(missing_ok=True)
+            (folder / UNITS_FILE).unlink(missing_ok=True)
 
 
-def _finding_json(f: Finding) -> dict[str, Any]:
+def finding_json(f: Finding) -> dict[str, Any]:
     return {
         "check_id": f.check_id,
         "status": f.status.value,
@@ -293,7 +327,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def _finding(item: dict[str, Any]) -> Finding:
+def finding_from_json(item: dict[str, Any]) -> Finding:
     kind, key, label = item["target"]
     return Finding(
         check_id=item["check_id"],

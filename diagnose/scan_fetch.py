@@ -17,7 +17,7 @@ from diagnose.errors import SourceError
 from diagnose.gather import organisation
 from diagnose.model import ProblemKind
 from diagnose.msdate import parse_datetime
-from diagnose.scan_cache import KEYS, Cache, wisenet_stamp, xero_stamp
+from diagnose.scan_cache import KEYS, RESOURCES, Cache, wisenet_stamp, xero_stamp
 from diagnose.scan_rows import Rows
 from diagnose.sources.both import Sources
 from diagnose.sources.bulk import Bulk
@@ -200,6 +200,9 @@ async def fetch(
     bulk.whole = invoices_since is None
     bulk.unchanged = bulk.whole and cache.folder is not None and not cache.changed
     bulk.generation = cache.generation()
+    bulk.before = cache.loaded
+    known = [cache.delta.get(r) for r in RESOURCES]
+    bulk.delta = dict(zip(RESOURCES, known, strict=True)) if None not in known else None
     if invoices_since is not None:
         bulk.invoices = [
             i

@@ -92,7 +92,7 @@ class Rows(Sequence[Any]):
         if not 0 <= at < self._count:
             raise IndexError(f"row {index} of {self._count}")
         spans = self._lines()
-        row = self._decode(_read_at(self._file, spans[2 * at + 1], spans[2 * at]))
+        row = self._decode(read_at(self._file, spans[2 * at + 1], spans[2 * at]))
         self._recent[at] = row
         return row
 
@@ -114,7 +114,7 @@ class Rows(Sequence[Any]):
         text = self._side_by_side(start, end)
         if text is None:
             spans = self._lines()
-            return [_read_at(self._file, spans[2 * n + 1], spans[2 * n]) for n in range(start, end)]
+            return [read_at(self._file, spans[2 * n + 1], spans[2 * n]) for n in range(start, end)]
         return [line + b"\n" for line in text[:-1].split(b"\n")] if text else []
 
     def _side_by_side(self, start: int, end: int) -> bytes | None:
@@ -126,7 +126,7 @@ class Rows(Sequence[Any]):
         first, last = spans[2 * start], spans[2 * end - 2] + spans[2 * end - 1]
         if last - first != sum(spans[2 * n + 1] for n in range(start, end)):
             return None
-        return _read_at(self._file, last - first, first)
+        return read_at(self._file, last - first, first)
 
     def raw(self) -> Iterator[bytes]:
         """Every row's line, in order, as written (what the scan cache keeps)."""
@@ -136,7 +136,7 @@ class Rows(Sequence[Any]):
     def _lines(self) -> array[int]:
         if self._spans is None:  # a kept file: where each line starts, found once
             spans, at, size = array("q"), 0, CHUNK
-            while chunk := _read_at(self._file, size, at):
+            while chunk := read_at(self._file, size, at):
                 cut = chunk.rfind(b"\n") + 1
                 if not cut:  # a row longer than what was read (checked whole when opened)
                     if len(chunk) < size:
@@ -166,7 +166,7 @@ _NONE: Any = object()
 _DECODER = json.JSONDecoder()
 
 
-def _read_at(file: IO[bytes], length: int, offset: int) -> bytes:
+def read_at(file: IO[bytes], length: int, offset: int) -> bytes:
     """`length` bytes of `file` from `offset`: one positioned read where the system has it
     (POSIX), else a seek and a read (Windows; a scan reads its rows from one thread)."""
     pread = getattr(os, "pread", None)
@@ -177,7 +177,7 @@ def _read_at(file: IO[bytes], length: int, offset: int) -> bytes:
 
 
 def _ends_a_line(file: IO[bytes], size: int) -> bool:
-    return _read_at(file, 1, size - 1) == b"\n"
+    return read_at(file, 1, size - 1) == b"\n"
 
 
 def _scratch(folder: Path | None) -> tuple[IO[bytes], str]:

@@ -123,6 +123,13 @@ def scan(
     ]
     if bulk.reused:
         typer.echo("note: no record changed since the last scan: its findings stand", err=True)
+    elif bulk.rechecked is not None:
+        again, of = bulk.rechecked
+        typer.echo(
+            f"note: {again:,} of {of:,} learners and invoice groups checked again (those the "
+            "records changed since the last scan touch): the others' findings stand",
+            err=True,
+        )
     summary = scanning.counts(findings)
     code = findings_exit_code(findings)
     if csv_file is not None:

@@ -52,6 +52,11 @@ class Bulk:
     whole: bool = True  # every invoice (not only those --since asked for)
     generation: str = ""  # which version of the kept rows these are (see scan_cache)
     reused: bool = False  # nothing had changed: the last scan's findings were the answer
+    # since the scan kept in the cache (its rows' generation `before`): each resource's rows
+    # that changed, as they were and as they are; None when that is not known
+    delta: dict[str, list[Any] | None] | None = None
+    before: str = ""
+    rechecked: tuple[int, int] | None = None  # (subjects checked again, of how many)
 
 
 def _learner_id(row: Any) -> int | None:
@@ -91,6 +96,7 @@ class BulkWisenet:
 
     def __init__(self, bulk: Bulk) -> None:
         self.bulk = bulk
+        self.asked: list[Any] | None = None  # the calls made, while a scan records them
         self.by_id = Index(bulk.learners, _learner_id)
         self.ids: list[int] = []  # each learner's LearnerId, in Wisenet's order
         self.by_number = Index(bulk.learners, _learner_number)  # by RefInternal, case folded
@@ -107,12 +113,16 @@ class BulkWisenet:
                 self.tab_of.add(learner_id, n)
 
     async def learner(self, learner_id: int) -> Any:
+        if self.asked is not None:
+            self.asked.append(["w", "learner", {"learner_id": learner_id}])
         found = self.by_id.find(learner_id)
         return found[0][1] if found else None
 
     async def find_learners(
         self, *, number: str | None = None, search: str | None = None, take: int = 50
     ) -> list[Any]:
+        if self.asked is not None:
+            self.asked.append(["w", "find_learners", {"number": number, "take": take}])
         if search is not None:
             raise NotImplementedError("a scan looks learners up by LearnerId or RefInternal")
         wanted = filter_text(number or "").casefold()
@@ -122,6 +132,8 @@ class BulkWisenet:
         return [row for _, row in found[:take]]
 
     async def invoices(self, learner_id: int) -> list[Any]:
+        if self.asked is not None:
+            self.asked.append(["w", "invoices", {"learner_id": learner_id}])
         found = self.tab_of.find(learner_id)
         return [row for _, row in found]
 
@@ -133,6 +145,7 @@ class BulkXero:
     def __init__(self, bulk: Bulk, tenant_id: str | None) -> None:
         self.tenant_id = tenant_id
         self.bulk = bulk
+        self.asked: list[Any] | None = None  # the calls made, while a scan records them
         self.by_id = Index(bulk.contacts, _contact_id)  # the contacts by ContactID, lower case
         self.by_code = Index(bulk.contacts, _code)  # by Contact Code
         for n, contact in enumerate(bulk.contacts):
@@ -151,6 +164,10 @@ class BulkXero:
         self._search: TextSearch | None = None
         self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
         self._wholes: Latest[int, Any] = Latest(ASKED)  # invoices lately read on their own
+
+    def _asks(self, name: str, **arguments: Any) -> None:
+        if self.asked is not None:
+            self.asked.append(["x", name, arguments])
 
     def coded(self, code: str) -> list[Any]:
         """The contacts whose Contact Code is `code`, exactly, in Xero's order; none for no
@@ -172,9 +189,11 @@ class BulkXero:
         return [n for n, _ in found]
 
     async def connections(self) -> list[Any]:
+        # not noted: the connections are part of what a scan's kept findings are kept for
         return list(self.bulk.connections)
 
     async def contact_by_number(self, code: str) -> Any:
+        self._asks("contact_by_number", code=code)
         if not is_safe_code(code):
             raise ValueError(f"{code!r} is not a Contact Code that can be looked up by path")
         if GUID.fullmatch(code):  # Xero reads a path key shaped like a GUID as a ContactID
@@ -186,6 +205,7 @@ class BulkXero:
     async def contacts(
         self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
     ) -> Any:
+        self._asks("contacts", search_term=search_term, ids=list(ids), page=page)
         if search_term is not None:
             if self._search is None:
                 self._search = TextSearch(self.bulk.contacts, SEARCHED)
@@ -209,6 +229,7 @@ class BulkXero:
         """As `XeroClient.contacts_by_ids` asks: sorted IDs in batches, each answered in Xero's
         order."""
         wanted = sorted({i for i in ids if GUID.fullmatch(i)})
+        self._asks("contacts_by_ids", ids=wanted)
         found: list[Any] = []
         for start in range(0, len(wanted), ID_BATCH):
             batch = {i.lower() for i in wanted[start : start + ID_BATCH]}
@@ -225,10 +246,19 @@ class BulkXero:
         contact_code: str | None = None,
         search_term: str | None = None,
     ) -> dict[str, list[Any]]:
+        self._asks(
+            "invoices",
+            numbers=list(numbers),
+            ids=list(ids),
+            contact_ids=list(contact_ids),
+            contact_code=contact_code,
+            search_term=search_term,
+        )
         on: set[str] | None = {c.lower() for c in contact_ids} if contact_ids else None
         if contact_code is not None:
             if not is_safe_code(contact_code):
                 raise ValueError(f"{contact_code!r} is not a Contact Code safe to filter on")
+            self._asks("coded", code=contact_code)  # the contacts it names: a change to one counts
             coded = {parse.text(c, "ContactID").lower() for c in self.coded(contact_code)}
             on = coded if on is None else on & coded
         if on is None:
@@ -252,24 +282,34 @@ class BulkXero:
         """As `GET /Invoices/{InvoiceID}` answers: the invoice with its full contact."""
         if not GUID.fullmatch(invoice_id):
             raise ValueError(f"{invoice_id!r} is not an InvoiceID")
+        self._asks("invoice", invoice_id=invoice_id)
         found = self.invoice_by_id.find(invoice_id.lower())
         if not found:
             return None
         n, row = found[0]
+        contact_id = self._joined(row)
         whole = self._wholes.get(n)
         if whole is None:  # the same record when asked again: its parse is remembered
-            whole = self._wholes[n] = self._whole(row)
+            whole = self._wholes[n] = self._whole(row, contact_id)
         return {"Invoices": [whole]}
 
     async def invoice_by_number(self, number: str) -> Any:
         """As `GET /Invoices/{InvoiceNumber}` answers: the first invoice of that number."""
+        self._asks("invoice_by_number", number=number)
         found = (await self.invoices(numbers=[number]))["Invoices"]
-        return {"Invoices": [self._whole(found[0])]} if found else None
+        return {"Invoices": [self._whole(found[0], self._joined(found[0]))]} if found else None
 
-    def _whole(self, invoice: Any) -> Any:
+    def _joined(self, invoice: Any) -> str:
+        """The ContactID of the contact an invoice read on its own carries whole: asked for
+        too, while a scan records its calls (that answer changes with the contact)."""
+        contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID")
+        self._asks("contacts", search_term=None, ids=[contact_id], page=1)
+        return contact_id
+
+    def _whole(self, invoice: Any, contact_id: str) -> Any:
         """An invoice fetched on its own carries its contact whole (but not where it was merged
         to: Xero says that only of a contact read by ContactID or Contact Code, or paged)."""
-        contact = self.contact(parse.text(parse.obj(invoice, "Contact"), "ContactID"))
+        contact = self.contact(contact_id)
         if not contact:
             return invoice
         return {**invoice, "Contact": {k: v for k, v in contact.items() if k != MERGED}}

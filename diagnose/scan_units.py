@@ -1,0 +1,257 @@
+"""What a scan keeps of each subject it checked, so that the next one checks again only the
+subjects a changed record touches.
+
+A subject (a learner, or the invoices on one contact) is gathered through `sources.bulk`, which
+notes each call it answers. The scan keeps, a line a subject, those calls and the subject's
+findings (`units.jsonl`, in the scan's cache folder). The next scan knows which rows changed,
+as they were and as they are (`Bulk.delta`). It asks each subject's calls again of those rows
+alone: every answer is a choice of rows by what they hold (a LearnerId, a Contact Code, a
+search term …) and where they stand, so a call whose answer none of them is part of, before or
+after the change, answers as it did. A subject none of whose calls any changed row answers is
+checked by the same pure checks on the same evidence: its findings are the ones kept. The
+others are checked again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from diagnose.gather import at_once
+from diagnose.model import Finding
+from diagnose.paths import write_atomically
+from diagnose.scan_cache import UNITS_FILE as FILE
+from diagnose.scan_cache import finding_from_json, finding_json, forget_findings
+from diagnose.scan_rows import read_at
+from diagnose.sources.bulk import Bulk, BulkWisenet, BulkXero
+
+UNITS_FORMAT = "diagnose-scan-units/1"
+# the calls a subject's gathering can make, by side, with the resources each answer is made of
+# (a kept call naming another is not trusted); a call reading none of the resources that changed
+# answers as it did
+READS: dict[str, dict[str, frozenset[str]]] = {
+    "w": {
+        "learner": frozenset({"learners"}),
+        "find_learners": frozenset({"learners"}),
+        "invoices": frozenset({"wisenet_invoices"}),
+    },
+    "x": {
+        "contact_by_number": frozenset({"contacts"}),
+        "contacts": frozenset({"contacts"}),
+        "contacts_by_ids": frozenset({"contacts"}),
+        "coded": frozenset({"contacts"}),
+        "invoices": frozenset({"contacts", "invoices"}),
+        "invoice": frozenset({"contacts", "invoices"}),
+        "invoice_by_number": frozenset({"contacts", "invoices"}),
+    },
+}
+
+
+@dataclass(slots=True)
+class Kept:
+    """A subject the last scan checked that no changed row touches: its findings, its line
+    (copied into the next file as it is) and, for invoices checked together, where they are
+    in Xero's list and where each finding is reported. A row keeps its place when it changes
+    (and new ones come after all), so the places hold: the invoices on a contact are among its
+    calls, and none of them changed."""
+
+    findings: list[Finding]
+    line: tuple[int, int]  # (offset, length) in the last scan's file
+    invoices: list[int] = field(default_factory=list)  # positions in Xero's list
+    at: list[int] = field(default_factory=list)  # each finding's position
+
+
+@dataclass
+class Earlier:
+    """The last scan's subjects that this one need not check again."""
+
+    file: IO[bytes]  # the last scan's file, open: a kept line is copied from it
+    # the connection checks' findings, every one (they seed the engine)
+    tenant: list[Finding] = field(default_factory=list)
+    learners: dict[int, Kept] = field(default_factory=dict)
+    groups: list[Kept] = field(default_factory=list)
+
+    def line(self, kept: Kept) -> bytes:
+        offset, length = kept.line
+        return read_at(self.file, length, offset)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class Touched:
+    """Whether a subject's calls are answered by any changed row: each asked again of the
+    changed rows alone (as they were and as they are), through the same answering code."""
+
+    def __init__(self, delta: dict[str, list[Any] | None]) -> None:
+        changed = Bulk(
+            learners=delta.get("learners") or [],
+            wisenet_invoices=delta.get("wisenet_invoices") or [],
+            contacts=delta.get("contacts") or [],
+            invoices=delta.get("invoices") or [],
+        )
+        self.sides: dict[str, Any] = {"w": BulkWisenet(changed), "x": BulkXero(changed, None)}
+        self.changed = frozenset(name for name, rows in delta.items() if rows)
+
+    def by(self, asks: Sequence[Any]) -> bool:
+        if not self.changed:
+            return False
+        for ask in asks:
+            try:
+                side, name, arguments = ask
+                if READS[side][name].isdisjoint(self.changed):
+                    continue  # made of rows none of which changed
+                answer = getattr(self.sides[side], name)(**arguments)
+                if isinstance(answer, Coroutine):
+                    answer = at_once(answer)
+            except Exception:  # a call that cannot be asked again (or is unknown): checked again
+                return True
+            if _some(answer):
+                return True
+        return False
+
+
+def _some(answer: Any) -> bool:
+    """Whether an answer holds any row (`{"Contacts": []}` holds none)."""
+    if isinstance(answer, dict):
+        return any(bool(v) for v in answer.values())
+    return bool(answer)
+
+
+def load(
+    folder: Path | None, signature: str, generation: str, touched: Touched, invoices: int
+) -> Earlier | None:
+    """The last scan's subjects no changed row touches, when it checked the rows this scan's
+    changes were made to (`generation`) with the same checks (`signature`); else None. The
+    tenant has `invoices` invoices now (a kept place past them is damage)."""
+    if folder is None:
+        return None
+    try:
+        file = (folder / FILE).open("rb")
+    except OSError:
+        return None
+    try:
+        earlier = _read(file, signature, generation, touched, invoices)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        earlier = None  # damaged: every subject is checked again
+    if earlier is None:
+        file.close()
+    return earlier
+
+
+def _read(
+    file: IO[bytes], signature: str, generation: str, touched: Touched, invoices: int
+) -> Earlier | None:
+    head = json.loads(file.readline())
+    if (
+        head.get("format") != UNITS_FORMAT
+        or head.get("signature") != signature
+        or head.get("generation") != generation
+    ):
+        return None
+    earlier = Earlier(file=file)
+    offset = file.tell()
+    for line in file:
+        if not line.endswith(b"\n"):
+            break
+        unit = json.loads(line)
+        if "tenant" in unit:  # the last line
+            earlier.tenant = [finding_from_json(f) for f in unit["tenant"]]
+            return earlier
+        at = (offset, len(line))
+        offset += len(line)
+        if touched.by(unit["asks"]):
+            continue
+        findings = [finding_from_json(f) for f in unit["findings"]]
+        if "learner" in unit:
+            earlier.learners[int(unit["learner"])] = Kept(findings, at)
+            continue
+        places, where = [int(n) for n in unit["invoices"]], [int(n) for n in unit["at"]]
+        if len(where) != len(findings) or not all(0 <= n < invoices for n in places):
+            raise ValueError("a kept subject's invoices are not where they were")
+        earlier.groups.append(Kept(findings, at, places, where))
+    raise ValueError("the kept subjects were cut short")
+
+
+class Writer:
+    """The subjects of this scan, a line each as they are checked, to a file beside the kept
+    one: a head naming the checks and the rows, the subjects, then the connection checks'
+    findings as the last line (a file without it was cut short). Written as the kept one when
+    the scan is done (`done`); dropped if it is not."""
+
+    def __init__(self, folder: Path | None, signature: str, generation: str) -> None:
+        self.folder = folder
+        self.file: IO[bytes] | None = None
+        self.lines: list[bytes] = []
+        if folder is None:
+            return
+        head = {"format": UNITS_FORMAT, "signature": signature, "generation": generation}
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - gone if killed
+        except OSError:
+            return
+        self._put(json.dumps(head).encode() + b"\n")
+
+    def learner(self, learner_id: int, asks: list[Any], findings: Sequence[Finding]) -> None:
+        if self.file is not None:
+            self._write({"learner": learner_id, "asks": asks}, findings)
+
+    def group(
+        self, invoices: Sequence[int], asks: list[Any], findings: Sequence[Finding], at: list[int]
+    ) -> None:
+        """Invoices checked together: their positions in Xero's list, and each finding's."""
+        if self.file is not None:
+            self._write({"invoices": list(invoices), "asks": asks, "at": at}, findings)
+
+    def copy(self, line: bytes) -> None:
+        if self.file is not None:
+            self._put(line)
+
+    def _write(self, unit: dict[str, Any], findings: Sequence[Finding]) -> None:
+        unit["findings"] = [finding_json(f) for f in findings]
+        self._put(json.dumps(unit, separators=(",", ":")).encode() + b"\n")
+
+    def _put(self, line: bytes) -> None:
+        self.lines.append(line)
+        if len(self.lines) >= 1000:
+            self._flush()
+
+    def _flush(self) -> bool:
+        """Write what is waiting; False when the file is gone (a disk that is full: the next
+        scan checks every subject)."""
+        try:
+            if self.file is not None:
+                self.file.write(b"".join(self.lines))
+        except OSError:
+            self.abandon()
+        self.lines.clear()
+        return self.file is not None
+
+    def done(self, tenant: Sequence[Finding]) -> None:
+        """The last line, then the file written as the kept one."""
+        if self.file is None or self.folder is None:
+            return
+        self._put(json.dumps({"tenant": [finding_json(f) for f in tenant]}).encode() + b"\n")
+        file = self.file
+        if not self._flush():
+            return
+        try:
+            file.seek(0)
+            write_atomically(
+                self.folder / FILE, iter(lambda: file.read(1 << 20), b""), durable=False
+            )
+        except OSError:
+            forget_findings(self.folder)
+        self.abandon()
+
+    def abandon(self) -> None:
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+        self.file = None
