@@ -31,7 +31,7 @@ from diagnose.model import (
 )
 from diagnose.refs import GUID, InvoiceRef, LearnerRef
 from diagnose.scan_cache import load_findings, save_findings
-from diagnose.sources.bulk import Bulk, BulkSources, BulkWisenet, BulkXero
+from diagnose.sources.bulk import Ask, Bulk, BulkSources, BulkWisenet, BulkXero
 from diagnose.sources.calls import CallLog
 
 MEMO_ROOM = 4096  # parses kept between subjects: a learner's records, then its invoices'
@@ -81,7 +81,14 @@ def findings_of(
     earlier = None
     if bulk.whole and bulk.delta is not None and bulk.before:
         touched = scan_units.Touched(bulk.delta)
-        earlier = scan_units.load(folder, signature, bulk.before, touched, len(bulk.invoices))
+        earlier = scan_units.load(
+            folder,
+            signature,
+            bulk.before,
+            touched=touched,
+            invoices=len(bulk.invoices),
+            checks={c.id: c for c in catalogue},
+        )
     units = scan_units.Writer(folder if bulk.whole else None, signature, bulk.generation)
     young, *older = gc.get_threshold()
     # The checks make and drop millions of small objects, almost none in a cycle: the young
@@ -189,9 +196,9 @@ def diagnose_all(
             settled.extend(x for x in found if x.target.kind is TargetKind.TENANT)
         return [x for x in found if x.target.kind is kind and x.status.noteworthy]
 
-    def asking() -> list[Any]:
+    def asking() -> dict[Ask, None]:
         """A new subject: the calls it makes are noted from here on."""
-        asked: list[Any] = []
+        asked: dict[Ask, None] = {}
         reader.wisenet.asked = reader.xero.asked = asked
         return asked
 
@@ -212,7 +219,7 @@ def diagnose_all(
         ids = [parse.text(bulk.invoices[n], "InvoiceID") for n in group]
         again += 1
         asked = asking()
-        asked.append(["x", "invoices", {"contact_ids": [contact_id]}])  # which are checked
+        asked[("xi", (), (), (contact_id,), None, None)] = None  # which are checked together
         named = [
             parse.text(bulk.invoices[n], "InvoiceNumber") or i
             for n, i in zip(group, ids, strict=True)
@@ -228,7 +235,7 @@ def diagnose_all(
         kept.extend((-1, f) for f in first())  # before all: when no learner came first
         positions = [at.get(f.target.key.lower(), group[0]) for f in mine]
         kept.extend(zip(positions, mine, strict=True))
-        units.group(group, asked, mine, positions)
+        units.group(group, list(asked), mine, positions)
 
     def on_contact(contact_id: str) -> None:
         """The invoices on a contact not yet checked (those that can be diagnosed: an
@@ -269,7 +276,7 @@ def diagnose_all(
         ref = LearnerRef("id", str(learner_id))
         raw = at_once(gather_learner(ref, reader, typed=ref.value))
         mine = checked(raw, TargetKind.LEARNER, (raw.subject.ref,))
-        units.learner(learner_id, asked, mine)
+        units.learner(learner_id, list(asked), mine)
         yield from first()
         yield from mine
         learner = raw.payloads.get(Key.WISENET_LEARNER)

@@ -17,38 +17,37 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from diagnose.checking import Check
 from diagnose.gather import at_once
 from diagnose.model import Finding
 from diagnose.paths import write_atomically
 from diagnose.scan_cache import UNITS_FILE as FILE
 from diagnose.scan_cache import finding_from_json, finding_json, forget_findings
 from diagnose.scan_rows import read_at
-from diagnose.sources.bulk import Bulk, BulkWisenet, BulkXero
+from diagnose.sources.bulk import ASKS, Bulk, BulkWisenet, BulkXero
 
 UNITS_FORMAT = "diagnose-scan-units/1"
-# the calls a subject's gathering can make, by side, with the resources each answer is made of
-# (a kept call naming another is not trusted); a call reading none of the resources that changed
-# answers as it did
-READS: dict[str, dict[str, frozenset[str]]] = {
-    "w": {
-        "learner": frozenset({"learners"}),
-        "find_learners": frozenset({"learners"}),
-        "invoices": frozenset({"wisenet_invoices"}),
-    },
-    "x": {
-        "contact_by_number": frozenset({"contacts"}),
-        "contacts": frozenset({"contacts"}),
-        "contacts_by_ids": frozenset({"contacts"}),
-        "coded": frozenset({"contacts"}),
-        "invoices": frozenset({"contacts", "invoices"}),
-        "invoice": frozenset({"contacts", "invoices"}),
-        "invoice_by_number": frozenset({"contacts", "invoices"}),
-    },
+# the resources each call's answer is made of, by its code (`sources.bulk.ASKS`): a call
+# reading none of those that changed answers as it did
+_LEARNERS = frozenset({"learners"})
+_CONTACTS = frozenset({"contacts"})
+_XERO = frozenset({"contacts", "invoices"})
+READS: dict[str, frozenset[str]] = {
+    "wl": _LEARNERS,
+    "wf": _LEARNERS,
+    "wi": frozenset({"wisenet_invoices"}),
+    "xn": _CONTACTS,
+    "xs": _CONTACTS,
+    "xb": _CONTACTS,
+    "xk": _CONTACTS,
+    "xi": _XERO,
+    "xv": _XERO,
+    "xu": _XERO,
 }
 
 
@@ -103,9 +102,10 @@ class Touched:
             return False
         for ask in asks:
             try:
-                side, name, arguments = ask
-                if READS[side][name].isdisjoint(self.changed):
+                side, name, names = ASKS[ask[0]]
+                if READS[ask[0]].isdisjoint(self.changed):
                     continue  # made of rows none of which changed
+                arguments = dict(zip(names, ask[1:], strict=True))
                 answer = getattr(self.sides[side], name)(**arguments)
                 if isinstance(answer, Coroutine):
                     answer = at_once(answer)
@@ -123,12 +123,30 @@ def _some(answer: Any) -> bool:
     return bool(answer)
 
 
+def _finding_json(f: Finding) -> dict[str, Any]:
+    """A finding as kept, less its check's own words (the catalogue has them)."""
+    item = finding_json(f)
+    del item["title"], item["explanation"]
+    return item
+
+
+def _finding(item: dict[str, Any], checks: Mapping[str, Check]) -> Finding:
+    check = checks[item["check_id"]]
+    return finding_from_json({**item, "title": check.title, "explanation": check.explanation})
+
+
 def load(
-    folder: Path | None, signature: str, generation: str, touched: Touched, invoices: int
+    folder: Path | None,
+    signature: str,
+    generation: str,
+    *,
+    touched: Touched,
+    invoices: int,
+    checks: Mapping[str, Check],
 ) -> Earlier | None:
     """The last scan's subjects no changed row touches, when it checked the rows this scan's
-    changes were made to (`generation`) with the same checks (`signature`); else None. The
-    tenant has `invoices` invoices now (a kept place past them is damage)."""
+    changes were made to (`generation`) with the same checks (`signature`, `checks` by id);
+    else None. The tenant has `invoices` invoices now (a kept place past them is damage)."""
     if folder is None:
         return None
     try:
@@ -136,7 +154,7 @@ def load(
     except OSError:
         return None
     try:
-        earlier = _read(file, signature, generation, touched, invoices)
+        earlier = _read(file, (signature, generation), touched, invoices, checks)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         earlier = None  # damaged: every subject is checked again
     if earlier is None:
@@ -145,14 +163,14 @@ def load(
 
 
 def _read(
-    file: IO[bytes], signature: str, generation: str, touched: Touched, invoices: int
+    file: IO[bytes],
+    kept_for: tuple[str, str],
+    touched: Touched,
+    invoices: int,
+    checks: Mapping[str, Check],
 ) -> Earlier | None:
     head = json.loads(file.readline())
-    if (
-        head.get("format") != UNITS_FORMAT
-        or head.get("signature") != signature
-        or head.get("generation") != generation
-    ):
+    if head.get("format") != UNITS_FORMAT or (head["signature"], head["generation"]) != kept_for:
         return None
     earlier = Earlier(file=file)
     offset = file.tell()
@@ -161,13 +179,13 @@ def _read(
             break
         unit = json.loads(line)
         if "tenant" in unit:  # the last line
-            earlier.tenant = [finding_from_json(f) for f in unit["tenant"]]
+            earlier.tenant = [_finding(f, checks) for f in unit["tenant"]]
             return earlier
         at = (offset, len(line))
         offset += len(line)
         if touched.by(unit["asks"]):
             continue
-        findings = [finding_from_json(f) for f in unit["findings"]]
+        findings = [_finding(f, checks) for f in unit["findings"]]
         if "learner" in unit:
             earlier.learners[int(unit["learner"])] = Kept(findings, at)
             continue
@@ -214,7 +232,7 @@ class Writer:
             self._put(line)
 
     def _write(self, unit: dict[str, Any], findings: Sequence[Finding]) -> None:
-        unit["findings"] = [finding_json(f) for f in findings]
+        unit["findings"] = [_finding_json(f) for f in findings]
         self._put(json.dumps(unit, separators=(",", ":")).encode() + b"\n")
 
     def _put(self, line: bytes) -> None:
@@ -237,7 +255,7 @@ class Writer:
         """The last line, then the file written as the kept one."""
         if self.file is None or self.folder is None:
             return
-        self._put(json.dumps({"tenant": [finding_json(f) for f in tenant]}).encode() + b"\n")
+        self._put(json.dumps({"tenant": [_finding_json(f) for f in tenant]}).encode() + b"\n")
         file = self.file
         if not self._flush():
             return

@@ -90,13 +90,39 @@ def _folded(record: Mapping[str, Any], name: str) -> str:
     return str(record.get(name) or "").casefold()
 
 
-class BulkWisenet:
+# The calls a scan notes of each subject (`asked`), by a short code: the method, and its
+# arguments in the order noted. `scan_units` asks them again of the rows that changed.
+ASKS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "wl": ("w", "learner", ("learner_id",)),
+    "wf": ("w", "find_learners", ("number", "take")),
+    "wi": ("w", "invoices", ("learner_id",)),
+    "xn": ("x", "contact_by_number", ("code",)),
+    "xs": ("x", "contacts", ("search_term", "ids", "page")),
+    "xb": ("x", "contacts_by_ids", ("ids",)),
+    "xk": ("x", "coded", ("code",)),
+    "xi": ("x", "invoices", ("numbers", "ids", "contact_ids", "contact_code", "search_term")),
+    "xv": ("x", "invoice", ("invoice_id",)),
+    "xu": ("x", "invoice_by_number", ("number",)),
+}
+Ask = tuple[Any, ...]  # a code of ASKS, then the arguments
+
+
+class Noting:
+    """Notes the calls made while `asked` is a dict (each once, in the order first made)."""
+
+    asked: dict[Ask, None] | None = None
+
+    def _note(self, *ask: Any) -> None:
+        if self.asked is not None:
+            self.asked[ask] = None
+
+
+class BulkWisenet(Noting):
     """Wisenet's answers from the fetched pages: the rows are read by position, as asked (the
     indexes hold positions, never records)."""
 
     def __init__(self, bulk: Bulk) -> None:
         self.bulk = bulk
-        self.asked: list[Any] | None = None  # the calls made, while a scan records them
         self.by_id = Index(bulk.learners, _learner_id)
         self.ids: list[int] = []  # each learner's LearnerId, in Wisenet's order
         self.by_number = Index(bulk.learners, _learner_number)  # by RefInternal, case folded
@@ -113,16 +139,14 @@ class BulkWisenet:
                 self.tab_of.add(learner_id, n)
 
     async def learner(self, learner_id: int) -> Any:
-        if self.asked is not None:
-            self.asked.append(["w", "learner", {"learner_id": learner_id}])
+        self._note("wl", learner_id)
         found = self.by_id.find(learner_id)
         return found[0][1] if found else None
 
     async def find_learners(
         self, *, number: str | None = None, search: str | None = None, take: int = 50
     ) -> list[Any]:
-        if self.asked is not None:
-            self.asked.append(["w", "find_learners", {"number": number, "take": take}])
+        self._note("wf", number, take)
         if search is not None:
             raise NotImplementedError("a scan looks learners up by LearnerId or RefInternal")
         wanted = filter_text(number or "").casefold()
@@ -132,20 +156,18 @@ class BulkWisenet:
         return [row for _, row in found[:take]]
 
     async def invoices(self, learner_id: int) -> list[Any]:
-        if self.asked is not None:
-            self.asked.append(["w", "invoices", {"learner_id": learner_id}])
+        self._note("wi", learner_id)
         found = self.tab_of.find(learner_id)
         return [row for _, row in found]
 
 
-class BulkXero:
+class BulkXero(Noting):
     """Xero's answers from the fetched pages: the rows are read by position, as asked (the
     indexes hold positions, never records)."""
 
     def __init__(self, bulk: Bulk, tenant_id: str | None) -> None:
         self.tenant_id = tenant_id
         self.bulk = bulk
-        self.asked: list[Any] | None = None  # the calls made, while a scan records them
         self.by_id = Index(bulk.contacts, _contact_id)  # the contacts by ContactID, lower case
         self.by_code = Index(bulk.contacts, _code)  # by Contact Code
         for n, contact in enumerate(bulk.contacts):
@@ -164,10 +186,6 @@ class BulkXero:
         self._search: TextSearch | None = None
         self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
         self._wholes: Latest[int, Any] = Latest(ASKED)  # invoices lately read on their own
-
-    def _asks(self, name: str, **arguments: Any) -> None:
-        if self.asked is not None:
-            self.asked.append(["x", name, arguments])
 
     def coded(self, code: str) -> list[Any]:
         """The contacts whose Contact Code is `code`, exactly, in Xero's order; none for no
@@ -193,7 +211,7 @@ class BulkXero:
         return list(self.bulk.connections)
 
     async def contact_by_number(self, code: str) -> Any:
-        self._asks("contact_by_number", code=code)
+        self._note("xn", code)
         if not is_safe_code(code):
             raise ValueError(f"{code!r} is not a Contact Code that can be looked up by path")
         if GUID.fullmatch(code):  # Xero reads a path key shaped like a GUID as a ContactID
@@ -205,7 +223,7 @@ class BulkXero:
     async def contacts(
         self, *, search_term: str | None = None, ids: Sequence[str] = (), page: int = 1
     ) -> Any:
-        self._asks("contacts", search_term=search_term, ids=list(ids), page=page)
+        self._note("xs", search_term, tuple(ids), page)
         if search_term is not None:
             if self._search is None:
                 self._search = TextSearch(self.bulk.contacts, SEARCHED)
@@ -229,7 +247,7 @@ class BulkXero:
         """As `XeroClient.contacts_by_ids` asks: sorted IDs in batches, each answered in Xero's
         order."""
         wanted = sorted({i for i in ids if GUID.fullmatch(i)})
-        self._asks("contacts_by_ids", ids=wanted)
+        self._note("xb", tuple(wanted))
         found: list[Any] = []
         for start in range(0, len(wanted), ID_BATCH):
             batch = {i.lower() for i in wanted[start : start + ID_BATCH]}
@@ -246,19 +264,12 @@ class BulkXero:
         contact_code: str | None = None,
         search_term: str | None = None,
     ) -> dict[str, list[Any]]:
-        self._asks(
-            "invoices",
-            numbers=list(numbers),
-            ids=list(ids),
-            contact_ids=list(contact_ids),
-            contact_code=contact_code,
-            search_term=search_term,
-        )
+        self._note("xi", tuple(numbers), tuple(ids), tuple(contact_ids), contact_code, search_term)
         on: set[str] | None = {c.lower() for c in contact_ids} if contact_ids else None
         if contact_code is not None:
             if not is_safe_code(contact_code):
                 raise ValueError(f"{contact_code!r} is not a Contact Code safe to filter on")
-            self._asks("coded", code=contact_code)  # the contacts it names: a change to one counts
+            self._note("xk", contact_code)  # the contacts it names: a change to one counts
             coded = {parse.text(c, "ContactID").lower() for c in self.coded(contact_code)}
             on = coded if on is None else on & coded
         if on is None:
@@ -282,7 +293,7 @@ class BulkXero:
         """As `GET /Invoices/{InvoiceID}` answers: the invoice with its full contact."""
         if not GUID.fullmatch(invoice_id):
             raise ValueError(f"{invoice_id!r} is not an InvoiceID")
-        self._asks("invoice", invoice_id=invoice_id)
+        self._note("xv", invoice_id)
         found = self.invoice_by_id.find(invoice_id.lower())
         if not found:
             return None
@@ -295,7 +306,7 @@ class BulkXero:
 
     async def invoice_by_number(self, number: str) -> Any:
         """As `GET /Invoices/{InvoiceNumber}` answers: the first invoice of that number."""
-        self._asks("invoice_by_number", number=number)
+        self._note("xu", number)
         found = (await self.invoices(numbers=[number]))["Invoices"]
         return {"Invoices": [self._whole(found[0], self._joined(found[0]))]} if found else None
 
@@ -303,7 +314,7 @@ class BulkXero:
         """The ContactID of the contact an invoice read on its own carries whole: asked for
         too, while a scan records its calls (that answer changes with the contact)."""
         contact_id = parse.text(parse.obj(invoice, "Contact"), "ContactID")
-        self._asks("contacts", search_term=None, ids=[contact_id], page=1)
+        self._note("xs", None, (contact_id,), 1)
         return contact_id
 
     def _whole(self, invoice: Any, contact_id: str) -> Any:
