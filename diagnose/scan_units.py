@@ -17,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CoroutineType
 from typing import IO, Any
 
 from diagnose.checking import Check
@@ -107,7 +108,7 @@ class Touched:
                     continue  # made of rows none of which changed
                 arguments = dict(zip(names, ask[1:], strict=True))
                 answer = getattr(self.sides[side], name)(**arguments)
-                if isinstance(answer, Coroutine):
+                if isinstance(answer, CoroutineType):
                     answer = at_once(answer)
             except Exception:  # a call that cannot be asked again (or is unknown): checked again
                 return True

@@ -84,11 +84,10 @@ class Index:
         """The rows whose key is `wanted`, with their positions, in order."""
         found = self._asked.get(wanted)
         if found is None:
-            found = [
-                (n, row)
-                for n in self.postings.get(wanted)
-                if self.key(row := self.rows[n]) == wanted
-            ]
+            at = self.postings.get(wanted)
+            if not at:
+                return []  # none: nothing read, nothing worth remembering
+            found = [(n, row) for n in at if self.key(row := self.rows[n]) == wanted]
             self._asked[wanted] = found
         return found
 
@@ -106,6 +105,7 @@ class TextSearch:
     then read and checked exactly."""
 
     WIDEST = 64  # neighbouring-run keys a text may stand for before single runs are used instead
+    FEW = 64  # records read in full for every search: narrowing them costs more than reading
 
     def __init__(self, records: Sequence[Any], fields: Sequence[str]) -> None:
         self.records = records  # read only for what the indexes leave
@@ -113,10 +113,15 @@ class TextSearch:
         self.postings = Postings()  # each run's records
         self.pairs = Postings()  # each two runs side by side's records
         known: set[str] = set()
+        # few records: each read in full for every search, with their texts
+        self.few: list[tuple[Any, list[str]]] | None = [] if len(records) <= self.FEW else None
         for n, record in enumerate(records):
             runs: set[str] = set()
             neighbours: set[tuple[str, str]] = set()
-            for text in _texts(record, fields):
+            texts = _texts(record, fields)
+            if self.few is not None:
+                self.few.append((record, texts))
+            for text in texts:
                 found = _RUN.findall(text)
                 runs.update(found)
                 neighbours.update(pairwise(found))
@@ -125,11 +130,17 @@ class TextSearch:
             for pair in neighbours:
                 self.pairs.add(pair, n)
             known |= runs
+        # every text of the few, in one: a text none of them holds is not in this either
+        self.few_texts = "\n".join(t for _, texts in self.few or () for t in texts)
         self.forward = sorted(known)
         self.backward = sorted(run[::-1] for run in known)
 
     def find(self, text: str) -> list[Mapping[str, Any]]:
         folded = text.casefold()
+        if self.few is not None:  # the records a re-scan found changed, say
+            if folded not in self.few_texts:
+                return []
+            return [r for r, texts in self.few if any(folded in t for t in texts)]
         rows: Iterable[int] = range(len(self.records))
         if folded:
             found = list(_RUN.finditer(folded))
