@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from served import free_port, json_loads_cpu, wait_until_served
+from served import free_port, json_loads_cpu, rename_learners, wait_until_served
 
 from diagnose import engine, scan, scan_fetch
 from diagnose.config import Profile
@@ -116,7 +116,7 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
         rescan_cpu = time.process_time() - again
         invoices = len(rebulk.invoices)
         del rebulk
-        renamed = changed_names(base, CHANGED)  # as a person editing learners in Wisenet would
+        renamed = rename_learners(base, CHANGED, SANDBOX_API_KEY)
         again = time.process_time()
         rebulk, changed_calls = asyncio.run(fetch())
         scan.findings_of(
@@ -148,21 +148,6 @@ def measure(size: int, seed: int, folder: Path, latency_ms: int = 0) -> None:
         + f" | at 60/min {xero_calls:3.0f} s of Xero | "
         f"naive {7 * size} calls | tenant file json.loads {loads:4.2f} s: scan {cpu / loads:4.1f}x"
     )
-
-
-def changed_names(base: str, count: int) -> int:
-    """Rename the first `count` learners in the served Wisenet (`PATCH`, as the sandbox takes
-    it); how many were renamed."""
-    import httpx
-
-    headers = {"x-api-key": SANDBOX_API_KEY, "content-type": "application/json"}
-    with httpx.Client(base_url=f"{base}/v1", headers=headers) as client:
-        learners = client.get("/learnersAU", params={"skip": 0, "take": count}).json()
-        for item in learners:
-            data = item.get("Data", item)
-            ops = [{"op": "replace", "path": "Personal/FirstName", "value": "Renamed"}]
-            client.patch(f"/learnersAU/{data['LearnerId']}", json=ops).raise_for_status()
-    return len(learners)
 
 
 def fetch_floor(base: str, calls: list) -> float:  # type: ignore[type-arg]

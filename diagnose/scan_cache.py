@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,12 +162,13 @@ class Cache:
                 again = fetched[n]
                 if again != row:
                     self.changed.add(resource)
-                    delta = _noted(delta, row, again)
+                    delta = _noted(delta, 2, (row, again))
                 into.add([again])
         if new:
             self.changed.add(resource)
-            delta = _noted(delta, *(fetched[n] for n in sorted(new.values())))
-            into.add(fetched[n] for n in sorted(new.values()))
+            added = sorted(new.values())
+            delta = _noted(delta, len(added), (fetched[n] for n in added))
+            into.add(fetched[n] for n in added)
         self.delta[resource] = delta
         fetched.close()
         return into.done()
@@ -206,10 +207,10 @@ class Cache:
                 (folder / f"{resource}.rows.json").unlink(missing_ok=True)
 
 
-def _noted(delta: list[Any] | None, *rows: Any) -> list[Any] | None:
-    """`delta` with `rows` added, or None once it holds more than `DELTA_ROOM` (then every
-    subject is checked again: so many changes touch most of them anyway)."""
-    if delta is None or len(delta) + len(rows) > DELTA_ROOM:
+def _noted(delta: list[Any] | None, count: int, rows: Iterable[Any]) -> list[Any] | None:
+    """`delta` with `rows` (`count` of them) added, or None once it would hold more than
+    `DELTA_ROOM` (then every subject is checked again: so many changes touch most of them)."""
+    if delta is None or len(delta) + count > DELTA_ROOM:
         return None
     delta.extend(rows)
     return delta

@@ -234,3 +234,23 @@ def test_a_damaged_record_of_the_last_scan_costs_a_full_check_never_a_wrong_find
     cold, _ = scanned(tenant, tmp_path / "none")
     assert bulk.rechecked is None  # every subject checked
     assert again == cold
+
+
+def test_more_changes_than_are_worth_following_check_every_subject_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("diagnose.scan_cache.DELTA_ROOM", 6)  # 3 learners, as they were and are
+    document, _ = generate(30, 7)
+    tenant = parse_tenant(document)
+    scanned(tenant, tmp_path / "cache")
+    for learner in tenant.learners[:3]:
+        touch_learner(learner)["FirstName"] = "Renamed"
+    again, bulk = scanned(tenant, tmp_path / "cache")
+    assert bulk.rechecked is not None  # three are followed
+    touch_learner(tenant.learners[3])["FirstName"] = "Renamed"
+    for learner in tenant.learners[:3]:
+        touch_learner(learner)["FirstName"] = "Again"
+    again, bulk = scanned(tenant, tmp_path / "cache")
+    cold, _ = scanned(tenant, tmp_path / "none")
+    assert bulk.rechecked is None  # four are not: every subject checked
+    assert again == cold
