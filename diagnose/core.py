@@ -165,9 +165,9 @@ class Core:
         return scan_cache.Cache.load(folder)
 
     def stale(self, *resources: str) -> None:
-        """A write changed these records: the scan's copy of them is dropped, so the next scan
-        reads them again instead of trusting what it kept."""
-        scan_cache.Cache(self.scan_folder()).forget(*resources)
+        """A write changed these records: the next scan reads them again in full instead of
+        trusting what it kept, and checks again only what the write changed."""
+        scan_cache.Cache(self.scan_folder()).refetch(*resources)
 
     async def fetch_tenant(
         self,

@@ -68,6 +68,7 @@ class Cache:
     # None when it is not known (fetched in full, or too many to keep)
     delta: dict[str, list[Any] | None] = field(default_factory=dict)
     loaded: str = ""  # the generation of the rows as loaded, before this scan merged any
+    reread: set[str] = field(default_factory=set)  # resources read in full after a write
 
     @classmethod
     def load(cls, folder: Path | None) -> Cache:
@@ -113,9 +114,31 @@ class Cache:
                     (self.folder / f"{resource}.rows.json").unlink(missing_ok=True)  # format /2
         forget_findings(self.folder)
 
+    def refetch(self, *resources: str) -> None:
+        """A write through diagnose changed some of these records: the next scan reads each in
+        full rather than trusting that the write shows among what changed since, and compares
+        it with the kept rows (so only what the write changed is checked again). A head that
+        cannot be marked is dropped with its rows."""
+        for resource in resources:
+            if self.folder is None:
+                return
+            path = self.folder / f"{resource}.json"
+            try:
+                head = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(head, dict):
+                    raise ValueError("not a head")
+                write_atomically(path, json.dumps({**head, "refetch": True}))
+            except FileNotFoundError:
+                continue  # nothing kept: fetched in full anyway
+            except (OSError, ValueError, RecursionError):
+                self.forget(resource)
+
     def since(self, resource: str) -> datetime | None:
+        """Ask for what changed since then; None: read it all."""
         entry = self.resources.get(resource)
-        return datetime.fromisoformat(entry["fetched_at"]) if entry else None
+        if not entry or entry.get("refetch"):
+            return None
+        return datetime.fromisoformat(entry["fetched_at"])
 
     def writer(self, resource: str) -> RowsWriter:
         """Where a resource's fetched rows go as they come (in the cache's folder, if any)."""
@@ -125,7 +148,10 @@ class Cache:
         """The cached rows updated with those just fetched (kept by key, in first-seen order).
         When nothing new came, the kept rows as they are."""
         entry = self.resources.get(resource)
-        if entry is not None and not fetched:  # nothing new since: the kept rows as they are
+        whole = bool(entry and entry.get("refetch"))  # read in full: a row not in it is gone
+        if whole:
+            self.reread.add(resource)
+        if entry is not None and not fetched and not whole:  # nothing new: the kept rows
             self.delta[resource] = []
             kept: Rows = entry["rows"]
             return kept
@@ -134,7 +160,7 @@ class Cache:
             self.changed.add(resource)  # fetched in full: nothing to compare it with
             self.delta[resource] = None
         else:
-            merged = self._updated(resource, entry["rows"], fetched)
+            merged = self._updated(resource, entry["rows"], fetched, whole=whole)
         same = entry is not None and resource not in self.changed
         self.resources[resource] = {
             "format": CACHE_FORMAT,
@@ -145,9 +171,11 @@ class Cache:
         }
         return merged
 
-    def _updated(self, resource: str, kept: Rows, fetched: Rows) -> Rows:
+    def _updated(self, resource: str, kept: Rows, fetched: Rows, *, whole: bool = False) -> Rows:
         """`kept` with each row `fetched` holds by its key, in its place or after them all; a
-        row read again that is the same (the overlap of two scans) is no change."""
+        row read again that is the same (the overlap of two scans) is no change. When `fetched`
+        is `whole`, a kept row it does not hold is gone (and the rows after it move: which
+        changed is then not followed)."""
         key = KEYS[resource]
         new = {key(row): n for n, row in enumerate(fetched)}
         into = self.writer(resource)
@@ -156,6 +184,10 @@ class Cache:
             end = min(start + BLOCK, len(kept))
             for row, line in zip(kept.block(start, end), kept.lines(start, end), strict=True):
                 n = new.pop(key(row), None)
+                if n is None and whole:
+                    self.changed.add(resource)
+                    delta = None
+                    continue
                 if n is None:
                     into.add_line(line)
                     continue
@@ -172,6 +204,11 @@ class Cache:
         self.delta[resource] = delta
         fetched.close()
         return into.done()
+
+    def to_save(self, *resources: str) -> list[str]:
+        """Of `resources`, those whose kept copy is not what was merged: their rows changed, or
+        they were read in full after a write (and are no longer to be)."""
+        return [r for r in resources if r in self.changed or r in self.reread]
 
     def generation(self) -> str:
         """Which rows the cache holds: it changes whenever any resource's rows change, so the

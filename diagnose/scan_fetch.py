@@ -172,7 +172,7 @@ async def fetch(
         bulk.wisenet_invoices = cache.merge("wisenet_invoices", tab, started)
         # what did not change is not written again (its older time of fetching only makes the
         # next scan ask for a little more)
-        cache.save(*(r for r in ("learners", "wisenet_invoices") if r in cache.changed))
+        cache.save(*cache.to_save("learners", "wisenet_invoices"))
 
     async def xero() -> None:
         bulk.connections = await sources.xero.connections()
@@ -192,9 +192,7 @@ async def fetch(
         )
         bulk.contacts = cache.merge("contacts", contacts, started)
         bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)
-        cache.save(
-            *(r for r in ("contacts", *(() if partial else ("invoices",))) if r in cache.changed)
-        )
+        cache.save(*cache.to_save("contacts", *(() if partial else ("invoices",))))
 
     await _side_by_side(wisenet(), xero())
     bulk.whole = invoices_since is None

@@ -254,3 +254,38 @@ def test_more_changes_than_are_worth_following_check_every_subject_again(
     cold, _ = scanned(tenant, tmp_path / "none")
     assert bulk.rechecked is None  # four are not: every subject checked
     assert again == cold
+
+
+def test_after_a_write_through_diagnose_the_records_are_read_whole_and_compared(
+    tmp_path: Path,
+) -> None:
+    """A write marks what it changed for a full read: a change that left no later time on the
+    record is seen, a record gone is gone, and only what changed is checked again."""
+    document, _ = generate(30, 8)
+    tenant = parse_tenant(document)
+    scanned(tenant, tmp_path / "cache")
+    tenant.learners[2]["Personal"]["SyncToXero"] = False  # no later LastModifiedTimeStamp
+    Cache(tmp_path / "cache").refetch("learners", "contacts")
+    again, bulk = scanned(tenant, tmp_path / "cache")
+    assert again == scanned(tenant, tmp_path / "none")[0]
+    assert bulk.rechecked is not None
+    assert 0 < bulk.rechecked[0] < bulk.rechecked[1] / 10
+    assert not Cache.load(tmp_path / "cache").resources["learners"].get("refetch")  # read once
+    del tenant.learners[5]
+    Cache(tmp_path / "cache").refetch("learners")
+    again, bulk = scanned(tenant, tmp_path / "cache")
+    assert again == scanned(tenant, tmp_path / "none2")[0]
+    assert bulk.rechecked is None  # a row gone moves those after it: every subject checked
+
+
+def test_a_person_rescanning_after_a_resync_is_not_made_to_wait_for_a_full_check(
+    cli: Callable[..., Run],
+) -> None:
+    cli("scan", "--json")
+    assert cli("resync", "learner", "103", "--yes").code == 0
+    again = cli("scan", "--json")
+    told = re.search(r"note: (\d+) of (\d+) learners and invoice groups checked again", again.err)
+    assert told, again.err
+    assert int(told[1]) < int(told[2])
+    fresh = cli("scan", "--json", "--fresh")
+    assert again.json()["findings"] == fresh.json()["findings"]
