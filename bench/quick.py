@@ -15,6 +15,7 @@ script reports; it does not judge.
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import subprocess
 import sys
@@ -50,8 +51,8 @@ def measured(arguments: list[str], env: dict[str, str]) -> tuple[float, float, s
         )
     probe = next(line for line in done.stderr.splitlines() if line.startswith("PROBE "))
     _, cpu, peak = probe.split()
-    said = [line for line in done.stderr.splitlines() if line.startswith("note: ")]
-    return float(cpu), float(peak), " ".join(said) or "(no note)"
+    said = re.findall(r"^note: .*(?:\n {6}.*)*", done.stderr, re.MULTILINE)  # cut to width
+    return float(cpu), float(peak), " ".join(" ".join(n.split()) for n in said) or "(no note)"
 
 
 def main() -> None:

@@ -101,7 +101,7 @@ def scan(
     if live:
         typer.echo("", err=True)
     for note in core.cache_notes:
-        typer.echo(f"note: {note}", err=True)
+        _note(note)
 
     def checking(done: int, total: int) -> None:
         if live:  # the checks of 100,000 learners take a couple of minutes
@@ -122,13 +122,12 @@ def scan(
         if not selected or f.check_id in selected
     ]
     if bulk.reused:
-        typer.echo("note: no record changed since the last scan: its findings stand", err=True)
+        _note("no record changed since the last scan: its findings stand")
     elif bulk.rechecked is not None:
         again, of = bulk.rechecked
-        typer.echo(
-            f"note: {again:,} of {of:,} learners and invoice groups checked again (those the "
-            "records changed since the last scan touch): the others' findings stand",
-            err=True,
+        _note(
+            f"{again:,} of {of:,} learners and invoice groups checked again (those the records "
+            "changed since the last scan touch): the others' findings stand"
         )
     summary = scanning.counts(findings)
     code = findings_exit_code(findings)
@@ -173,3 +172,12 @@ def scan(
         )
     if code != ExitCode.OK:
         raise typer.Exit(int(code))
+
+
+def _note(text: str) -> None:
+    """A note on stderr, cut to the terminal's width."""
+    import textwrap
+
+    from diagnose.render.text import width
+
+    typer.echo(textwrap.fill(f"note: {text}", width(), subsequent_indent="      "), err=True)
