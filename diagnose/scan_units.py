@@ -33,6 +33,8 @@ from diagnose.scan_rows import read_at
 from diagnose.sources.bulk import ASKS, Bulk, BulkWisenet, BulkXero
 
 UNITS_FORMAT = "diagnose-scan-units/1"
+# a subject's line, as compact as JSON goes (its values are plain: no cycle to look for)
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 # the resources each call's answer is made of, by its code (`sources.bulk.ASKS`): a call
 # reading none of those that changed answers as it did
 _LEARNERS = frozenset({"learners"})
@@ -235,7 +237,7 @@ class Writer:
 
     def _write(self, unit: dict[str, Any], findings: Sequence[Finding]) -> None:
         unit["findings"] = [_finding_json(f) for f in findings]
-        self._put(json.dumps(unit, separators=(",", ":")).encode() + b"\n")
+        self._put(_ENCODE(unit).encode() + b"\n")
 
     def _put(self, line: bytes) -> None:
         self.lines.append(line)
