@@ -26,7 +26,7 @@ def scan(
         typer.Option("--since", metavar="DATE", help="Only invoices changed since (2026-11-01)."),
     ] = None,
     fresh: Annotated[
-        bool, typer.Option("--fresh", help="Fetch everything again, ignoring the cache.")
+        bool, typer.Option("--fresh", help="Fetch and check everything again, ignoring the cache.")
     ] = False,
     only: Annotated[
         list[str] | None,
@@ -44,7 +44,9 @@ def scan(
     sandbox: SandboxOpt = None,
     alerts: AlertsOpt = None,
 ) -> None:
-    """Check every learner and every Xero invoice of the tenant, from a few paged calls."""
+    """Check every learner and every Xero invoice of the tenant, from a few paged calls.
+
+    The next scan asks only for what changed, and checks again only what that touches."""
     import asyncio
     from datetime import UTC, datetime
 
