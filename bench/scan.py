@@ -9,9 +9,9 @@ by service, sequential rounds, wall time, CPU time and peak memory of the scan; 
 measured beside it — the same GETs made with a plain httpx client and decoded with `json.loads`,
 nothing else — and the scan's CPU as a multiple of it, and of one `json.loads` of the tenant
 file (issue 19's quick check); a second scan with nothing changed (fetch and checks), its calls
-and CPU; a third after 10 learners were renamed on the server, its calls and CPU; how long the
-calls take at Xero's 60 a minute, and the calls the naive per-learner approach would make. This
-script reports; it does not judge.
+and CPU; a third after 10 learners were renamed on the server, its calls, CPU and how many
+subjects it checked again; how long the calls take at Xero's 60 a minute, and the calls the
+naive per-learner approach would make. This script reports; it does not judge.
 """
 
 from __future__ import annotations
