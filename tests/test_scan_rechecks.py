@@ -31,7 +31,11 @@ from diagnose.sources.bulk import Bulk
 from diagnose.sources.sandbox import sandbox_sources
 
 CATALOGUE = engine.load_catalogue()
-LATER = datetime.now(UTC) + timedelta(minutes=5)  # after the first scan: a re-scan reads it
+
+
+def later() -> datetime:
+    """A time of change after the last scan's: the next scan asks for the record again."""
+    return datetime.now(UTC) + timedelta(minutes=5)
 
 
 def scanned(tenant: Tenant, folder: Path) -> tuple[list[Finding], Bulk]:
@@ -48,13 +52,13 @@ def scanned(tenant: Tenant, folder: Path) -> tuple[list[Finding], Bulk]:
 
 
 def touch_learner(learner: dict[str, Any]) -> dict[str, Any]:
-    learner["LastModifiedTimeStamp"] = LATER.strftime("%Y-%m-%dT%H:%M:%S.000")
+    learner["LastModifiedTimeStamp"] = later().strftime("%Y-%m-%dT%H:%M:%S.000")
     personal: dict[str, Any] = learner["Personal"]
     return personal
 
 
 def touch(record: dict[str, Any]) -> dict[str, Any]:
-    record["UpdatedDateUTC"] = to_ms_date(LATER)
+    record["UpdatedDateUTC"] = to_ms_date(later())
     return record
 
 
@@ -142,7 +146,7 @@ def changes(tenant: Tenant, rng: random.Random) -> list[Callable[[], str]]:
     def tab() -> str:
         row = rng.choice(tenant.wisenet_invoices)
         row["Status"] = rng.choice(["PAID", "VOIDED", "AUTHORISED"])
-        row["UpdateDateUtc"] = LATER.strftime("%Y-%m-%dT%H:%M:%SZ")
+        row["UpdateDateUtc"] = later().strftime("%Y-%m-%dT%H:%M:%SZ")
         return "Wisenet's copy of an invoice changed"
 
     return [
