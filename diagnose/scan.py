@@ -219,7 +219,7 @@ def diagnose_all(
         ids = [parse.text(bulk.invoices[n], "InvoiceID") for n in group]
         again += 1
         asked = asking()
-        asked[("xi", (), (), (contact_id,), None, None)] = None  # which are checked together
+        xero.note_invoices_on(contact_id)  # which of them are checked together
         named = [
             parse.text(bulk.invoices[n], "InvoiceNumber") or i
             for n, i in zip(group, ids, strict=True)

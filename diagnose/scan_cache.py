@@ -119,9 +119,9 @@ class Cache:
         full rather than trusting that the write shows among what changed since, and compares
         it with the kept rows (so only what the write changed is checked again). A head that
         cannot be marked is dropped with its rows."""
+        if self.folder is None:
+            return
         for resource in resources:
-            if self.folder is None:
-                return
             path = self.folder / f"{resource}.json"
             try:
                 head = json.loads(path.read_text(encoding="utf-8"))

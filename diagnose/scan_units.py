@@ -35,23 +35,6 @@ from diagnose.sources.bulk import ASKS, Bulk, BulkWisenet, BulkXero
 UNITS_FORMAT = "diagnose-scan-units/1"
 # a subject's line, as compact as JSON goes (its values are plain: no cycle to look for)
 _ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-# the resources each call's answer is made of, by its code (`sources.bulk.ASKS`): a call
-# reading none of those that changed answers as it did
-_LEARNERS = frozenset({"learners"})
-_CONTACTS = frozenset({"contacts"})
-_XERO = frozenset({"contacts", "invoices"})
-READS: dict[str, frozenset[str]] = {
-    "wl": _LEARNERS,
-    "wf": _LEARNERS,
-    "wi": frozenset({"wisenet_invoices"}),
-    "xn": _CONTACTS,
-    "xs": _CONTACTS,
-    "xb": _CONTACTS,
-    "xk": _CONTACTS,
-    "xi": _XERO,
-    "xv": _XERO,
-    "xu": _XERO,
-}
 
 
 @dataclass(slots=True)
@@ -105,8 +88,8 @@ class Touched:
             return False
         for ask in asks:
             try:
-                side, name, names = ASKS[ask[0]]
-                if READS[ask[0]].isdisjoint(self.changed):
+                side, name, names, reads = ASKS[ask[0]]
+                if reads.isdisjoint(self.changed):
                     continue  # made of rows none of which changed
                 arguments = dict(zip(names, ask[1:], strict=True))
                 answer = getattr(self.sides[side], name)(**arguments)
@@ -209,7 +192,6 @@ class Writer:
     def __init__(self, folder: Path | None, signature: str, generation: str) -> None:
         self.folder = folder
         self.file: IO[bytes] | None = None
-        self.lines: list[bytes] = []
         if folder is None:
             return
         head = {"format": UNITS_FORMAT, "signature": signature, "generation": generation}
@@ -221,53 +203,42 @@ class Writer:
         self._put(json.dumps(head).encode() + b"\n")
 
     def learner(self, learner_id: int, asks: list[Any], findings: Sequence[Finding]) -> None:
-        if self.file is not None:
-            self._write({"learner": learner_id, "asks": asks}, findings)
+        self._write({"learner": learner_id, "asks": asks}, findings)
 
     def group(
         self, invoices: Sequence[int], asks: list[Any], findings: Sequence[Finding], at: list[int]
     ) -> None:
         """Invoices checked together: their positions in Xero's list, and each finding's."""
-        if self.file is not None:
-            self._write({"invoices": list(invoices), "asks": asks, "at": at}, findings)
+        self._write({"invoices": list(invoices), "asks": asks, "at": at}, findings)
 
     def copy(self, line: bytes) -> None:
-        if self.file is not None:
-            self._put(line)
+        self._put(line)
 
     def _write(self, unit: dict[str, Any], findings: Sequence[Finding]) -> None:
-        unit["findings"] = [_finding_json(f) for f in findings]
-        self._put(_ENCODE(unit).encode() + b"\n")
+        if self.file is not None:
+            unit["findings"] = [_finding_json(f) for f in findings]
+            self._put(_ENCODE(unit).encode() + b"\n")
 
     def _put(self, line: bytes) -> None:
-        self.lines.append(line)
-        if len(self.lines) >= 1000:
-            self._flush()
-
-    def _flush(self) -> bool:
-        """Write what is waiting; False when the file is gone (a disk that is full: the next
-        scan checks every subject)."""
+        """A line into the file (buffered); a disk that is full drops the file, and the next
+        scan checks every subject."""
+        if self.file is None:
+            return
         try:
-            if self.file is not None:
-                self.file.write(b"".join(self.lines))
+            self.file.write(line)
         except OSError:
             self.abandon()
-        self.lines.clear()
-        return self.file is not None
 
     def done(self, tenant: Sequence[Finding]) -> None:
         """The last line, then the file written as the kept one."""
+        self._put(json.dumps({"tenant": [_finding_json(f) for f in tenant]}).encode() + b"\n")
         if self.file is None or self.folder is None:
             return
-        self._put(json.dumps({"tenant": [_finding_json(f) for f in tenant]}).encode() + b"\n")
         file = self.file
-        if not self._flush():
-            return
         try:
-            file.seek(0)
-            write_atomically(
-                self.folder / FILE, iter(lambda: file.read(1 << 20), b""), durable=False
-            )
+            file.seek(0)  # (what the buffer held is written first)
+            pieces = iter(lambda: file.read(1 << 20), b"")
+            write_atomically(self.folder / FILE, pieces, durable=False)  # a cache: no fsync
         except OSError:
             forget_findings(self.folder)
         self.abandon()

@@ -90,19 +90,28 @@ def _folded(record: Mapping[str, Any], name: str) -> str:
     return str(record.get(name) or "").casefold()
 
 
-# The calls a scan notes of each subject (`asked`), by a short code: the method, and its
-# arguments in the order noted. `scan_units` asks them again of the rows that changed.
-ASKS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "wl": ("w", "learner", ("learner_id",)),
-    "wf": ("w", "find_learners", ("number", "take")),
-    "wi": ("w", "invoices", ("learner_id",)),
-    "xn": ("x", "contact_by_number", ("code",)),
-    "xs": ("x", "contacts", ("search_term", "ids", "page")),
-    "xb": ("x", "contacts_by_ids", ("ids",)),
-    "xk": ("x", "coded", ("code",)),
-    "xi": ("x", "invoices", ("numbers", "ids", "contact_ids", "contact_code", "search_term")),
-    "xv": ("x", "invoice", ("invoice_id",)),
-    "xu": ("x", "invoice_by_number", ("number",)),
+# The calls a scan notes of each subject (`asked`), by a short code: the side, the method, its
+# arguments in the order noted, and the resources its answer is made of (a call reading none of
+# those that changed answers as it did). `scan_units` asks them again of the rows that changed.
+_LEARNERS = frozenset({"learners"})
+_CONTACTS = frozenset({"contacts"})
+_XERO = frozenset({"contacts", "invoices"})
+ASKS: dict[str, tuple[str, str, tuple[str, ...], frozenset[str]]] = {
+    "wl": ("w", "learner", ("learner_id",), _LEARNERS),
+    "wf": ("w", "find_learners", ("number", "take"), _LEARNERS),
+    "wi": ("w", "invoices", ("learner_id",), frozenset({"wisenet_invoices"})),
+    "xn": ("x", "contact_by_number", ("code",), _CONTACTS),
+    "xs": ("x", "contacts", ("search_term", "ids", "page"), _CONTACTS),
+    "xb": ("x", "contacts_by_ids", ("ids",), _CONTACTS),
+    "xk": ("x", "coded", ("code",), _CONTACTS),
+    "xi": (
+        "x",
+        "invoices",
+        ("numbers", "ids", "contact_ids", "contact_code", "search_term"),
+        _XERO,
+    ),
+    "xv": ("x", "invoice", ("invoice_id",), _XERO),
+    "xu": ("x", "invoice_by_number", ("number",), _XERO),
 }
 Ask = tuple[Any, ...]  # a code of ASKS, then the arguments
 
@@ -186,6 +195,11 @@ class BulkXero(Noting):
         self._search: TextSearch | None = None
         self._found: dict[str, list[Any]] = {}  # a learner's searches, asked again per invoice
         self._wholes: Latest[int, Any] = Latest(ASKED)  # invoices lately read on their own
+
+    def note_invoices_on(self, contact_id: str) -> None:
+        """Note what `invoices(contact_ids=[contact_id])` would be asked: which invoices a
+        contact holds (a scan checks them together)."""
+        self._note("xi", (), (), (contact_id,), None, None)
 
     def coded(self, code: str) -> list[Any]:
         """The contacts whose Contact Code is `code`, exactly, in Xero's order; none for no
