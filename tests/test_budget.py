@@ -1,4 +1,4 @@
-"""Xero's per-organisation budget shared between processes: two `SharedBudget`s on one folder
+"""The services' budgets shared between processes: two `SharedBudget`s on one folder
 stand for two `diagnose` processes; then twenty real processes at once against the loopback
 server."""
 
@@ -22,8 +22,8 @@ from test_profiles import SECRET_ENV, write_config
 from test_serve import served
 
 from diagnose.errors import SourceError
-from diagnose.model import ProblemKind
-from diagnose.sources.budget import WINDOW, SharedBudget
+from diagnose.model import ProblemKind, Service
+from diagnose.sources.budget import WINDOW, WISENET_WINDOW, SharedBudget
 
 ORG = "00000000-0000-0000-0000-000000000001"
 
@@ -41,7 +41,7 @@ def test_two_processes_share_one_minute_and_a_call_past_max_wait_fails_at_once(
 ) -> None:
     clock = Clock()
     first, second = (
-        SharedBudget(tmp_path, per_minute=3, max_wait=10, clock=clock) for _ in range(2)
+        SharedBudget(tmp_path, per_window=3, max_wait=10, clock=clock) for _ in range(2)
     )
 
     async def calls(budget: SharedBudget, n: int) -> None:
@@ -58,7 +58,7 @@ def test_two_processes_share_one_minute_and_a_call_past_max_wait_fails_at_once(
     assert "next is free in 58 s, past max_wait (10 s)" in str(refused.value)
     assert pauses == []  # refused at once, not after waiting
     # another organisation has its own minute
-    other = SharedBudget(tmp_path, per_minute=3, max_wait=10, clock=clock)
+    other = SharedBudget(tmp_path, per_window=3, max_wait=10, clock=clock)
 
     async def elsewhere() -> None:
         async with other.call("another-organisation"):
@@ -73,7 +73,7 @@ def test_a_wait_within_max_wait_is_waited_out(
     import diagnose.sources.policy as policy
 
     clock = Clock()
-    budget = SharedBudget(tmp_path, per_minute=2, max_wait=120, clock=clock)
+    budget = SharedBudget(tmp_path, per_window=2, max_wait=120, clock=clock)
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:  # a pause that moves this test's clock on
@@ -91,6 +91,39 @@ def test_a_wait_within_max_wait_is_waited_out(
     asyncio.run(one())
     asyncio.run(one())  # the third of a 2-a-minute budget: waits for the first to age out
     assert slept == [pytest.approx(WINDOW - 10)]
+
+
+def test_wisenets_second_is_shared_per_api_key(tmp_path: Path, pauses: list[float]) -> None:
+    clock = Clock()
+
+    def wisenet(key: str) -> SharedBudget:
+        return SharedBudget(
+            tmp_path,
+            per_window=10,
+            concurrent=0,
+            max_wait=0.5,
+            clock=clock,
+            window=WISENET_WINDOW,
+            service=Service.WISENET,
+            key=key,
+        )
+
+    async def calls(budget: SharedBudget, n: int) -> None:
+        for _ in range(n):
+            async with budget.call():
+                clock.now += 0.01
+
+    asyncio.run(calls(wisenet("key-a"), 6))
+    asyncio.run(calls(wisenet("key-a"), 4))  # another process, the same key: the 10th call
+    asyncio.run(calls(wisenet("key-b"), 10))  # another key has its own second
+    clock.now += 0.2
+    with pytest.raises(SourceError) as refused:  # free in 0.8 s, past max_wait
+        asyncio.run(calls(wisenet("key-a"), 1))
+    assert refused.value.problem.service is Service.WISENET
+    assert "Wisenet: 10 calls a second to this Wisenet API key are spent" in str(refused.value)
+    assert pauses == []
+    clock.now += 0.8
+    asyncio.run(calls(wisenet("key-a"), 1))  # the first of them has aged out
 
 
 def test_calls_in_flight_are_capped_across_processes(tmp_path: Path) -> None:
@@ -113,15 +146,15 @@ def test_calls_in_flight_are_capped_across_processes(tmp_path: Path) -> None:
 
 
 def test_a_damaged_budget_file_is_read_as_empty(tmp_path: Path) -> None:
-    budget = SharedBudget(tmp_path, per_minute=1, max_wait=0)
+    budget = SharedBudget(tmp_path, per_window=1, max_wait=0)
 
     async def one() -> None:
         async with budget.call(ORG):
             pass
 
     asyncio.run(one())
-    (minute,) = tmp_path.glob("*.minute.json")
-    minute.write_text('{"not": "a list"')
+    (window,) = tmp_path.glob("*.window.json")
+    window.write_text('{"not": "a list"')
     asyncio.run(one())  # would be refused had the damaged file been believed full
 
 
@@ -146,7 +179,8 @@ def test_twenty_diagnoses_at_once_share_the_budget_and_never_meet_a_429(
         monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
         truth = {lid: cli("learner", lid, "--profile", "local", "--json") for lid in set(chosen)}
     shared = tmp_path / "processes"  # one data and cache folder, as one user's machine
-    with served(data_dir) as base:  # Xero's real limits: 60 a minute, 5 at once
+    # the services' real limits: Xero's 60 a minute and 5 at once, Wisenet's 10 a second
+    with served(data_dir, "--rate-limit", "wisenet=10/s") as base:
         config = write_config(tmp_path, base)
         config.write_text(config.read_text() + f"max_wait = {max_wait}\n")
         env = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import Run
 
 from diagnose.sandbox import demo_tenant_path
@@ -34,6 +36,12 @@ def free_port() -> int:
 def served(
     data_dir: Path, *options: str, env: dict[str, str] | None = None, harness: bool = True
 ) -> Iterator[str]:
+    """The sandbox served on a free loopback port, with `options`. Wisenet's 10 calls a second
+    are lifted unless `options` set them: the runs of a test in this process wait on a test
+    clock the server does not share (`pauses`), so their retries would meet that limit at once;
+    a test of the limit, or of processes that really wait, sets `wisenet=10/s`."""
+    if not any(o.strip().startswith("wisenet=") for o in options):
+        options = (*options, "--rate-limit", "wisenet=100000/s")
     port = free_port()
     env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir), **(env or {})}
     log = data_dir / f"serve-{port}.log"  # a file, not a pipe nobody reads until the end
@@ -111,6 +119,35 @@ def test_xero_limits_are_enforced_by_the_servers_clock(data_dir: Path) -> None:
     assert 1 <= int(answers[-1].headers["retry-after"]) <= 61
 
 
+def _burst(base: str, calls: int, headers: dict[str, str]) -> list[int]:
+    """`calls` Wisenet GETs at once (well within a second or two: whichever second they fall
+    in, one holds more than 10 of 25)."""
+
+    async def burst() -> list[int]:
+        async with httpx.AsyncClient(base_url=base, headers=headers) as client:
+            answers = await asyncio.gather(
+                *(client.get("/v1/learnersAU/123") for _ in range(calls))
+            )
+        return [a.status_code for a in answers]
+
+    return asyncio.run(burst())
+
+
+def test_wisenets_calls_a_second_are_limited_per_api_key(data_dir: Path) -> None:
+    key = {"x-api-key": SANDBOX_API_KEY}
+    with served(data_dir, "--rate-limit", "wisenet=10/s") as base:  # Wisenet's own
+        statuses = _burst(base, 25, key)
+        assert statuses.count(429) >= 3
+        assert statuses.count(200) >= 10
+        refused = httpx.get(f"{base}/v1/learnersAU/123", headers=key)  # still this second?
+        time.sleep(1.1)
+        assert httpx.get(f"{base}/v1/learnersAU/123", headers=key).status_code == 200
+        if refused.status_code == 429:  # as Wisenet: no word on when to come back
+            assert "retry-after" not in refused.headers
+    with served(data_dir, "--rate-limit", "wisenet=100/s", "--rate-limit", "xero=60/min") as base:
+        assert set(_burst(base, 25, key)) == {200}
+
+
 def test_latency_and_failures_can_be_injected(data_dir: Path) -> None:
     with served(data_dir, "--fail-rate", "1", "--latency-ms", "150") as base:
         started = time.monotonic()
@@ -120,10 +157,16 @@ def test_latency_and_failures_can_be_injected(data_dir: Path) -> None:
     assert took >= 0.15
 
 
-def test_bad_serve_options_get_one_line(cli: object) -> None:
-    run = cli("sandbox", "serve", "--rate-limit", "lots")  # type: ignore[operator]
+@pytest.mark.parametrize(
+    "limits",
+    [("lots",), ("wisenet=10/min",), ("xero=60/s",), ("xero=0/min",), ("xero=5/min", "xero=6/min")],
+)
+def test_bad_serve_options_get_one_line(cli: object, limits: tuple[str, ...]) -> None:
+    options = [part for limit in limits for part in ("--rate-limit", limit)]
+    run = cli("sandbox", "serve", *options)  # type: ignore[operator]
     assert run.code == 2
-    assert "xero=60/min" in run.err
+    assert "--rate-limit" in run.err
+    assert run.err.count("\n") == 1
 
 
 def test_connections_can_be_dropped_mid_answer(data_dir: Path) -> None:

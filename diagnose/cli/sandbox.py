@@ -35,8 +35,14 @@ def sandbox_serve(
         int | None, typer.Option("--seed", help="Repeat the same faults in the same order.")
     ] = None,
     rate_limit: Annotated[
-        str, typer.Option("--rate-limit", help="Xero's calls a minute, as xero=60/min.")
-    ] = "xero=60/min",
+        list[str] | None,
+        typer.Option(
+            "--rate-limit",
+            metavar="LIMIT",
+            help="Xero's calls a minute (xero=60/min) or Wisenet's a second (wisenet=10/s); "
+            "repeat for both. What is not said is the service's own.",
+        ),
+    ] = None,
     concurrent: Annotated[int, typer.Option("--concurrent", help="Xero calls at once.")] = 5,
     redirect_uri: Annotated[
         list[str] | None,
@@ -66,13 +72,13 @@ def sandbox_serve(
     ] = False,
     sandbox: SandboxOpt = None,
 ) -> None:
-    """Serve the sandbox tenant on http://127.0.0.1:PORT, with Xero's limits (Ctrl-C stops)."""
+    """Serve the sandbox tenant on http://127.0.0.1:PORT, limits and all (Ctrl-C stops)."""
     from diagnose import runner
     from diagnose.config import REDIRECT_URI
     from diagnose.sandbox.app import create_app
     from diagnose.sandbox.faults import parse_faults
     from diagnose.sandbox.identity import Identity
-    from diagnose.sandbox.serve import Behaviour, Limits, Mix, parse_rate_limit, serve
+    from diagnose.sandbox.serve import Behaviour, Mix, parse_rate_limits, serve
 
     shares = (fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate)
     if not all(0 <= share <= 1 for share in shares) or sum(shares) > 1:
@@ -81,7 +87,8 @@ def sandbox_serve(
         raise UsageError("--port must be from 1 to 65535")
     if latency_ms < 0 or slow_ms < 0:
         raise UsageError("--latency-ms and --slow-ms cannot be negative")
-    limits = Limits(per_minute=parse_rate_limit(rate_limit), concurrent=concurrent)
+    limits = parse_rate_limits(rate_limit or [])
+    limits.concurrent = concurrent
     box = runner.open_sandbox(sandbox)  # while it serves, change the sandbox through it
     mix = Mix(fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate, slow_ms)
     registered = tuple(redirect_uri or [REDIRECT_URI])
@@ -104,7 +111,8 @@ def sandbox_serve(
     )
     typer.echo(
         f"serving the {box.label} sandbox tenant on http://127.0.0.1:{port} "
-        f"(Xero: {limits.per_minute} a minute, {limits.concurrent} at once); Ctrl-C stops",
+        f"(Xero: {limits.per_minute} a minute, {limits.concurrent} at once; Wisenet: "
+        f"{limits.wisenet_per_second} a second); Ctrl-C stops",
         err=True,
     )
     serve(app, port)

@@ -1,7 +1,8 @@
 """`diagnose sandbox serve`: the sandbox on a real loopback socket, behaving like the services
 under load — Xero's per-organisation limits (calls a minute, calls at once, calls a day) with
-its headers and 429s, added latency, and a seeded mix of injected faults: 503s, 429s, answers
-slower than a client waits, dropped connections and spoiled JSON bodies.
+its headers and 429s, Wisenet's calls a second per API key, added latency, and a seeded mix of
+injected faults: 503s, 429s, answers slower than a client waits, dropped connections and
+spoiled JSON bodies.
 
 Only loopback addresses are served: this is a test double, never a public server.
 """
@@ -27,17 +28,30 @@ LOOPBACK = "127.0.0.1"
 
 @dataclass
 class Limits:
-    per_minute: int = 60
+    per_minute: int = 60  # Xero's, per organisation
     concurrent: int = 5
     per_day: int = 5000
+    wisenet_per_second: int = 10  # Wisenet's, per API key (or sign-in)
 
 
-def parse_rate_limit(text: str) -> int:
-    """`xero=60/min` → 60."""
-    match = re.fullmatch(r"\s*xero\s*=\s*(\d+)\s*/\s*min\s*", text)
-    if match is None or int(match.group(1)) < 1:
-        raise UsageError(f"--rate-limit {text!r}: say for example xero=60/min")
-    return int(match.group(1))
+def parse_rate_limits(texts: list[str]) -> Limits:
+    """`xero=60/min` and `wisenet=10/s`, each at most once; what is not said stays the
+    services' own."""
+    limits = Limits()
+    said = set()
+    for text in texts:
+        match = re.fullmatch(r"\s*(xero|wisenet)\s*=\s*(\d+)\s*/\s*(min|s)\s*", text)
+        unit = {"xero": "min", "wisenet": "s"}.get(match.group(1) if match else "")
+        if match is None or match.group(3) != unit or int(match.group(2)) < 1:
+            raise UsageError(f"--rate-limit {text!r}: say for example xero=60/min or wisenet=10/s")
+        if match.group(1) in said:
+            raise UsageError(f"--rate-limit: {match.group(1)} is limited twice")
+        said.add(match.group(1))
+        if match.group(1) == "xero":
+            limits.per_minute = int(match.group(2))
+        else:
+            limits.wisenet_per_second = int(match.group(2))
+    return limits
 
 
 @dataclass
@@ -108,6 +122,7 @@ class Behaviour:
         self.given = given
         self.chance = random.Random(seed)  # noqa: S311 — a test double's dice
         self.windows: dict[str, _Window] = {}
+        self.seconds: dict[str, tuple[int, int]] = {}  # Wisenet: each key's second, calls in it
         self.arrivals: list[dict[str, Any]] = []  # every request, by the server's own clock
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -134,9 +149,26 @@ class Behaviour:
         if await self.injected(fault, send):
             return
         if not xero:
+            if scope["path"].startswith("/v1/") and await self.over_wisenet_limit(scope, send):
+                arrival["limited"] = "second"
+                return
             await self.answer(scope, receive, send, arrival)
             return
         await self.within_limits(scope, receive, send, arrival)
+
+    async def over_wisenet_limit(self, scope: Any, send: Any) -> bool:
+        """Wisenet's limit of calls a second per API key: past it, a 429 (Wisenet says
+        nothing of when to come back: no Retry-After)."""
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        caller = headers.get("x-api-key") or headers.get("authorization", "")
+        second = int(time.monotonic())
+        start, count = self.seconds.get(caller, (second, 0))
+        count = count + 1 if start == second else 1
+        self.seconds[caller] = (second, count)
+        if count <= self.limits.wisenet_per_second:
+            return False
+        await _send_json(send, 429, {"Message": "API calls quota exceeded"}, {})
+        return True
 
     async def injected(self, fault: str | None, send: Any) -> bool:
         """Answer with the fault picked for this request; False when it gets a real answer

@@ -94,6 +94,8 @@ class Session:
         return answer
 
     def _budgeted(self, headers: Mapping[str, str] | None) -> AbstractAsyncContextManager[None]:
+        if self.budget is not None and self.budget.key is not None:
+            return self.budget.call()  # every call spends the same budget (Wisenet's key)
         organisation = next(
             (v for k, v in (headers or {}).items() if k.lower() == "xero-tenant-id"), None
         )

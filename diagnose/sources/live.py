@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,7 @@ from diagnose.errors import SourceError, UsageError
 from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.paths import cache_dir
 from diagnose.sources.both import Sources
-from diagnose.sources.budget import SharedBudget
+from diagnose.sources.budget import WISENET_WINDOW, SharedBudget
 from diagnose.sources.calls import CallLog
 from diagnose.sources.http import Session
 from diagnose.sources.oauth import Token, as_token, client_credentials_token, token_request
@@ -87,9 +88,25 @@ def xero_budget(profile: Profile) -> SharedBudget:
     xero = POLICIES[Service.XERO]
     return SharedBudget(
         cache_dir() / "budget",
-        per_minute=xero.per_minute or 60,
+        per_window=xero.per_minute or 60,
         concurrent=xero.concurrency or 5,
         max_wait=profile.http.max_wait,
+    )
+
+
+def wisenet_budget(profile: Profile, credential: str) -> SharedBudget:
+    """Wisenet's calls a second for the API key (or sign-in) `credential` names, shared with
+    every other diagnose process here. Only a digest of it names the budget's files."""
+    wisenet = POLICIES[Service.WISENET]
+    digest = hashlib.sha256(f"{profile.wisenet_url}\n{credential}".encode()).hexdigest()
+    return SharedBudget(
+        cache_dir() / "budget",
+        per_window=wisenet.per_second or 10,
+        concurrent=0,
+        max_wait=profile.http.max_wait,
+        window=WISENET_WINDOW,
+        service=Service.WISENET,
+        key=digest,
     )
 
 
@@ -121,6 +138,7 @@ async def live_sources(
             log,
             headers=wisenet_headers,
             options=profile.http,
+            budget=wisenet_budget(profile, api_key if wisenet_token is None else profile.name),
             setting="wisenet_url",
         ) as wisenet,
         Session(
