@@ -90,7 +90,8 @@ def main() -> None:
         }
         server = subprocess.Popen(
             [sys.executable, "-m", "diagnose", "sandbox", "serve", "--port", str(port),
-             "--sandbox", str(tenant), "--rate-limit", "xero=10000/min", "--concurrent", "50"],
+             "--sandbox", str(tenant), "--rate-limit", "xero=10000/min", "--concurrent", "50",
+             "--rate-limit", "wisenet=100000/s"],  # the renames do not pace themselves
             env={**env, "DIAGNOSE_DATA_DIR": str(base / "server")},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

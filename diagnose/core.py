@@ -161,7 +161,7 @@ class Core:
         """The scan's page cache for this tenant (emptied with `fresh`)."""
         folder = self.scan_folder()
         if fresh:
-            scan_cache.Cache(folder).forget()
+            return scan_cache.Cache.emptied(folder)
         return scan_cache.Cache.load(folder)
 
     def stale(self, *resources: str) -> None:

@@ -69,6 +69,8 @@ class Cache:
     delta: dict[str, list[Any] | None] = field(default_factory=dict)
     loaded: str = ""  # the generation of the rows as loaded, before this scan merged any
     reread: set[str] = field(default_factory=set)  # resources read in full after a write
+    # rows each resource had when kept: a hint of how many pages a full read asks for
+    sizes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path | None) -> Cache:
@@ -100,7 +102,24 @@ class Cache:
                 cache.notes.append(f"the kept copy of the {NAMES[resource]} {why}: fetched again")
                 continue
             cache.resources[resource] = {**head, "rows": rows}
+            cache.sizes[resource] = head["count"]
         cache.loaded = cache.generation()
+        return cache
+
+    @classmethod
+    def emptied(cls, folder: Path) -> Cache:
+        """The cache of `folder` forgotten (a scan from nothing), but for how many rows each
+        resource had: a hint of how many pages to ask for."""
+        sizes = {}
+        for resource in RESOURCES:
+            with contextlib.suppress(OSError, ValueError, RecursionError):
+                head = json.loads((folder / f"{resource}.json").read_text(encoding="utf-8"))
+                count = head.get("count") if isinstance(head, dict) else None
+                if isinstance(count, int) and count >= 0:
+                    sizes[resource] = count
+        cls(folder).forget()
+        cache = cls.load(folder)
+        cache.sizes = sizes
         return cache
 
     def forget(self, *resources: str) -> None:

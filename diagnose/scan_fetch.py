@@ -25,6 +25,8 @@ from diagnose.sources.calls import ROUND, a_list, envelope
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
+AHEAD = 5  # Wisenet pages asked at once when there are known to be more: at 10 a second,
+# enough to keep it busy whatever its latency up to half a second
 
 
 SETTINGS = (ProblemKind.AUTH, ProblemKind.WRONG_ADDRESS)  # what the person must put right first
@@ -53,6 +55,18 @@ async def _side_by_side(*parts: Coroutine[Any, Any, None]) -> None:
         raise first
 
 
+async def _all_or_none(parts: list[Coroutine[Any, Any, None]]) -> None:
+    """Run `parts` together; when one fails, the others are stopped (their answers could not
+    be used) and its error is raised."""
+    running = [asyncio.ensure_future(part) for part in parts]
+    try:
+        await asyncio.gather(*running)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
 def _refused(exc: SourceError) -> bool:
     """A 400 on an incremental call: the service would not take the filter."""
     return exc.problem.kind is ProblemKind.BAD_RESPONSE and "HTTP 400" in exc.problem.message
@@ -68,26 +82,50 @@ class _Pages:
     cache: Cache
 
     async def wisenet(self, path: str, resource: str, since: datetime | None) -> Rows:
-        """Every page of a Wisenet list, one after another until one is short (Wisenet says
-        nothing of how many there are)."""
-        into = self.cache.writer(resource)
-        skip = 0
+        """Every page of a Wisenet list, until one is short. Wisenet says nothing of how many
+        there are; when the kept copy says how many rows there were, the pages they fill are
+        asked for a few ahead (`AHEAD`, within Wisenet's pace), and past them one after
+        another — as they are when nothing is known, or only what changed is asked for. So no
+        page is asked for that a page-by-page read would not ask for, unless the list shrank
+        (then at most `AHEAD` - 1 more)."""
         extra = {"lastModifiedTimeStampFilter": f"gt:{wisenet_stamp(since)}"} if since else {}
-        while True:
-            try:
-                page = await self.sources.wisenet.session.get(
-                    path, params={"skip": skip, "take": WISENET_PAGE, **extra}, shape=a_list
-                )
-            except SourceError as exc:
-                if not (extra and _refused(exc)):
-                    raise
-                extra, into, skip = {}, self.cache.writer(resource), 0  # refused: fetch it all
-                continue
+        try:
+            return await self._wisenet_pages(path, resource, extra)
+        except SourceError as exc:
+            if not (extra and _refused(exc)):
+                raise
+            return await self._wisenet_pages(path, resource, {})  # refused: fetch it all
+
+    async def _wisenet_pages(self, path: str, resource: str, extra: dict[str, str]) -> Rows:
+        into = self.cache.writer(resource)
+        known = 0 if extra else self.cache.sizes.get(resource, 0)
+        ahead = known // WISENET_PAGE + 1 if known else 0  # pages the known rows need
+
+        async def page_at(number: int) -> list[Any]:
+            page = await self.sources.wisenet.session.get(
+                path,
+                params={"skip": number * WISENET_PAGE, "take": WISENET_PAGE, **extra},
+                shape=a_list,
+            )
             self.tick()
-            into.add(page or [], KEYS[resource])
-            if not page or len(page) < WISENET_PAGE:
-                return into.done()
-            skip += WISENET_PAGE
+            return page or []
+
+        asked: dict[int, asyncio.Future[list[Any]]] = {}
+        turn = 0  # the page written next
+        try:
+            while True:
+                while turn + len(asked) < max(turn + 1, min(ahead, turn + AHEAD)):
+                    number = turn + len(asked)
+                    asked[number] = asyncio.ensure_future(page_at(number))
+                page = await asked.pop(turn)
+                into.add(page, KEYS[resource])
+                if len(page) < WISENET_PAGE:
+                    return into.done()
+                turn += 1
+        finally:  # a failed page, or a short one before those asked ahead: they are not needed
+            for left in asked.values():
+                left.cancel()
+            await asyncio.gather(*asked.values(), return_exceptions=True)
 
     async def xero(self, path: str, resource: str, since: datetime | None, **params: Any) -> Rows:
         """Every page of a Xero collection. The first page says how many there are
@@ -132,7 +170,7 @@ class _Pages:
                     into.add(waiting.pop(turn), KEYS[resource])
                     turn += 1
 
-            await asyncio.gather(*(written(n) for n in range(2, count + 1)))
+            await _all_or_none([written(n) for n in range(2, count + 1)])
             return into.done()
         # No count given: one page after another until an empty one (a page shorter than asked
         # for is no sign of the last: a service may serve fewer rows a page than it was asked).
