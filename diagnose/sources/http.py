@@ -50,7 +50,7 @@ class Session:
         self.log = log
         self.policy = policy or replace(policies.POLICIES[service], max_wait=options.max_wait)
         self.limiter = Limiter(self.policy)
-        self.budget = budget  # shared with other processes, per organisation
+        self.budget = budget  # shared with other processes, per organisation or key
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Accept": "application/json", **(headers or {})},
