@@ -40,55 +40,8 @@ async def main():
 asyncio.run(main())
 """
 
-SAME_WIDGETS = """
-import asyncio
-from textual.app import App
-from textual.containers import Vertical
-from textual.widgets import Footer, Header, Input, Label, OptionList, RadioButton, RadioSet, Static
-
-class SameWidgets(App[None]):
-    def compose(self):
-        yield Header()
-        with Vertical():
-            yield Static("What is not syncing?")
-            with RadioSet():
-                yield RadioButton("A learner is not reaching Xero", value=True)
-                yield RadioButton("An invoice is not reaching Wisenet")
-            yield Label("Learner: a LearnerId, RefInternal or name")
-            yield Input(placeholder="123, STD0000123 or Jane Citizen")
-            yield Static("Enter diagnoses")
-            yield Static("")
-            yield OptionList()
-            yield Static("SANDBOX")
-        yield Footer()
-
-async def main():
-    async with SameWidgets().run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-
-asyncio.run(main())
-"""
-
-ESSENTIALS = """
-import asyncio
-from textual.app import App
-from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, RadioButton, RadioSet, Static
-
-class Start(Screen[None]):
-    DEFAULT_CSS = \"\"\"
-    Start #form { padding: 1 2; height: auto; }
-    Start RadioSet { width: 100%; margin-bottom: 1; }
-    Start #error { color: $error; height: auto; margin-top: 1; }
-    Start #choices { height: auto; max-height: 8; display: none; }
-    Start #where { color: $text-muted; margin-top: 1; }
-    Start #keys { color: $text-muted; }
-    \"\"\"
-    BINDINGS = [Binding("enter", "go", "Diagnose"), Binding("f1", "app.help", "Help")]
-
-    def compose(self):
+# The start screen's widgets (the ids are its style sheet's), composed by both apps below
+WIDGETS = """
         yield Header()
         with Vertical(id="form"):
             yield Static("What is not syncing?")
@@ -102,7 +55,49 @@ class Start(Screen[None]):
             yield OptionList(id="choices")
             yield Static("SANDBOX", id="where")
         yield Footer()
+"""
 
+IMPORTS = """
+import asyncio
+from textual.app import App
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, OptionList, RadioButton, RadioSet, Static
+"""
+
+SAME_WIDGETS = (
+    IMPORTS
+    + """
+class SameWidgets(App[None]):
+    def compose(self):"""
+    + WIDGETS
+    + """
+async def main():
+    async with SameWidgets().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+asyncio.run(main())
+"""
+)
+
+ESSENTIALS = (
+    IMPORTS
+    + """
+class Start(Screen[None]):
+    DEFAULT_CSS = \"\"\"
+    Start #form { padding: 1 2; height: auto; }
+    Start RadioSet { width: 100%; margin-bottom: 1; }
+    Start #error { color: $error; height: auto; margin-top: 1; }
+    Start #choices { height: auto; max-height: 8; display: none; }
+    Start #where { color: $text-muted; margin-top: 1; }
+    Start #keys { color: $text-muted; }
+    \"\"\"
+    BINDINGS = [Binding("enter", "go", "Diagnose"), Binding("f1", "app.help", "Help")]
+
+    def compose(self):"""
+    + WIDGETS
+    + """
     def on_mount(self):
         self.query_one("#ref").focus()
 
@@ -119,6 +114,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 WALKTHROUGH = """
 import asyncio, sys
