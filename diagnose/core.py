@@ -74,6 +74,7 @@ class Core:
         if self.box is not None:
             from diagnose.sources.sandbox import sandbox_sources
 
+            self.box.refresh()  # another command's writes since it was read
             async with sandbox_sources(
                 self.box.tenant, app=self.sandbox_app, on_write=self.box.save, calls=calls
             ) as sources:
@@ -86,6 +87,17 @@ class Core:
             async with live_sources(self.profile, calls) as sources:
                 sources.alerts = self.alerts
                 yield sources
+
+    @asynccontextmanager
+    async def writing(self, waiting: Callable[[str], None] | None = None) -> AsyncIterator[None]:
+        """Around a write: on a sandbox, its writer lock, unless the command holds it already
+        (the walkthrough, open for long, takes it for each write: `runner.taking_turns`);
+        `waiting` is told when another command has it and the write waits."""
+        if self.box is None or self.box.lock is not None:
+            yield
+            return
+        async with runner.taking_turns(self.box, waiting):
+            yield
 
     def sender(self) -> Sender:
         """Who a support request comes from: the staff member (from the environment), this
@@ -218,15 +230,19 @@ class Core:
         return ResyncPlan(where, list(learner_ids), found, lines)
 
     async def resync(
-        self, plan: ResyncPlan, on_each: Callable[[Outcome], None] = lambda outcome: None
+        self,
+        plan: ResyncPlan,
+        on_each: Callable[[Outcome], None] = lambda outcome: None,
+        waiting: Callable[[str], None] | None = None,
     ) -> list[Outcome]:
-        """Re-toggle every learner of the plan through one session, one after another."""
+        """Re-toggle every learner of the plan through one session, one after another
+        (`waiting`: see `writing`)."""
         outcomes = [
             Outcome(learner_id, str(x), False, x)
             for learner_id, x in zip(plan.ids, plan.learners, strict=True)
             if isinstance(x, DiagnoseError)
         ]
-        async with self.sources() as sources:
+        async with self.writing(waiting), self.sources() as sources:
             await self._same_place(sources, plan.where)
             for learner in plan.todo:
                 try:
@@ -310,9 +326,11 @@ class Core:
             remedy.refuse(plan.fix, where=plan.where, reason=plan.scope_refusal)
             raise remedy.Refusal(plan.scope_refusal)
 
-    async def apply_code_fix(self, plan: CodeFixPlan) -> str:
+    async def apply_code_fix(
+        self, plan: CodeFixPlan, waiting: Callable[[str], None] | None = None
+    ) -> str:
         self.refuse_without_scope(plan)
-        async with self.sources() as sources:
+        async with self.writing(waiting), self.sources() as sources:
             await self._same_place(sources, plan.where)
             try:
                 done = await remedy.apply_code_fix(

@@ -3,7 +3,9 @@ gathering evidence from sources, running the catalogue."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,23 @@ if TYPE_CHECKING:  # the network stack loads when a diagnosis runs, not to open 
     from diagnose.sources.both import Sources
 
 WRITER_WAIT = 60  # seconds a writing command waits for another to finish with the sandbox
+LOCK_POLL = 0.1  # seconds between two tries for the lock, while another command holds it
+WAITING = (
+    "another diagnose command is changing this sandbox: waiting for it to finish "
+    f"(up to {WRITER_WAIT} s)"
+)
+
+
+Stamp = tuple[int, int, int] | None
+
+
+def stamp(path: Path) -> Stamp:
+    """What tells one version of a file from the next: a write replaces it whole."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 @dataclass
@@ -35,42 +54,100 @@ class Sandbox:
     demo: bool
     copy: Path
     lock: FileLock | None = None  # held while a command may write to it
+    seen: Stamp = None  # the working copy as its tenant was read (None: there was none)
 
     def save(self, what: str) -> None:
         """After each write the sandbox accepted: keep the tenant, and log the write."""
         save_working(self.tenant, self.copy)
+        self.seen = stamp(self.copy)
         record_write(self.copy, what)
+
+    def refresh(self) -> bool:
+        """Read the tenant again when another command changed (or reset) the sandbox since it
+        was read: a walkthrough left open sees the writes made meanwhile, and never writes back
+        a tenant that lacks them. True when it was read again."""
+        now = stamp(self.copy)
+        if now == self.seen:
+            return False
+        self.tenant, _ = load_working(self.source, demo=self.demo)
+        self.seen = now  # (taken before the read: a write meanwhile is read again next time)
+        return True
 
     @property
     def label(self) -> str:
         return "demo" if self.demo else str(self.source)
 
 
+def writer_lock(source: Path, *, demo: bool) -> FileLock:
+    """The lock that writing commands take turns with, one for each sandbox. One a process
+    (re-entrant): commands run one after another in-process take it again."""
+    from filelock import FileLock
+
+    locks = data_dir() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    name = f"{working_copy_path(source, demo=demo).name}.lock"
+    return FileLock(locks / name, WRITER_WAIT, is_singleton=True)
+
+
+def busy() -> UsageError:
+    return UsageError(
+        f"another diagnose command has been changing this sandbox for over {WRITER_WAIT} s; "
+        "try again when it has finished (nothing written)"
+    )
+
+
+@asynccontextmanager
+async def taking_turns(
+    box: Sandbox, waiting: Callable[[str], None] | None = None
+) -> AsyncIterator[None]:
+    """One write to a sandbox by a command that does not hold its lock throughout (the
+    walkthrough): the lock, waited for without holding up the screen, then the tenant read
+    again if another command changed it meanwhile. `waiting` is told once when another command
+    has the lock; past `WRITER_WAIT` seconds the write is refused."""
+    import asyncio
+
+    from filelock import Timeout
+
+    lock = writer_lock(box.source, demo=box.demo)
+    deadline = time.monotonic() + WRITER_WAIT
+    while True:
+        try:
+            lock.acquire(timeout=0)
+            break
+        except Timeout:
+            if time.monotonic() >= deadline:
+                raise busy() from None
+            if waiting is not None:
+                waiting(WAITING)
+                waiting = None
+            await asyncio.sleep(LOCK_POLL)
+    try:
+        box.refresh()
+        yield
+    finally:
+        lock.release()
+
+
 def open_sandbox(path: Path | None, *, writing: bool = False) -> Sandbox:
     """The tenant as the last write left it (its working copy), else as the source file has it.
 
     `writing`: the command may change it, so it holds the sandbox's lock from before it reads
-    the tenant until it exits. Two such commands take turns; neither loses the other's writes."""
+    the tenant until it exits. Two such commands take turns; neither loses the other's writes.
+    (The walkthrough takes the lock for each write instead: `taking_turns`.)"""
     source, demo = sandbox_source(path)
     load_tenant(source)  # a broken source file is reported even when a working copy exists
     lock = None
     if writing:
-        from filelock import FileLock, Timeout
+        from filelock import Timeout
 
-        locks = data_dir() / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        name = f"{working_copy_path(source, demo=demo).name}.lock"
-        # one lock a process (re-entrant): commands run one after another in-process take it again
-        lock = FileLock(locks / name, WRITER_WAIT, is_singleton=True)
+        lock = writer_lock(source, demo=demo)
         try:
             lock.acquire()
         except Timeout:
-            raise UsageError(
-                f"another diagnose command has been changing this sandbox for over "
-                f"{WRITER_WAIT} s; try again when it has finished"
-            ) from None
+            raise busy() from None
+    seen = stamp(working_copy_path(source, demo=demo))
     tenant, copy = load_working(source, demo=demo)
-    return Sandbox(tenant, source, demo, copy, lock)
+    return Sandbox(tenant, source, demo, copy, lock, seen)
 
 
 async def gather_async(

@@ -40,6 +40,10 @@ class WriteActions(Screen[tuple[str, Any] | None]):
             return
         self.plan_retoggle(learner)
 
+    def waiting(self, message: str) -> None:
+        """Another command has the sandbox: the write waits for it."""
+        self.notify(message, title="Waiting", timeout=10)
+
     def confirm(self, title: str, lines: list[str], where: Where, go: Any, refused: Any) -> None:
         """The plan, then y on the sandbox, or the organisation's name typed on a live one."""
         phrase = where.confirm_phrase
@@ -81,7 +85,11 @@ class WriteActions(Screen[tuple[str, Any] | None]):
 
     @work(exclusive=True, group="remedy", exit_on_error=False)
     async def retoggle(self, plan: ResyncPlan) -> None:
-        outcome = (await self.core.resync(plan))[0]
+        try:
+            outcome = (await self.core.resync(plan, waiting=self.waiting))[0]
+        except DiagnoseError as exc:
+            self.notify(str(exc), title="Nothing re-toggled", severity="error", timeout=15)
+            return
         if not outcome.ok:
             self.notify(outcome.message, title="Re-toggle did not finish", severity="error")
             return
@@ -133,7 +141,7 @@ class WriteActions(Screen[tuple[str, Any] | None]):
     @work(exclusive=True, group="remedy", exit_on_error=False)
     async def fix_code(self, plan: CodeFixPlan) -> None:
         try:
-            message = await self.core.apply_code_fix(plan)
+            message = await self.core.apply_code_fix(plan, waiting=self.waiting)
         except DiagnoseError as exc:
             self.notify(str(exc), title="Contact Code not set", severity="error", timeout=20)
             return
