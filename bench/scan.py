@@ -12,8 +12,9 @@ file (issue 19's quick check); a second scan with nothing changed (fetch and che
 and CPU; a third after 10 learners were renamed on the server, its calls, CPU and how many
 subjects it checked again; a fourth fetch after a write through diagnose (Wisenet's learners
 and invoices read in full, their number known: pages asked a few at once), its calls and wall
-time; how long the calls take at Xero's 60 a minute, and the calls the naive per-learner
-approach would make. This script reports; it does not judge.
+time (a first scan's are asked a few at once too, once Xero has counted its own); how long the
+calls take at Xero's 60 a minute, and the calls the naive per-learner approach would make. This
+script reports; it does not judge.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every answer")
     parser.add_argument(
         "--ahead", type=int, default=scan_fetch.AHEAD, help="Wisenet pages asked at once when "
-        "their number is known (1: one after another, as before)",
+        "their number is known or estimated from Xero's (1: one after another, as before)",
     )  # fmt: skip
     args = parser.parse_args()
     scan_fetch.AHEAD = max(1, args.ahead)

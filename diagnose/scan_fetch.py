@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,9 @@ WISENET_PAGE = 1000
 XERO_PAGE = 1000
 AHEAD = 5  # Wisenet pages asked at once when there are known to be more: at 10 a second,
 # enough to keep it busy whatever its latency up to half a second
+LIKELY = 0.9  # of Xero's count, what Wisenet's list is taken to hold at least (Xero has more:
+# suppliers, bills, contacts and invoices Wisenet never knew)
+ESTIMATED_BY = {"contacts": "learners", "invoices": "wisenet_invoices"}  # Xero's for Wisenet's
 
 
 SETTINGS = (ProblemKind.AUTH, ProblemKind.WRONG_ADDRESS)  # what the person must put right first
@@ -80,14 +83,18 @@ class _Pages:
     sources: Sources
     tick: Callable[[], None]
     cache: Cache
+    # a Wisenet list's rows as Xero's count of the matching records suggests, once it is in
+    estimates: dict[str, asyncio.Future[int]] = field(default_factory=dict)
 
     async def wisenet(self, path: str, resource: str, since: datetime | None) -> Rows:
         """Every page of a Wisenet list, until one is short. Wisenet says nothing of how many
-        there are; when the kept copy says how many rows there were, the pages they fill are
-        asked for a few ahead (`AHEAD`, within Wisenet's pace), and past them one after
-        another — as they are when nothing is known, or only what changed is asked for. So no
-        page is asked for that a page-by-page read would not ask for, unless the list shrank
-        (then at most `AHEAD` - 1 more)."""
+        there are. When the kept copy says how many rows there were — or, on a first scan,
+        once Xero's first page has said how many records it holds of the kind (`estimates`:
+        its contacts for the learners, its invoices for Wisenet's copy of them, less a tenth) —
+        the pages those rows fill are asked for a few ahead (`AHEAD`, within Wisenet's pace),
+        and past them one after another, as they are when nothing is known, or only what
+        changed is asked for. So no page is asked for that a page-by-page read would not ask
+        for, unless the list is shorter than that (then at most `AHEAD` - 1 more)."""
         extra = {"lastModifiedTimeStampFilter": f"gt:{wisenet_stamp(since)}"} if since else {}
         try:
             return await self._wisenet_pages(path, resource, extra)
@@ -100,6 +107,7 @@ class _Pages:
         into = self.cache.writer(resource)
         known = 0 if extra else self.cache.sizes.get(resource, 0)
         ahead = known // WISENET_PAGE + 1 if known else 0  # pages the known rows need
+        estimate = None if extra or known else self.estimates.get(resource)
 
         async def page_at(number: int) -> list[Any]:
             page = await self.sources.wisenet.session.get(
@@ -114,6 +122,9 @@ class _Pages:
         turn = 0  # the page written next
         try:
             while True:
+                if estimate is not None and estimate.done():
+                    ahead = max(ahead, estimate.result() // WISENET_PAGE + 1)
+                    estimate = None
                 while turn + len(asked) < max(turn + 1, min(ahead, turn + AHEAD)):
                     number = turn + len(asked)
                     asked[number] = asyncio.ensure_future(page_at(number))
@@ -138,7 +149,7 @@ class _Pages:
             headers["If-Modified-Since"] = xero_stamp(since)
         into = self.cache.writer(resource)
 
-        async def page_of(number: int) -> tuple[list[Any], int | None]:
+        async def page_of(number: int) -> tuple[list[Any], int | None]:  # rows, pages
             body = await xero.session.get(
                 f"/api.xro/2.0{path}",
                 params={**params, "page": number, "pageSize": XERO_PAGE},
@@ -148,7 +159,11 @@ class _Pages:
             self.tick()
             found = body.get(collection, []) if isinstance(body, Mapping) else []
             pagination = body.get("pagination") if isinstance(body, Mapping) else None
-            count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
+            if not isinstance(pagination, Mapping):
+                return list(found), None
+            count, items = pagination.get("pageCount"), pagination.get("itemCount")
+            if number == 1 and since is None and isinstance(items, int):
+                self._estimate(ESTIMATED_BY.get(resource), items)
             return list(found), count if isinstance(count, int) else None
 
         try:
@@ -181,6 +196,12 @@ class _Pages:
             into.add(rows, KEYS[resource])
         return into.done()
 
+    def _estimate(self, resource: str | None, count: int) -> None:
+        """Xero holds `count` records of the kind Wisenet's `resource` mirrors (all of them)."""
+        waiting = self.estimates.get(resource or "")
+        if waiting is not None and not waiting.done():
+            waiting.set_result(int(max(0, count) * LIKELY))
+
 
 async def fetch(
     sources: Sources,
@@ -195,7 +216,9 @@ async def fetch(
     the other service fails. With a cache, only what changed since each resource was last
     fetched."""
     cache = cache or Cache(None)
-    pages = _Pages(sources, tick, cache)
+    loop = asyncio.get_running_loop()
+    estimates = {name: loop.create_future() for name in ESTIMATED_BY.values()}
+    pages = _Pages(sources, tick, cache, estimates)
     started = datetime.now(UTC)
     bulk = Bulk(alerts=sources.alerts)
     sources.log.round = 1

@@ -1,6 +1,7 @@
 """A scan's Wisenet pages: one after another when nothing says how many there are; a few at once
-when the kept copy does (a read in full after a write, or `--fresh`), never more calls than a
-page-by-page read unless the list shrank, and a failed page stops the others."""
+when the kept copy does (a read in full after a write, or `--fresh`) or, on a first scan, once
+Xero has counted its contacts; never more calls than a page-by-page read unless the list is
+shorter than that said, and a failed page stops the others."""
 
 from __future__ import annotations
 
@@ -42,10 +43,13 @@ class Watched:
         self.skips: list[int] = []
         self.flying = self.most = 0
         self.refuse: int | None = None
+        self.counted: asyncio.Event | None = None  # Xero's first page of contacts answered
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] != "/v1/learnersAU":
             await self.served(scope, receive, send)
+            if scope.get("path") == "/api.xro/2.0/Contacts" and self.counted is not None:
+                self.counted.set()
             return
         query = dict(p.split("=", 1) for p in scope["query_string"].decode().split("&"))
         skip = int(query["skip"])
@@ -53,6 +57,8 @@ class Watched:
         self.flying += 1
         self.most = max(self.most, self.flying)
         try:
+            if skip and self.counted is not None:  # Xero counts before Wisenet's second page
+                await asyncio.wait_for(self.counted.wait(), 10)
             await asyncio.sleep(0.02)  # as over a network
             if skip == self.refuse:
                 await send({"type": "http.response.start", "status": 400, "headers": []})
@@ -82,18 +88,31 @@ def watched(
     return core, watch
 
 
-def _fetch(core: Any, *, fresh: bool = False) -> Any:
-    bulk, _, _ = asyncio.run(core.fetch_tenant([], lambda: None, fresh=fresh))
-    return bulk
+def _fetch(core: Any, *, fresh: bool = False, watch: Watched | None = None) -> Any:
+    async def fetched() -> Any:
+        if watch is not None:
+            watch.counted = asyncio.Event()
+        try:
+            bulk, _, _ = await core.fetch_tenant([], lambda: None, fresh=fresh)
+        finally:
+            if watch is not None:
+                watch.counted = None
+        return bulk
+
+    return asyncio.run(fetched())
 
 
 def _ids(bulk: Any) -> list[str]:
     return [json.dumps(row, sort_keys=True) for row in bulk.learners]
 
 
-def test_pages_come_one_by_one_until_their_number_is_known(watched: Any) -> None:
+def test_pages_come_one_by_one_until_their_number_is_known(
+    watched: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     core, watch = watched
-    first = _fetch(core, fresh=True)
+    with monkeypatch.context() as unsaid:
+        unsaid.setattr(scan_fetch, "ESTIMATED_BY", {})  # as when Xero's pages have no count
+        first = _fetch(core, fresh=True, watch=watch)
     pages = LEARNERS // PAGE + 1  # the last one empty: how a page-by-page read knows the end
     assert watch.skips == [n * PAGE for n in range(pages)]
     assert watch.most == 1  # nothing said how many there would be
@@ -167,3 +186,31 @@ def test_a_failed_page_stops_those_asked_with_it(watched: Any) -> None:
     bulk = _fetch(core)  # still to be read in full: the failed read kept nothing
     assert len(bulk.learners) == LEARNERS
     assert watch.most >= 2
+
+
+@pytest.mark.parametrize("more", [0, -600, 3000])
+def test_a_first_scan_asks_ahead_once_xero_has_counted_its_contacts(
+    watched: Any, more: int
+) -> None:
+    """Xero's count of contacts, less a tenth, stands for Wisenet's learners until a page is
+    short: as many contacts as learners (the generated tenant's, a few under), far fewer (past
+    the count, one page after another) or thousands more (at most `AHEAD` - 1 pages more)."""
+    core, watch = watched
+    contacts = core.box.tenant.contacts
+    if more < 0:
+        del contacts[more:]
+    for n in range(more):  # suppliers and employers: contacts Wisenet never sent
+        contacts.append({**contacts[0], "ContactID": f"00000000-0000-4000-8000-{n:012d}"})
+        contacts[-1].pop("ContactNumber", None)
+    bulk = _fetch(core, fresh=True, watch=watch)
+    assert len(bulk.learners) == LEARNERS
+    pages = LEARNERS // PAGE + 1
+    assert len(set(watch.skips)) == len(watch.skips)  # no page twice
+    assert 2 <= watch.most <= scan_fetch.AHEAD
+    said = int(len(contacts) * scan_fetch.LIKELY) // PAGE + 1  # pages Xero's count suggests
+    if said <= pages:  # no more than a page-by-page read asks
+        assert sorted(watch.skips) == [n * PAGE for n in range(pages)]
+    else:
+        assert pages < len(watch.skips) <= pages + scan_fetch.AHEAD - 1
+    if said < pages - 1:  # past what it suggests, one after another
+        assert watch.skips[said + 1 :] == [n * PAGE for n in range(said + 1, pages)]
