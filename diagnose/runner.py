@@ -69,7 +69,8 @@ class Sandbox:
         now = stamp(self.copy)
         if now == self.seen:
             return False
-        self.tenant, _ = load_working(self.source, demo=self.demo)
+        fresh, _ = load_working(self.source, demo=self.demo)
+        vars(self.tenant).update(vars(fresh))  # the same tenant: an app serving it sees them
         self.seen = now  # (taken before the read: a write meanwhile is read again next time)
         return True
 

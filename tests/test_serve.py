@@ -194,3 +194,92 @@ def test_faults_that_are_not_a_list_are_one_line(cli: Callable[..., Run]) -> Non
     run = cli("sandbox", "serve", "--faults", "[{]")
     assert run.code == 2
     assert run.err.startswith("diagnose: --faults is not a JSON list of faults")
+
+
+TICK_103 = [{"op": "replace", "path": "Personal/SyncToXero", "value": True}]
+
+
+def test_the_served_sandbox_and_other_commands_keep_each_others_writes(data_dir: Path) -> None:
+    """A Contact Code fixed by a command working on the sandbox while it is served: the server
+    answers with it at once, and its own next write (a learner ticked through it) keeps it."""
+    env = {**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir)}
+    with served(data_dir) as base:
+        headers = {
+            "Authorization": f"Bearer {token(base).json()['access_token']}",
+            "xero-tenant-id": TENANT_ID,
+        }
+        lost = httpx.get(f"{base}/api.xro/2.0/Contacts/STD0000108", headers=headers)
+        assert lost.status_code == 404  # merged away with its code
+        fixed = subprocess.run(
+            [sys.executable, "-m", "diagnose", "fix", "contact-code", "learner", "108", "--yes"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert fixed.returncode == 0, fixed.stderr
+        found = httpx.get(f"{base}/api.xro/2.0/Contacts/STD0000108", headers=headers)
+        assert found.status_code == 200
+        wisenet = {"x-api-key": SANDBOX_API_KEY}
+        ticked = httpx.patch(f"{base}/v1/learnersAU/103", json=TICK_103, headers=wisenet)
+        assert ticked.status_code == 200, ticked.text
+    kept = json.loads((data_dir / "sandbox" / "demo.json").read_text())
+    learner = next(x for x in kept["wisenet"]["learners"] if x["LearnerId"] == 103)
+    assert learner["Personal"]["SyncToXero"] is True
+    assert [c["ContactNumber"] for c in kept["xero"]["contacts"]].count("STD0000108") == 1
+
+
+def test_a_write_to_the_served_sandbox_waits_its_turn(data_dir: Path) -> None:
+    """Another command holds the sandbox for a second and a half: the server's write waits for
+    it, then is made; past a minute it would be refused with a 503 (below, without the wait)."""
+    from diagnose import runner
+
+    with served(data_dir) as base:
+        lock = runner.writer_lock(demo_tenant_path(), demo=True).lock_file
+        hold = "import sys, time; from filelock import FileLock; held = FileLock(sys.argv[1]); "
+        hold += "held.acquire(); "
+        hold += "print('held', flush=True); time.sleep(1.5)"
+        with subprocess.Popen(
+            [sys.executable, "-c", hold, lock],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir)},
+        ) as holder:
+            assert holder.stdout is not None
+            assert holder.stdout.readline() == "held\n"
+            asked = time.monotonic()
+            wisenet = {"x-api-key": SANDBOX_API_KEY}
+            ticked = httpx.patch(
+                f"{base}/v1/learnersAU/103", json=TICK_103, headers=wisenet, timeout=30
+            )
+            waited = time.monotonic() - asked
+            assert holder.wait(timeout=10) == 0
+    assert ticked.status_code == 200, ticked.text
+    assert waited >= 1.0  # it did not write while the other held the sandbox
+
+
+def test_a_write_refused_its_turn_is_a_503_with_the_reason() -> None:
+    from contextlib import asynccontextmanager
+
+    from diagnose.errors import UsageError
+    from diagnose.sandbox.serve import TakingTurns
+
+    reached: list[str] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        reached.append("app")
+
+    @asynccontextmanager
+    async def kept_all_along() -> Iterator[None]:  # type: ignore[misc]
+        raise UsageError("another diagnose command has been changing this sandbox for over 60 s")
+        yield
+
+    async def patch() -> httpx.Response:
+        transport = httpx.ASGITransport(app=TakingTurns(app, lambda: None, kept_all_along))
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+            return await client.patch("/v1/learnersAU/103", json=TICK_103)
+
+    answer = asyncio.run(patch())
+    assert answer.status_code == 503
+    assert "changing this sandbox" in answer.json()["Message"]
+    assert reached == []  # nothing written

@@ -78,7 +78,7 @@ def sandbox_serve(
     from diagnose.sandbox.app import create_app
     from diagnose.sandbox.faults import parse_faults
     from diagnose.sandbox.identity import Identity
-    from diagnose.sandbox.serve import Behaviour, Mix, parse_rate_limits, serve
+    from diagnose.sandbox.serve import Behaviour, Mix, TakingTurns, parse_rate_limits, serve
 
     shares = (fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate)
     if not all(0 <= share <= 1 for share in shares) or sum(shares) > 1:
@@ -89,7 +89,7 @@ def sandbox_serve(
         raise UsageError("--latency-ms and --slow-ms cannot be negative")
     limits = parse_rate_limits(rate_limit or [])
     limits.concurrent = concurrent
-    box = runner.open_sandbox(sandbox)  # while it serves, change the sandbox through it
+    box = runner.open_sandbox(sandbox)  # other commands' writes are read again (`TakingTurns`)
     mix = Mix(fail_rate, drop_rate, throttle_rate, slow_rate, garble_rate, slow_ms)
     registered = tuple(redirect_uri or [REDIRECT_URI])
     xero = Identity(redirect_uris=registered)
@@ -99,10 +99,11 @@ def sandbox_serve(
         named = Path(faults)
         text = faults if faults.lstrip().startswith("[") else _read_faults(named)
         chosen = parse_faults(text)
+    served = create_app(
+        box.tenant, on_write=box.save, identity=xero, wisenet_identity=wisenet, faults=chosen
+    )
     app = Behaviour(
-        create_app(
-            box.tenant, on_write=box.save, identity=xero, wisenet_identity=wisenet, faults=chosen
-        ),
+        TakingTurns(served, box.refresh, lambda: runner.taking_turns(box)),
         limits=limits,
         latency_ms=latency_ms,
         mix=mix,

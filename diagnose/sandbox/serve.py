@@ -16,6 +16,7 @@ import random
 import re
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,6 +261,38 @@ class Behaviour:
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class TakingTurns:
+    """The served sandbox beside diagnose commands working on the same sandbox in their own
+    processes, as two clients of a real service are: each request reads the sandbox as the last
+    write left it (`reading`, before a GET), and each write takes its turn with theirs and
+    starts from what they wrote (`writing`, around any other request)."""
+
+    def __init__(
+        self,
+        app: Any,
+        reading: Callable[[], object],
+        writing: Callable[[], AbstractAsyncContextManager[None]],
+    ) -> None:
+        self.app = app
+        self.reading = reading
+        self.writing = writing
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+        elif scope["method"] in ("GET", "HEAD"):
+            self.reading()
+            await self.app(scope, receive, send)
+        else:
+            async with AsyncExitStack() as turn:
+                try:
+                    await turn.enter_async_context(self.writing())
+                except UsageError as exc:  # another process kept the sandbox all along
+                    await _send_json(send, 503, {"Message": str(exc)}, {})
+                    return
+                await self.app(scope, receive, send)
 
 
 async def _send_json(send: Any, status: int, body: Any, headers: dict[str, str]) -> None:

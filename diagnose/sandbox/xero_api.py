@@ -53,15 +53,17 @@ class Xero:
         self.calls_today = 0
         self.minute: tuple[int, int] = (0, 0)  # (minute number, calls in it)
         self._by_id: dict[str, Record] = {}
-        self._indexed = -1
+        self._indexed: tuple[int, int] = (0, -1)
 
     @property
     def contacts(self) -> dict[str, Record]:
         """Contacts by ContactID, rebuilt only when a contact was added (writes add; updates
-        change records in place)."""
-        if self._indexed != len(self.tenant.contacts):
+        change records in place) or the tenant's contacts were read again (another process
+        wrote them)."""
+        now = (id(self.tenant.contacts), len(self.tenant.contacts))
+        if self._indexed != now:
             self._by_id = {c["ContactID"]: c for c in self.tenant.contacts}
-            self._indexed = len(self.tenant.contacts)
+            self._indexed = now
         return self._by_id
 
     def headers(self) -> dict[str, str]:
