@@ -145,3 +145,18 @@ async def test_a_write_is_refused_when_another_command_keeps_the_sandbox(
             holder.kill()
             holder.communicate()
     assert not working_copy_path(demo_tenant_path(), demo=True).exists()  # nothing written
+
+
+def test_a_reset_waits_for_a_write_under_way(data_dir: Path) -> None:
+    fixed = other_command(data_dir, "fix", "contact-code", "learner", "108", "--yes")
+    assert fixed.returncode == 0, fixed.stderr
+    holder = holding(1.5)
+    started = time.monotonic()
+    reset = other_command(data_dir, "sandbox", "reset")
+    waited = time.monotonic() - started
+    let_go = holder.communicate(timeout=10)[0]
+    assert reset.returncode == 0, reset.stderr
+    assert "back to the built-in demo" in reset.stdout
+    assert let_go
+    assert waited >= 1.0  # it did not delete the copy while a write was under way
+    assert not working_copy_path(demo_tenant_path(), demo=True).exists()

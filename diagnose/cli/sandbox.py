@@ -176,12 +176,23 @@ def sandbox_export_alerts(
 @sandbox_app.command("reset")
 def sandbox_reset(sandbox: SandboxOpt = None) -> None:
     """Forget every write made to the sandbox tenant: back to its source file."""
-    from diagnose import scan_cache
+    from filelock import Timeout
+
+    from diagnose import runner, scan_cache
     from diagnose.sandbox import sandbox_source
     from diagnose.sandbox.workcopy import reset
 
     source, demo = sandbox_source(sandbox)
-    if reset(source, demo=demo):  # and what a scan kept of the old records is dropped
+    lock = runner.writer_lock(source, demo=demo)  # a write under way ends first
+    try:
+        lock.acquire()
+    except Timeout:
+        raise runner.busy() from None
+    try:
+        done = reset(source, demo=demo)
+    finally:
+        lock.release()
+    if done:  # and what a scan kept of the old records is dropped
         scan_cache.Cache(scan_cache.folder_for(scan_cache.sandbox_key(source))).forget()
         typer.echo(f"the sandbox is back to {'the built-in demo' if demo else source}")
     else:
