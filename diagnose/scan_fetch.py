@@ -27,7 +27,7 @@ WISENET_PAGE = 1000
 XERO_PAGE = 1000
 AHEAD = 5  # Wisenet pages asked at once when there are known to be more: at 10 a second,
 # enough to keep it busy whatever its latency up to half a second
-LIKELY = 0.9  # of Xero's count, what Wisenet's list is taken to hold at least (Xero has more:
+LIKELY = 0.8  # of Xero's count, what Wisenet's list is taken to hold at least (Xero has more:
 # suppliers, bills, contacts and invoices Wisenet never knew)
 ESTIMATED_BY = {"contacts": "learners", "invoices": "wisenet_invoices"}  # Xero's for Wisenet's
 
@@ -90,10 +90,10 @@ class _Pages:
         """Every page of a Wisenet list, until one is short. Wisenet says nothing of how many
         there are. When the kept copy says how many rows there were — or, on a first scan,
         once Xero's first page has said how many records it holds of the kind (`estimates`:
-        its contacts for the learners, its invoices for Wisenet's copy of them, less a tenth) —
-        the pages those rows fill are asked for a few ahead (`AHEAD`, within Wisenet's pace),
-        and past them one after another, as they are when nothing is known, or only what
-        changed is asked for. So no page is asked for that a page-by-page read would not ask
+        four fifths of its contacts for the learners, of its invoices for Wisenet's copy of
+        them) — the pages those rows fill are asked for a few ahead (`AHEAD`, within Wisenet's
+        pace), and past them one after another, as they are when nothing is known, or only
+        what changed is asked for. So no page is asked for that a page-by-page read would not ask
         for, unless the list is shorter than that (then at most `AHEAD` - 1 more)."""
         extra = {"lastModifiedTimeStampFilter": f"gt:{wisenet_stamp(since)}"} if since else {}
         try:

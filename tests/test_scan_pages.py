@@ -192,7 +192,7 @@ def test_a_failed_page_stops_those_asked_with_it(watched: Any) -> None:
 def test_a_first_scan_asks_ahead_once_xero_has_counted_its_contacts(
     watched: Any, more: int
 ) -> None:
-    """Xero's count of contacts, less a tenth, stands for Wisenet's learners until a page is
+    """Four fifths of Xero's count of contacts stand for Wisenet's learners until a page is
     short: as many contacts as learners (the generated tenant's, a few under), far fewer (past
     the count, one page after another) or thousands more (at most `AHEAD` - 1 pages more)."""
     core, watch = watched
