@@ -382,3 +382,12 @@ def test_without_a_page_count_every_page_is_read_until_an_empty_one(
     log: list[Any] = []
     bulk, _, _ = asyncio.run(core.fetch_tenant(log, lambda: None, fresh=True))
     assert len(bulk.invoices) == len(core.box.tenant.invoices)  # short pages are not the last
+
+
+def test_the_health_page_fits_a_narrow_terminal(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    run = cli("scan")
+    assert "contact.active (expected: The Xero contact is active)" in run.out
+    assert [line for line in run.out.splitlines() if len(line) > 60] == []

@@ -35,8 +35,11 @@ def health_text(
 ) -> str:
     where = f"SANDBOX · {tenant} · sample data" if mode == "sandbox" else tenant
     lines = [
-        f"diagnose {__version__} · sync health of {one_line(where)}",
-        f"{learners} learners and {invoices} Xero invoices checked with {len(calls)} API calls",
+        *_wrapped(f"diagnose {__version__} · sync health of {one_line(where)}", "  "),
+        *_wrapped(
+            f"{learners} learners and {invoices} Xero invoices checked with {len(calls)} API calls",
+            "  ",
+        ),
         "",
     ]
     groups = worst_first(findings)
@@ -58,7 +61,7 @@ def health_text(
         many = counted(records(group), kind) + (f" ({', '.join(split)})" if len(split) > 1 else "")
         lines.append(f"  {glyph} {check_id:<24} {many}")
     for check_id, group in groups:  # the title is the condition: never shown as if it held
-        lines += ["", f"{check_id} (expected: {group[0].title})"]
+        lines += ["", *_wrapped(f"{check_id} (expected: {group[0].title})", "  ")]
         for fix, same in by_fix(group):
             if fix:
                 lines += _wrapped(f"  Fix: {one_line(fix)}", "       ")
