@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -342,3 +343,15 @@ def test_a_name_written_surname_first_is_understood(cli: Callable[..., Run]) -> 
     assert run.code == 1
     assert run.json()["subject"]["label"] == "learner 123 · Jane Citizen · STD0000123"
     assert "note:" not in run.err  # the whole name, not a partial match
+
+
+@pytest.mark.parametrize("args", [("learner", "123"), ("invoice", "INV-0042", "-v")])
+def test_a_diagnosis_fits_a_narrow_terminal_but_for_its_links(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    run = cli(*args)
+    wide = [line for line in run.out.splitlines() if len(line) > 60]
+    assert all(line.lstrip().startswith(("→ https://", "r1 ", "r2 ", "r3 ")) for line in wide), wide
+    assert "SANDBOX · Demo RTO Pty Ltd · sample data, not your\norganisation" in run.out
+    assert re.search(r"\n\(\d API calls in \d rounds, [\d.]+ s\)$", run.out.rstrip())

@@ -65,17 +65,22 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 
 def banner(d: Diagnosis) -> list[str]:
+    """Whose data this is, and what was checked when: a line each, or more on a narrow
+    terminal (each part wrapped on its own, its style kept)."""
     if d.mode == "sandbox":
-        where = style(
-            f"SANDBOX · {d.tenant} · sample data, not your organisation", fg="cyan", bold=True
-        )
+        where, look = f"SANDBOX · {d.tenant} · sample data, not your organisation", "cyan"
     else:
-        where = style(f"LIVE · {d.tenant}", bold=True)
-    checked = d.taken_at.strftime("%Y-%m-%d %H:%M UTC")
-    return [
-        f"diagnose {__version__} · {where}",
-        style(one_line(d.headline), bold=True) + f" · checked {checked}",
-    ]
+        where, look = f"LIVE · {one_line(d.tenant)}", None
+    tool = f"diagnose {__version__}"
+    headline = one_line(d.headline)
+    checked = f"checked {d.taken_at.strftime('%Y-%m-%d %H:%M UTC')}"
+    if len(f"{tool} · {where}") <= width():
+        lines = [f"{tool} · {style(where, fg=look, bold=True)}"]
+    else:
+        lines = [tool, *(style(line, fg=look, bold=True) for line in _wrap(where, ""))]
+    if len(f"{headline} · {checked}") <= width():
+        return [*lines, f"{style(headline, bold=True)} · {checked}"]
+    return [*lines, *(style(line, bold=True) for line in _wrap(headline, "")), checked]
 
 
 def _evidence_lines(evidence: Mapping[str, Any]) -> Iterator[str]:
@@ -118,7 +123,10 @@ def summary(d: Diagnosis, elapsed: float | None) -> str:
         calls += f", {elapsed:.2f} s"
     verdict = VERDICTS[d.status] + NEXT_STEP.get(d.status, "")
     head = style(f"{d.status.glyph} {verdict}", fg=COLOURS[d.status], bold=True)
-    return f"{head}\n{' · '.join(parts)} ({calls})"
+    counts, made = " · ".join(parts), f"({calls})"
+    if len(f"{counts} {made}") <= width():
+        return f"{head}\n{counts} {made}"
+    return "\n".join([head, *_wrap(counts, ""), made])
 
 
 def diagnosis_text(d: Diagnosis, *, verbose: bool = False, elapsed: float | None = None) -> str:
@@ -151,7 +159,8 @@ def catalogue_text(checks: tuple[Check, ...], verbose: bool = False) -> str:
     lines = []
     for c in checks:
         needs = f"  (needs {', '.join(c.requires)})" if c.requires and verbose else ""
-        lines.append(f"{c.id:<26} {c.applies_to:<8} {c.title}{needs}")
+        row = f"{c.id:<26} {c.applies_to:<8} {c.title}{needs}"
+        lines += textwrap.wrap(row, width(), subsequent_indent=" " * 36) or [row]
         if verbose:
             lines += _wrap(c.explanation, "    ")
             lines += _wrap("Fix: " + c.fix.replace("\n", " "), "    ")
