@@ -41,11 +41,36 @@ resync_app = typer.Typer(
 fix_app = typer.Typer(help="Repair what the checks found, after showing the exact writes.")
 
 
+def _shown(plans: list[str]) -> str:
+    """A plan for the terminal: its sentences wrapped to the width, its requests (indented)
+    whole, as they will be sent."""
+    import textwrap
+
+    from diagnose.render.text import width
+
+    return "\n".join(
+        part
+        for line in plans
+        for part in (
+            [line]
+            if line.startswith(" ")
+            else textwrap.wrap(
+                line,
+                width(),
+                subsequent_indent="  ",
+                break_long_words=False,  # an address stays whole, to be opened
+                break_on_hyphens=False,
+            )
+            or [line]
+        )
+    )
+
+
 def _confirm(plans: list[str], yes: bool, what: str, where: Where) -> str:
     """Show the plan on stderr and get the person's go-ahead; "" when given, else why not.
 
     On a live organisation the person types its name; on the sandbox y is enough."""
-    typer.echo("\n".join(plans), err=True)
+    typer.echo(_shown(plans), err=True)
     if yes:
         return ""
     if not sys.stdin.isatty():
@@ -173,7 +198,7 @@ def resync_learner(
     core = open_core(profile or ctx.obj, sandbox, writing=not dry_run)
     plan = asyncio.run(core.plan_resync(learner_ids))
     if dry_run:
-        typer.echo("\n".join(["Dry run: these writes would be made (none was):", *plan.lines]))
+        typer.echo(_shown(["Dry run: these writes would be made (none was):", *plan.lines]))
     if not plan.todo:  # the same answer with --dry-run as without: nothing could be done
         raise UsageError("; ".join(str(x) for x in plan.learners))
     if dry_run:
@@ -334,7 +359,7 @@ def fix_contact_code(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
     lines = [f"In {plan.where.describe()}:", *plan.lines]
     if dry_run:
-        typer.echo("\n".join(["Dry run: these writes would be made (none was):", *lines]))
+        typer.echo(_shown(["Dry run: these writes would be made (none was):", *lines]))
         if plan.scope_refusal:
             typer.echo(f"diagnose: {plan.scope_refusal}", err=True)
         return

@@ -21,7 +21,9 @@ SHOWN_PER_CHECK = 20
 
 def _wrapped(line: str, indent: str) -> list[str]:
     """A line cut to the terminal's width, continued under `indent`."""
-    return textwrap.wrap(line, width(), subsequent_indent=indent) or [line]
+    return textwrap.wrap(
+        line, width(), subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    ) or [line]
 
 
 def health_text(

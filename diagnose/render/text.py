@@ -58,7 +58,14 @@ def _wrap(text: str, indent: str) -> list[str]:
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         lines.extend(
-            textwrap.wrap(paragraph, width(), initial_indent=indent, subsequent_indent=indent)
+            textwrap.wrap(
+                paragraph,
+                width(),
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_long_words=False,  # an address or an email stays whole
+                break_on_hyphens=False,
+            )
             or [indent]
         )
     return lines
