@@ -197,6 +197,7 @@ def test_faults_that_are_not_a_list_are_one_line(cli: Callable[..., Run]) -> Non
 
 
 TICK_103 = [{"op": "replace", "path": "Personal/SyncToXero", "value": True}]
+ISABELLA = "2cc82b84-3bd3-5af7-8354-a10f4c01eb5a"  # learner 108's contact, its code lost
 
 
 def test_the_served_sandbox_and_other_commands_keep_each_others_writes(data_dir: Path) -> None:
@@ -210,6 +211,8 @@ def test_the_served_sandbox_and_other_commands_keep_each_others_writes(data_dir:
         }
         lost = httpx.get(f"{base}/api.xro/2.0/Contacts/STD0000108", headers=headers)
         assert lost.status_code == 404  # merged away with its code
+        isabella = f"{base}/api.xro/2.0/Contacts/{ISABELLA}"
+        assert httpx.get(isabella, headers=headers).status_code == 200  # as the server read it
         fixed = subprocess.run(
             [sys.executable, "-m", "diagnose", "fix", "contact-code", "learner", "108", "--yes"],
             env=env,
@@ -223,10 +226,15 @@ def test_the_served_sandbox_and_other_commands_keep_each_others_writes(data_dir:
         wisenet = {"x-api-key": SANDBOX_API_KEY}
         ticked = httpx.patch(f"{base}/v1/learnersAU/103", json=TICK_103, headers=wisenet)
         assert ticked.status_code == 200, ticked.text
+        email = {"Contacts": [{"ContactID": ISABELLA, "EmailAddress": "isabella@new.example"}]}
+        changed = httpx.post(isabella, json=email, headers=headers)  # the contact fixed meanwhile
+        assert changed.status_code == 200, changed.text
     kept = json.loads((data_dir / "sandbox" / "demo.json").read_text())
     learner = next(x for x in kept["wisenet"]["learners"] if x["LearnerId"] == 103)
     assert learner["Personal"]["SyncToXero"] is True
-    assert [c["ContactNumber"] for c in kept["xero"]["contacts"]].count("STD0000108") == 1
+    contact = next(c for c in kept["xero"]["contacts"] if c["ContactID"] == ISABELLA)
+    assert contact["ContactNumber"] == "STD0000108"  # the command's write
+    assert contact["EmailAddress"] == "isabella@new.example"  # and the server's, on top of it
 
 
 def test_a_write_to_the_served_sandbox_waits_its_turn(data_dir: Path) -> None:
