@@ -263,7 +263,7 @@ def describe(profile: Profile) -> list[tuple[str, str]]:
     rows = [("profile", profile.name)]
     rows += [(f.name, str(getattr(profile, f.name)) or "—") for f in fields(Profile)[1:]]
     rows += [
-        (f"{key} ({env})", "set" if profile.secret(key) else "not set")
+        (key, f"{'set' if profile.secret(key) else 'not set'} (${env})")
         for key, env in SECRETS.items()
     ]
     return rows
