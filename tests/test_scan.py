@@ -7,6 +7,7 @@ import csv
 import gc
 import json
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,11 +70,17 @@ def test_on_a_terminal_the_scan_says_how_many_learners_it_has_checked(
 
     path, _ = generated
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "40")
     run = cli("scan", "--sandbox", str(path), "--fresh")
     assert run.code == 1
     counts = [line.strip() for line in run.err.split("\r") if line.startswith("checked")]
     assert counts == [f"checked {n:,} of 1,500 learners" for n in (0, 500, 1000, 1500)]
-    assert "checked 1,500 of 1,500 learners  \n" in run.err  # the line is ended once done
+    assert re.search(r"checked 1,500 of 1,500 learners *\n", run.err)  # ended once done
+    written_over = [part for line in run.err.split("\n") for part in line.split("\r")]
+    fetched = [part for part in written_over if "pages fetched" in part]
+    assert fetched[0].startswith("1 pages fetched, 2 calls made, ")
+    assert any(part.endswith("…") for part in fetched)  # cut to fit, never wrapped
+    assert max(len(part) for part in written_over) <= 39  # never wrapped, so never left behind
 
 
 def test_the_scan_makes_no_more_calls_than_paging_needs(

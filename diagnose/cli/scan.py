@@ -12,6 +12,22 @@ from diagnose.cli.options import AlertsOpt, ProfileOpt, SandboxOpt
 from diagnose.errors import UsageError
 
 
+def in_place(text: str) -> str:
+    """A progress line written over the last one: as wide as the terminal less a column (a line
+    that wrapped could not be written over), cut with "…" when longer, padded to clear a longer
+    one before it."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if not (columns.isdigit() and int(columns) > 0):
+        try:  # the progress goes to stderr: its terminal, whatever stdout is
+            columns = str(os.get_terminal_size(sys.stderr.fileno()).columns)
+        except (OSError, ValueError):
+            columns = "80"
+    room = max(int(columns) - 1, 10)
+    return (text if len(text) <= room else text[: room - 1] + "…").ljust(room)
+
+
 def scan(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
     csv_file: Annotated[
@@ -91,9 +107,8 @@ def scan(
         if live:
             left = next((c.day_remaining for c in reversed(log) if c.day_remaining), None)
             today = f", {left} Xero calls left today" if left is not None else ""
-            typer.echo(
-                f"\r{pages[0]} pages fetched, {len(log)} calls made{today}  ", nl=False, err=True
-            )
+            said = f"{pages[0]} pages fetched, {len(log)} calls made{today}"
+            typer.echo(f"\r{in_place(said)}", nl=False, err=True)
 
     bulk, mode, tenant = asyncio.run(
         core.fetch_tenant(log, tick, fresh=fresh, invoices_since=invoices_since)
@@ -108,7 +123,8 @@ def scan(
     def checking(done: int, total: int) -> None:
         if live:  # the checks of 100,000 learners take a couple of minutes
             end = "\n" if done == total else ""
-            typer.echo(f"\rchecked {done:,} of {total:,} learners  {end}", nl=False, err=True)
+            said = in_place(f"checked {done:,} of {total:,} learners")
+            typer.echo(f"\r{said}{end}", nl=False, err=True)
 
     findings = [
         f
