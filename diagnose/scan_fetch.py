@@ -15,13 +15,13 @@ from typing import Any
 from diagnose import parse
 from diagnose.errors import SourceError
 from diagnose.gather import organisation
-from diagnose.model import ProblemKind
+from diagnose.model import Problem, ProblemKind, Service
 from diagnose.msdate import parse_datetime
 from diagnose.scan_cache import KEYS, RESOURCES, Cache, wisenet_stamp, xero_stamp
 from diagnose.scan_rows import Rows
 from diagnose.sources.both import Sources
 from diagnose.sources.bulk import Bulk
-from diagnose.sources.calls import ROUND, a_list, envelope
+from diagnose.sources.calls import ROUND, CallLog, a_list, envelope
 
 WISENET_PAGE = 1000
 XERO_PAGE = 1000
@@ -68,6 +68,47 @@ async def _all_or_none(parts: list[Coroutine[Any, Any, None]]) -> None:
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+
+
+class _DayLimit:
+    """Xero's calls a day, against what the reads of its collections still have to ask. Once
+    every collection's first page is in — each says how many pages it has, and Xero how many
+    calls it allows today (`X-DayLimit-Remaining`) — the rest are asked only if they fit: a scan
+    that could not finish would spend the day's calls on nothing, and leave none for the single
+    diagnoses."""
+
+    def __init__(self, log: CallLog, collections: int) -> None:
+        self.log = log
+        self.waiting = collections
+        self.needed = 0
+        self.decided = asyncio.Event()
+        self.refusal: SourceError | None = None
+
+    def known(self, pages: int) -> None:
+        """A collection's first page is in, `pages` more to ask (0: none, unknown, or failed)."""
+        self.needed += pages
+        self.waiting -= 1
+        if self.waiting:
+            return
+        left = [
+            c.day_remaining
+            for c in self.log.calls
+            if c.service is Service.XERO and c.day_remaining is not None
+        ]
+        if left and self.needed > min(left):
+            why = (
+                f"Xero: the scan has {self.needed} more pages to ask of this organisation and "
+                f"Xero allows {min(left)} more calls today (its day limit): they were not asked, "
+                "so today's calls stay for single diagnoses. Scan again when Xero's day has "
+                "passed (what was fetched is kept)"
+            )
+            self.refusal = SourceError(Problem(Service.XERO, ProblemKind.RATE_LIMITED, why))
+        self.decided.set()
+
+    async def go_ahead(self) -> None:
+        await self.decided.wait()
+        if self.refusal is not None:
+            raise self.refusal
 
 
 def _refused(exc: SourceError) -> bool:
@@ -138,10 +179,18 @@ class _Pages:
                 left.cancel()
             await asyncio.gather(*asked.values(), return_exceptions=True)
 
-    async def xero(self, path: str, resource: str, since: datetime | None, **params: Any) -> Rows:
+    async def xero(
+        self,
+        path: str,
+        resource: str,
+        since: datetime | None,
+        day: _DayLimit | None = None,
+        **params: Any,
+    ) -> Rows:
         """Every page of a Xero collection. The first page says how many there are
         (`pagination`); the rest are asked for together, within the session's limits (5 at
-        once, 60 a minute), and written in page order as they come."""
+        once, 60 a minute) and, with `day`, only if Xero allows them today; written in page
+        order as they come."""
         collection = path.rsplit("/", 1)[-1]
         xero = self.sources.xero
         headers = {"xero-tenant-id": xero.tenant_id or ""}
@@ -167,13 +216,21 @@ class _Pages:
             return list(found), count if isinstance(count, int) else None
 
         try:
-            rows, count = await page_of(1)
-        except SourceError as exc:
-            if "If-Modified-Since" not in headers or not _refused(exc):
-                raise
-            del headers["If-Modified-Since"]  # refused: fetch it all instead
-            rows, count = await page_of(1)
+            try:
+                rows, count = await page_of(1)
+            except SourceError as exc:
+                if "If-Modified-Since" not in headers or not _refused(exc):
+                    raise
+                del headers["If-Modified-Since"]  # refused: fetch it all instead
+                rows, count = await page_of(1)
+        except BaseException:
+            if day is not None:
+                day.known(0)  # the other collection does not wait for this one
+            raise
         into.add(rows, KEYS[resource])
+        if day is not None:
+            day.known(count - 1 if count else 0)
+            await day.go_ahead()
         if count is not None:  # the rest together, written in page order as each one's turn comes
             waiting: dict[int, list[Any]] = {}
             turn = 2
@@ -247,9 +304,12 @@ async def fetch(
         cached_since = cache.since("invoices")
         partial = invoices_since is not None and cached_since is None
         since = invoices_since if partial else cached_since
+        day = _DayLimit(sources.log, 2)
         contacts, invoices = await asyncio.gather(
-            pages.xero("/Contacts", "contacts", cache.since("contacts"), includeArchived="true"),
-            pages.xero("/Invoices", "invoices", since),
+            pages.xero(
+                "/Contacts", "contacts", cache.since("contacts"), day, includeArchived="true"
+            ),
+            pages.xero("/Invoices", "invoices", since, day),
         )
         bulk.contacts = cache.merge("contacts", contacts, started)
         bulk.invoices = invoices if partial else cache.merge("invoices", invoices, started)

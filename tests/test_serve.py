@@ -159,7 +159,14 @@ def test_latency_and_failures_can_be_injected(data_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     "limits",
-    [("lots",), ("wisenet=10/min",), ("xero=60/s",), ("xero=0/min",), ("xero=5/min", "xero=6/min")],
+    [
+        ("lots",),
+        ("wisenet=10/min",),
+        ("wisenet=10/day",),
+        ("xero=60/s",),
+        ("xero=0/min",),
+        ("xero=5/min", "xero=6/min"),
+    ],
 )
 def test_bad_serve_options_get_one_line(cli: object, limits: tuple[str, ...]) -> None:
     options = [part for limit in limits for part in ("--rate-limit", limit)]

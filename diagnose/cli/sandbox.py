@@ -39,8 +39,8 @@ def sandbox_serve(
         typer.Option(
             "--rate-limit",
             metavar="LIMIT",
-            help="Xero's calls a minute (xero=60/min) or Wisenet's a second (wisenet=10/s); "
-            "repeat for both. What is not said is the service's own.",
+            help="Xero's calls a minute (xero=60/min) or a day (xero=5000/day), Wisenet's a "
+            "second (wisenet=10/s); repeat for each. What is not said is the service's own.",
         ),
     ] = None,
     concurrent: Annotated[int, typer.Option("--concurrent", help="Xero calls at once.")] = 5,
@@ -112,7 +112,8 @@ def sandbox_serve(
     )
     typer.echo(
         f"serving the {box.label} sandbox tenant on http://127.0.0.1:{port} "
-        f"(Xero: {limits.per_minute} a minute, {limits.concurrent} at once; Wisenet: "
+        f"(Xero: {limits.per_minute} a minute, {limits.per_day} a day, {limits.concurrent} at "
+        f"once; Wisenet: "
         f"{limits.wisenet_per_second} a second); Ctrl-C stops",
         err=True,
     )

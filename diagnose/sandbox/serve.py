@@ -35,23 +35,29 @@ class Limits:
     wisenet_per_second: int = 10  # Wisenet's, per API key (or sign-in)
 
 
+RATES = {
+    ("xero", "min"): "per_minute",
+    ("xero", "day"): "per_day",
+    ("wisenet", "s"): "wisenet_per_second",
+}
+
+
 def parse_rate_limits(texts: list[str]) -> Limits:
-    """`xero=60/min` and `wisenet=10/s`, each at most once; what is not said stays the
-    services' own."""
+    """`xero=60/min`, `xero=5000/day` and `wisenet=10/s`, each at most once; what is not said
+    stays the services' own."""
     limits = Limits()
     said = set()
     for text in texts:
-        match = re.fullmatch(r"\s*(xero|wisenet)\s*=\s*(\d+)\s*/\s*(min|s)\s*", text)
-        unit = {"xero": "min", "wisenet": "s"}.get(match.group(1) if match else "")
-        if match is None or match.group(3) != unit or int(match.group(2)) < 1:
-            raise UsageError(f"--rate-limit {text!r}: say for example xero=60/min or wisenet=10/s")
-        if match.group(1) in said:
-            raise UsageError(f"--rate-limit: {match.group(1)} is limited twice")
-        said.add(match.group(1))
-        if match.group(1) == "xero":
-            limits.per_minute = int(match.group(2))
-        else:
-            limits.wisenet_per_second = int(match.group(2))
+        match = re.fullmatch(r"\s*(xero|wisenet)\s*=\s*(\d+)\s*/\s*(min|day|s)\s*", text)
+        field_name = RATES.get((match.group(1), match.group(3))) if match else None
+        if match is None or field_name is None or int(match.group(2)) < 1:
+            raise UsageError(
+                f"--rate-limit {text!r}: say for example xero=60/min, xero=5000/day or wisenet=10/s"
+            )
+        if field_name in said:
+            raise UsageError(f"--rate-limit: {match.group(1)}'s {match.group(3)} is limited twice")
+        said.add(field_name)
+        setattr(limits, field_name, int(match.group(2)))
     return limits
 
 
@@ -140,6 +146,7 @@ class Behaviour:
         arrival = {
             "method": scope["method"],
             "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
             "at": time.monotonic(),
             "fault": fault,
         }
@@ -224,10 +231,20 @@ class Behaviour:
         window.minute_count += 1
         window.day_count += 1
         window.in_flight += 1
+        left = str(max(0, limits.per_day - window.day_count)).encode()
+
+        async def counted(message: Any) -> None:  # Xero says how many calls are left today
+            if message["type"] == "http.response.start":
+                kept = [
+                    (k, v) for k, v in message["headers"] if k.lower() != b"x-daylimit-remaining"
+                ]
+                message = {**message, "headers": [*kept, (b"x-daylimit-remaining", left)]}
+            await send(message)
+
         try:  # a slow answer holds its place among the calls in flight
             if self.latency_ms:
                 await asyncio.sleep(self.latency_ms / 1000)
-            await self.answer(scope, receive, send, arrival)
+            await self.answer(scope, receive, counted, arrival)
         finally:
             window.in_flight -= 1
 
