@@ -229,7 +229,7 @@ class _Pages:
             raise
         into.add(rows, KEYS[resource])
         if day is not None:
-            day.known(count - 1 if count else 0)
+            day.known(max(0, count - 1) if count else 0)
             await day.go_ahead()
         if count is not None:  # the rest together, written in page order as each one's turn comes
             waiting: dict[int, list[Any]] = {}
