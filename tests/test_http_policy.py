@@ -67,7 +67,7 @@ def test_a_day_limit_is_reported_not_waited_for(pauses: list[float]) -> None:
     d = diagnose_123(answering(tenant, {("GET", CONTACT): [day]}))
     found = next(f for f in d.findings if f.check_id == "contact.found")
     assert (found.status, found.cause) == (Status.ERROR, ProblemKind.RATE_LIMITED)
-    assert "retry after 66975 s" in found.message
+    assert "(day limit); retry after 18 h 37 min" in found.message  # 66,975 s, in words
     assert pauses == []
 
 

@@ -271,7 +271,7 @@ class Session:
             limit = response.headers.get("x-rate-limit-problem")
             retry = response.headers.get("retry-after")
             detail = f" ({limit} limit)" if limit else ""
-            after = f"; retry after {retry} s" if retry else ""
+            after = f"; retry after {_in_words(retry)}" if retry else ""
             return self._raise(ProblemKind.RATE_LIMITED, f"rate-limited us{detail}{after}")
         if status in (401, 403):
             return self._raise(
@@ -292,6 +292,20 @@ class Session:
 
     def _raise(self, kind: ProblemKind, what: str) -> Any:
         raise self._error(kind, what)
+
+
+def _in_words(seconds: str) -> str:
+    """A `Retry-After` as a person reads it: seconds, or hours and minutes for a day limit's."""
+    said = seconds.strip()
+    if not said.isdigit():
+        return said  # an HTTP date, as a server may send it
+    if int(said) < 120:
+        return f"{said} s"
+    hours, minutes = divmod(-(-int(said) // 60), 60)  # whole minutes, rounded up
+    parts = [f"{hours} h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes} min")
+    return " ".join(parts)
 
 
 def _not_a_number(word: str) -> Any:
