@@ -99,6 +99,13 @@ class Core:
         async with runner.taking_turns(self.box, waiting):
             yield
 
+    def done_writing(self) -> None:
+        """The command's writes are made: other commands may change the sandbox from here on
+        (a long wait for the sync does not keep them out). A later write takes its turn."""
+        if self.box is not None and self.box.lock is not None:
+            self.box.lock.release()
+            self.box.lock = None
+
     def sender(self) -> Sender:
         """Who a support request comes from: the staff member (from the environment), this
         profile's Wisenet site and the organisation's time zone."""

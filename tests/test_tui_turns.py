@@ -160,3 +160,31 @@ def test_a_reset_waits_for_a_write_under_way(data_dir: Path) -> None:
     assert let_go
     assert waited >= 1.0  # it did not delete the copy while a write was under way
     assert not working_copy_path(demo_tenant_path(), demo=True).exists()
+
+
+def test_a_resync_that_waits_for_the_sync_lets_other_commands_write(data_dir: Path) -> None:
+    """`resync --wait` holds the sandbox while it writes, not while it waits: learner 123's
+    contact is archived, so it waits the whole minute, and a Contact Code fix goes ahead."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "diagnose", "resync", "learner", "123", "--yes", "--wait", "1m"],
+        env={**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir)},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    ) as waiting:
+        try:
+            assert waiting.stderr is not None
+            said = ""
+            while "waiting up to 1 min for learner 123" not in said:  # the plan, then the wait
+                line = waiting.stderr.readline()
+                assert line, said  # not ended before it waited
+                said += line
+            started = time.monotonic()
+            fixed = other_command(data_dir, "fix", "contact-code", "learner", "108", "--yes")
+            assert fixed.returncode == 0, fixed.stderr
+            assert time.monotonic() - started < 30  # not kept out until the wait ends
+            assert waiting.poll() is None  # still waiting
+        finally:
+            waiting.kill()
+            waiting.communicate()
+    assert len(coded(working_copy(data_dir))) == 1

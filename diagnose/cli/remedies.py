@@ -217,6 +217,7 @@ def resync_learner(
             bar.update(1)
 
         outcomes = asyncio.run(core.resync(plan, done))
+    core.done_writing()  # the wait below only reads: other commands may write meanwhile
     if len(learner_ids) == 1 and outcomes[0].error is not None:
         raise outcomes[0].error
     ok = all(o.ok for o in outcomes)
@@ -314,6 +315,8 @@ def finish_interrupted(*, explicit: bool = False, profile: str | None = None) ->
             )
             if explicit:
                 raise
+        finally:
+            core.done_writing()  # the command that found the entry goes on without it
     return finished
 
 
