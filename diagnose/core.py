@@ -377,7 +377,8 @@ def open_core(
 ) -> Core:
     """The one place that decides: `--profile` (else `$DIAGNOSE_PROFILE`, else the config's
     default) names a live profile, or the sandbox — `--sandbox FILE`, `$DIAGNOSE_SANDBOX`, or
-    the built-in demo. `writing`: the command may write, so a sandbox is locked for it.
+    the built-in demo. `writing`: the command may write, so its audit log must be writable
+    first (on a sandbox, each write then takes its turn: `Core.writing`).
     The Event Alerts are those of `alerts` (an export), else the profile's kept import, else
     (the sandbox) the tenant's own; a live profile without any has none."""
     from diagnose import audit
@@ -395,4 +396,4 @@ def open_core(
         if sandbox is not None:
             raise UsageError(f"--sandbox goes with the sandbox profile, not {chosen.name!r}")
         return Core(chosen, alerts=rows)
-    return Core(chosen, runner.open_sandbox(sandbox, writing=writing), sandbox_app, rows)
+    return Core(chosen, runner.open_sandbox(sandbox), sandbox_app, rows)

@@ -101,9 +101,10 @@ def busy() -> UsageError:
 async def taking_turns(
     box: Sandbox, waiting: Callable[[str], None] | None = None
 ) -> AsyncIterator[None]:
-    """One write to a sandbox by a command that does not hold its lock throughout (the
-    walkthrough): the lock, waited for without holding up the screen, then the tenant read
-    again if another command changed it meanwhile. `waiting` is told once when another command
+    """One write to a sandbox (a re-toggle, a Contact Code fix, from the command line or the
+    walkthrough): the lock, waited for without holding up a screen, then the tenant read again
+    if another command changed it meanwhile. Held for the writes alone: a command waiting at its
+    confirmation, or for the sync, keeps no one out. `waiting` is told once when another command
     has the lock; past `WRITER_WAIT` seconds the write is refused."""
     import asyncio
 
@@ -132,9 +133,10 @@ async def taking_turns(
 def open_sandbox(path: Path | None, *, writing: bool = False) -> Sandbox:
     """The tenant as the last write left it (its working copy), else as the source file has it.
 
-    `writing`: the command may change it, so it holds the sandbox's lock from before it reads
-    the tenant until it exits. Two such commands take turns; neither loses the other's writes.
-    (The walkthrough takes the lock for each write instead: `taking_turns`.)"""
+    `writing`: the command writes from the start (a journal recovery), so it holds the sandbox's
+    lock from before it reads the tenant until it lets go (`Core.done_writing`). Other commands
+    take the lock for each write (`taking_turns`); either way, neither loses the other's
+    writes."""
     source, demo = sandbox_source(path)
     load_tenant(source)  # a broken source file is reported even when a working copy exists
     lock = None

@@ -188,3 +188,53 @@ def test_a_resync_that_waits_for_the_sync_lets_other_commands_write(data_dir: Pa
             waiting.kill()
             waiting.communicate()
     assert len(coded(working_copy(data_dir))) == 1
+
+
+def test_a_command_asking_for_confirmation_keeps_no_one_out(data_dir: Path) -> None:
+    """`diagnose resync learner 103` at a terminal, its question unanswered: a Contact Code fix
+    in another terminal goes ahead, and the re-toggle, confirmed after it, keeps that fix."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the re-toggle at a terminal, waiting for its y
+        try:
+            os.environ.update(DIAGNOSE_DATA_DIR=str(data_dir))
+            os.execv(  # noqa: S606
+                sys.executable, [sys.executable, "-m", "diagnose", "resync", "learner", "103"]
+            )
+        finally:
+            os._exit(127)
+    shown = b""
+    while b"Make these writes?" not in shown:
+        chunk = os.read(fd, 4096)
+        assert chunk, shown
+        shown += chunk
+    started = time.monotonic()
+    fixed = other_command(data_dir, "fix", "contact-code", "learner", "108", "--yes")
+    assert fixed.returncode == 0, fixed.stderr
+    assert time.monotonic() - started < 30  # not kept out by a question nobody answered yet
+    os.write(fd, b"y\n")
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, shown
+    assert b"it is ticked now" in shown
+    tenant = working_copy(data_dir)
+    assert learner_in(tenant, 103)["Personal"]["SyncToXero"] is True
+    assert len(coded(tenant)) == 1
+
+
+def test_a_command_line_write_says_it_waits_its_turn(data_dir: Path) -> None:
+    holder = holding(1.5)
+    run = other_command(data_dir, "resync", "learner", "103", "--yes")
+    let_go = holder.communicate(timeout=10)[0]
+    assert let_go
+    assert run.returncode == 0, run.stderr
+    assert f"diagnose: {runner.WAITING}" in run.stderr
+    assert learner_in(working_copy(data_dir), 103)["Personal"]["SyncToXero"] is True

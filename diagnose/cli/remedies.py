@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from diagnose.cli.asking import confirm, shown, waiting
 from diagnose.cli.options import ProfileOpt, SandboxOpt
 from diagnose.errors import ExitCode, UsageError
 from diagnose.textsafe import one_line
@@ -21,7 +22,6 @@ from diagnose.textsafe import one_line
 if TYPE_CHECKING:
     from diagnose.core import Core
     from diagnose.model import Diagnosis
-    from diagnose.where import Where
 
 YesOpt = Annotated[
     bool,
@@ -39,53 +39,6 @@ resync_app = typer.Typer(
     no_args_is_help=False,
 )
 fix_app = typer.Typer(help="Repair what the checks found, after showing the exact writes.")
-
-
-def _shown(plans: list[str]) -> str:
-    """A plan for the terminal: its sentences wrapped to the width, its requests (indented)
-    whole, as they will be sent."""
-    import textwrap
-
-    from diagnose.render.text import width
-
-    return "\n".join(
-        part
-        for line in plans
-        for part in (
-            [line]
-            if line.startswith(" ")
-            else textwrap.wrap(
-                line,
-                width(),
-                subsequent_indent="  ",
-                break_long_words=False,  # an address stays whole, to be opened
-                break_on_hyphens=False,
-            )
-            or [line]
-        )
-    )
-
-
-def _confirm(plans: list[str], yes: bool, what: str, where: Where) -> str:
-    """Show the plan on stderr and get the person's go-ahead; "" when given, else why not.
-
-    On a live organisation the person types its name; on the sandbox y is enough."""
-    typer.echo(_shown(plans), err=True)
-    if yes:
-        return ""
-    if not sys.stdin.isatty():
-        raise UsageError(f"{what} needs --yes when it is not run at a terminal (nothing written)")
-    phrase = where.confirm_phrase
-    if phrase is None:
-        return "" if typer.confirm("Make these writes?", err=True) else "not confirmed"
-    typed = typer.prompt(
-        f"These writes change {where.describe()}.\nType the organisation's name ({phrase}) "
-        "to make them",
-        default="",
-        show_default=False,
-        err=True,
-    )
-    return where.refusal(typed)
 
 
 def parse_duration(text: str) -> float:
@@ -198,12 +151,12 @@ def resync_learner(
     core = open_core(profile or ctx.obj, sandbox, writing=not dry_run)
     plan = asyncio.run(core.plan_resync(learner_ids))
     if dry_run:
-        typer.echo(_shown(["Dry run: these writes would be made (none was):", *plan.lines]))
+        typer.echo(shown(["Dry run: these writes would be made (none was):", *plan.lines]))
     if not plan.todo:  # the same answer with --dry-run as without: nothing could be done
         raise UsageError("; ".join(str(x) for x in plan.learners))
     if dry_run:
         return
-    refusal = _confirm(plan.lines, yes, "resync", plan.where)
+    refusal = confirm(plan.lines, yes, "resync", plan.where)
     if refusal:
         for learner in plan.todo:
             core.refuse(plan, f"learner {learner.learner_id}", refusal)
@@ -216,8 +169,7 @@ def resync_learner(
         def done(outcome: Outcome) -> None:
             bar.update(1)
 
-        outcomes = asyncio.run(core.resync(plan, done))
-    core.done_writing()  # the wait below only reads: other commands may write meanwhile
+        outcomes = asyncio.run(core.resync(plan, done, waiting=waiting))
     if len(learner_ids) == 1 and outcomes[0].error is not None:
         raise outcomes[0].error
     ok = all(o.ok for o in outcomes)
@@ -362,16 +314,16 @@ def fix_contact_code(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
     lines = [f"In {plan.where.describe()}:", *plan.lines]
     if dry_run:
-        typer.echo(_shown(["Dry run: these writes would be made (none was):", *lines]))
+        typer.echo(shown(["Dry run: these writes would be made (none was):", *lines]))
         if plan.scope_refusal:
             typer.echo(f"diagnose: {plan.scope_refusal}", err=True)
         return
     core.refuse_without_scope(plan)  # before asking anyone to confirm what cannot be written
-    refusal = _confirm(lines, yes, "fix contact-code", plan.where)
+    refusal = confirm(lines, yes, "fix contact-code", plan.where)
     if refusal:
         core.refuse(plan, f"learner {fix.learner.learner_id if fix.learner else ref}", refusal)
         raise UsageError(f"{refusal}: nothing written")
-    typer.echo(f"✓ {asyncio.run(core.apply_code_fix(plan))}")
+    typer.echo(f"✓ {asyncio.run(core.apply_code_fix(plan, waiting=waiting))}")
 
 
 def _already_fixed(fix: Any, zone_name: str) -> str:
