@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -40,6 +41,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("reliability figures")
         for name, line in FIGURES.items():
             terminalreporter.write_line(f"{name}: {line}")
+
+
+def read_to_the_end(fd: int) -> bytes:
+    """Everything a program at a terminal (`pty.fork`) writes until it closes its side."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child's side is gone (Linux says so with EIO)
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
+from conftest import Run, read_to_the_end
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -320,15 +320,7 @@ def test_no_color_at_a_terminal_prints_no_colour_codes(tmp_path: Path) -> None:
                 os.execv(sys.executable, [sys.executable, "-m", "diagnose", "learner", "123"])  # noqa: S606
             finally:
                 os._exit(127)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
+        out = read_to_the_end(fd)
         os.waitpid(pid, 0)
         return out
 

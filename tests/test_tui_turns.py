@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import read_to_the_end
 from test_remedies import learner_in, working_copy
 from test_tui import SIZE, rows, settle
 from test_writes import writes
@@ -214,14 +215,7 @@ def test_a_command_asking_for_confirmation_keeps_no_one_out(data_dir: Path) -> N
     assert fixed.returncode == 0, fixed.stderr
     assert time.monotonic() - started < 30  # not kept out by a question nobody answered yet
     os.write(fd, b"y\n")
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
+    shown += read_to_the_end(fd)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, shown
     assert b"it is ticked now" in shown
