@@ -16,25 +16,10 @@ if TYPE_CHECKING:
 def shown(plans: list[str]) -> str:
     """A plan for the terminal: its sentences wrapped to the width, its requests (indented)
     whole, as they will be sent."""
-    import textwrap
-
-    from diagnose.render.text import width
+    from diagnose.render.text import fitted
 
     return "\n".join(
-        part
-        for line in plans
-        for part in (
-            [line]
-            if line.startswith(" ")
-            else textwrap.wrap(
-                line,
-                width(),
-                subsequent_indent="  ",
-                break_long_words=False,  # an address stays whole, to be opened
-                break_on_hyphens=False,
-            )
-            or [line]
-        )
+        part for line in plans for part in ([line] if line.startswith(" ") else fitted(line, "  "))
     )
 
 

@@ -21,19 +21,14 @@ config_app = typer.Typer(help="The profiles: which Wisenet and Xero a command ta
 @config_app.command("show")
 def config_show(profile: ProfileOpt = None) -> None:
     """Print the profile in use and where its settings come from; secrets only as set."""
-    import textwrap
-
     from diagnose.config import config_path, describe, load_profile
-    from diagnose.render.text import width
+    from diagnose.render.text import fitted
 
     typer.echo(f"config file: {config_path()}")
     rows = describe(load_profile(profile))
     wide = max(len(key) for key, _ in rows)
-    for key, value in rows:
-        row = f"  {key:<{wide}}  {one_line(value)}"
-        under = " " * (wide + 4)  # a long value (the scopes) goes on under itself
-        lines = textwrap.wrap(row, width(), subsequent_indent=under, break_long_words=False)
-        typer.echo("\n".join(lines or [row]))
+    for key, value in rows:  # a long value (the scopes) goes on under itself
+        typer.echo("\n".join(fitted(f"  {key:<{wide}}  {one_line(value)}", " " * (wide + 4))))
 
 
 @config_app.command("init")

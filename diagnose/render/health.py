@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 from diagnose import __version__
 from diagnose.evidence import call_json
 from diagnose.model import ApiCall, Finding, Status
-from diagnose.render.text import width
+from diagnose.render.text import fitted
 from diagnose.report.grouping import by_fix, records, worst, worst_first
 from diagnose.textsafe import counted, one_line
 
 SHOWN_PER_CHECK = 20
-
-
-def _wrapped(line: str, indent: str) -> list[str]:
-    """A line cut to the terminal's width, continued under `indent`."""
-    return textwrap.wrap(
-        line, width(), subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
-    ) or [line]
 
 
 def health_text(
@@ -37,8 +29,8 @@ def health_text(
 ) -> str:
     where = f"SANDBOX · {tenant} · sample data" if mode == "sandbox" else tenant
     lines = [
-        *_wrapped(f"diagnose {__version__} · sync health of {one_line(where)}", "  "),
-        *_wrapped(
+        *fitted(f"diagnose {__version__} · sync health of {one_line(where)}", "  "),
+        *fitted(
             f"{learners} learners and {invoices} Xero invoices checked with {len(calls)} API calls",
             "  ",
         ),
@@ -63,13 +55,13 @@ def health_text(
         many = counted(records(group), kind) + (f" ({', '.join(split)})" if len(split) > 1 else "")
         lines.append(f"  {glyph} {check_id:<24} {many}")
     for check_id, group in groups:  # the title is the condition: never shown as if it held
-        lines += ["", *_wrapped(f"{check_id} (expected: {group[0].title})", "  ")]
+        lines += ["", *fitted(f"{check_id} (expected: {group[0].title})", "  ")]
         for fix, same in by_fix(group):
             if fix:
-                lines += _wrapped(f"  Fix: {one_line(fix)}", "       ")
+                lines += fitted(f"  Fix: {one_line(fix)}", "       ")
             for f in same[:SHOWN_PER_CHECK]:
                 said = f"    {f.status.glyph} {one_line(f.target.label)}: {one_line(f.message)}"
-                lines += _wrapped(said, "      ")
+                lines += fitted(said, "      ")
             if len(same) > SHOWN_PER_CHECK:
                 lines.append(
                     f"    … and {len(same) - SHOWN_PER_CHECK} more (--csv FILE lists them all)"

@@ -54,20 +54,23 @@ def _glyph(status: Status) -> str:
     return style(status.glyph, fg=COLOURS[status], bold=status is not Status.SKIP)
 
 
+def fitted(line: str, indent: str = "", first: str = "") -> list[str]:
+    """One line cut to the terminal's width, `first` before it and `indent` before each line it
+    continues on; an address or an email is never cut in two."""
+    return textwrap.wrap(
+        line,
+        width(),
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first or line]
+
+
 def _wrap(text: str, indent: str) -> list[str]:
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        lines.extend(
-            textwrap.wrap(
-                paragraph,
-                width(),
-                initial_indent=indent,
-                subsequent_indent=indent,
-                break_long_words=False,  # an address or an email stays whole
-                break_on_hyphens=False,
-            )
-            or [indent]
-        )
+        lines.extend(fitted(paragraph, indent, indent) if paragraph else [indent])
     return lines
 
 
@@ -167,7 +170,7 @@ def catalogue_text(checks: tuple[Check, ...], verbose: bool = False) -> str:
     for c in checks:
         needs = f"  (needs {', '.join(c.requires)})" if c.requires and verbose else ""
         row = f"{c.id:<26} {c.applies_to:<8} {c.title}{needs}"
-        lines += textwrap.wrap(row, width(), subsequent_indent=" " * 36) or [row]
+        lines += fitted(row, " " * 36)
         if verbose:
             lines += _wrap(c.explanation, "    ")
             lines += _wrap("Fix: " + c.fix.replace("\n", " "), "    ")
