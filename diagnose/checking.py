@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from diagnose.model import Status
+from diagnose.textsafe import flowed
 
 Applies = Literal["all", "learner", "invoice", "both"]
 
@@ -83,8 +84,8 @@ def check(
             title=title,
             applies_to=applies_to,
             requires=requires,
-            explanation=inspect.cleandoc(func.__doc__ or ""),
-            fix=inspect.cleandoc(fix),
+            explanation=flowed(func.__doc__ or ""),  # wrapped to fit the source: one line
+            fix=flowed(fix),
             func=func,
             params=tuple(inspect.signature(func).parameters),
             family=id.split(".", 1)[0],

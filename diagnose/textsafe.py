@@ -43,6 +43,12 @@ def one_line(value: object) -> str:
     return re.sub(r"[\t\r\n]+", " ", xml_safe(value))
 
 
+def flowed(text: str) -> str:
+    """The lines of each paragraph joined by single spaces, the paragraphs (a blank line
+    between) kept apart by one newline: text wrapped to fit a source file, as one reads it."""
+    return "\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()))
+
+
 def json_text(document: Any, *, indent: int | None = None) -> str:
     """JSON that any UTF-8 writer accepts: readable non-ASCII text, unless the data holds a lone
     surrogate (valid in JSON, impossible in UTF-8), which is then written as an escape."""

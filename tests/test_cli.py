@@ -65,6 +65,19 @@ def test_json_is_one_document_on_stdout(cli: Callable[..., Run]) -> None:
     assert "\x1b[" not in run.out
 
 
+def test_json_fixes_and_explanations_read_as_sentences(cli: Callable[..., Run]) -> None:
+    """A check's words are wrapped to fit its source file; a program reading the JSON (a ticket
+    system, a spreadsheet) gets them as written prose, not broken mid-sentence."""
+    sync = next(f for f in cli("learner", "123", "--json").json()["findings"] if f["fix"])
+    assert "untick it, Save, tick it again and Save" in sync["fix"]
+    catalogue = cli("checks", "--json").json()["checks"]
+    assert len(catalogue) >= 18
+    for check in catalogue:
+        assert "\n" not in check["fix"], check["id"]
+        assert "  " not in check["fix"], check["id"]
+        assert "\n" not in check["explanation"], check["id"]
+
+
 @pytest.mark.parametrize(
     ("ref", "kind"),
     [("STD0000123", "RefInternal"), ("Jane Citizen", "name"), ("jane citizen", "name")],

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
@@ -18,7 +17,7 @@ from diagnose.model import (
 from diagnose.redact import Pseudonyms
 from diagnose.report.model import Table, when_text
 from diagnose.report.ticket import Sender
-from diagnose.textsafe import xml_safe
+from diagnose.textsafe import flowed, xml_safe
 
 
 def pseudonyms(diagnosis: Diagnosis, evidence: Evidence) -> Pseudonyms:
@@ -65,8 +64,7 @@ class ReportContext:
         """XML-safe and, with --redact, pseudonymised; lines of a paragraph flow together."""
         text = xml_safe(value)
         if "\n" in text:
-            paragraphs = re.split(r"\n\s*\n", text)
-            text = "\n".join(" ".join(p.split()) for p in paragraphs)
+            text = flowed(text)
         return xml_safe(self.p.apply(text))
 
     def _register_people(self) -> None:
