@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from diagnose.config import REDIRECT_URI, SANDBOX, profile_from, read_config
+from diagnose.config import FLAVOURS, REDIRECT_URI, SANDBOX, profile_from, read_config
 from diagnose.errors import UsageError
 from diagnose.paths import write_atomically
 
@@ -76,6 +76,47 @@ class Answers:
         return "\n".join(lines) + "\n"
 
 
+CHOICES = {  # the settings answered by a choice, as the profile writes them
+    "wisenet_flavour": FLAVOURS,
+    "wisenet_auth": ("oauth", "api-key"),
+    "xero_auth": ("pkce", "custom"),
+}
+
+
+def checked_answer(setting: str, typed: str, path: Path, name: str = "") -> str:
+    """One answer as the profile will hold it (a choice in its own case), or a UsageError
+    saying what is wrong with it: a person at a terminal is asked again at once, instead of
+    learning at the end that nothing was written."""
+    typed = typed.strip()
+    if setting in CHOICES:
+        known = {choice.casefold(): choice for choice in CHOICES[setting]}
+        if typed.casefold() not in known:
+            raise UsageError(f"one of {', '.join(CHOICES[setting])}")
+        return known[typed.casefold()]
+    if setting == "name":
+        if not NAME.fullmatch(typed) or typed == SANDBOX:
+            raise UsageError("letters, digits, - and _, up to 40 (not 'sandbox')")
+        profiles = read_config(path).get("profiles")
+        if isinstance(profiles, dict) and typed in profiles:
+            raise UsageError(f"{path} has a profile {typed!r} already: choose another name")
+    elif setting.endswith("client_id"):
+        if not typed:
+            raise UsageError("the app's client id is needed (its developer portal shows it)")
+    elif setting == "redirect_port":
+        if not typed.isdecimal() or not 1024 <= int(typed) <= 65535:
+            raise UsageError("a port number from 1024 to 65535")
+    else:
+        profile = profile_from(name or "new", {setting: typed}, path, overrides=False)
+        return str(getattr(profile, setting))
+    return typed
+
+
+def browser_sign_in(answers: Answers) -> bool:
+    """Whether a person signs in through a browser (Xero PKCE, Wisenet OAuth): only then is
+    there a redirect URI to register, and a port for it."""
+    return answers.xero_auth == "pkce" or answers.wisenet_auth == "oauth"
+
+
 def write_profile(path: Path, answers: Answers) -> None:
     """Append the profile to the config file (made when missing); refuse a name in use or
     answers that would not load, before anything is written."""
@@ -98,21 +139,25 @@ def write_profile(path: Path, answers: Answers) -> None:
 
 
 def next_steps(answers: Answers) -> list[str]:
+    """What to do once the profile is written: the redirect URI to register in the portals
+    that need one (none when nobody signs in through a browser), then how to connect."""
     name = answers.name
-    steps = [
-        "Register this redirect URI, exactly, in each developer portal:",
-        f"  {answers.redirect_uri}",
-    ]
+    portals = []
     if answers.xero_auth == "pkce":
-        steps += [
-            "  Xero: the developer portal › My Apps › your app (type 'Auth code with PKCE'): "
-            "its redirect URIs.",
-        ]
-    else:
-        steps += [f"  (Xero: not needed for a custom connection.) {CUSTOM_NOTE}"]
+        portals.append(
+            "Xero: the developer portal › My Apps › your app (type 'Auth code with PKCE'): "
+            "its redirect URIs."
+        )
     if answers.wisenet_auth == "oauth":
-        steps += ["  Wisenet: Settings › Developer Tools › your app's redirect URIs."]
-    steps += ["Then sign in:"]
+        portals.append("Wisenet: Settings › Developer Tools › your app's redirect URIs.")
+    steps = []
+    if portals:
+        where = "each developer portal" if len(portals) > 1 else "its developer portal"
+        steps += [f"Register this redirect URI, exactly, in {where}:", f"  {answers.redirect_uri}"]
+        steps += [f"  {portal}" for portal in portals]
+    if answers.xero_auth == "custom":
+        steps += [CUSTOM_NOTE]
+    steps += ["Then connect:"]
     if answers.xero_auth == "pkce":
         steps += [f"  diagnose connect xero --profile {name}"]
     else:

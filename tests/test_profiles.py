@@ -119,7 +119,8 @@ def test_an_unknown_profile_and_a_missing_secret_are_usage_errors(
     assert "no profile 'nope'" in cli("learner", "123", "--profile", "nope").err
     run = cli("learner", "123", "--profile", "local")
     assert run.code == 2
-    assert "needs DIAGNOSE_WISENET_API_KEY" in run.err
+    assert "needs a Wisenet API key (`diagnose connect wisenet --profile local`, or" in run.err
+    assert "$DIAGNOSE_WISENET_API_KEY)" in run.err
 
 
 def test_status_of_the_sandbox_and_of_a_live_profile(

@@ -154,7 +154,8 @@ def test_config_init_writes_a_profile_from_flags_and_says_what_to_register(
     custom = cli("config", "init", "other", "--xero-auth", "custom", "--wisenet-auth", "api-key",
                  "--xero-client-id", "X", "--no-status")  # fmt: skip
     assert custom.code == 0, custom.err
-    assert "paid Xero add-on" in custom.out
+    assert "paid Xero add-on" in " ".join(custom.out.split())
+    assert "Register this redirect URI" not in custom.out  # no sign-in through a browser
     assert "[profiles.college]" in path.read_text()  # the first profile kept as it was
 
 
@@ -167,11 +168,52 @@ def test_config_init_asks_at_a_terminal(
     run = cli("config", "init", "--no-status")
     assert run.code == 0, run.err
     assert "Profile name" in run.err
-    assert "paid Xero add-on" in run.err
+    assert "paid Xero add-on" in " ".join(run.err.split())
+    assert "Register this redirect URI, exactly, in each developer portal:" in run.out
     shown = cli("config", "show", "--profile", "tafe").out
     assert "NZ" in shown
     assert "W-APP" in shown
     assert "X-APP" in shown
+
+
+def test_config_init_asks_again_until_an_answer_would_do(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong answer at a terminal is said at once and asked again, instead of the whole
+    set-up ending with "nothing written"; with neither a Xero PKCE app nor Wisenet's OAuth,
+    nobody signs in through a browser: no port is asked, no redirect URI is to be registered."""
+    path = tmp_path / "config.toml"
+    path.write_text('[profiles.college]\nxero_client_id = "A"\n')
+    monkeypatch.setenv("DIAGNOSE_CONFIG", str(path))
+    typed = [
+        "sandbox", "college", "ok-name",  # reserved, taken, then a new name
+        "ftp://lrm.example/v1", "",  # not https: then the default address
+        "xx", "nz",  # the flavour
+        "maybe", "API-KEY",  # Wisenet's sign-in, in any case
+        "foo", "Custom",  # the Xero app
+        "", "X-APP",  # no client id, then one
+    ]  # fmt: skip
+    monkeypatch.setattr(sys, "stdin", Terminal("\n".join(typed) + "\n"))
+    run = cli("config", "init", "--no-status")
+    assert run.code == 0, run.err
+    said = " ".join(run.err.split())
+    for error in (
+        "Error: letters, digits, - and _, up to 40 (not 'sandbox')",
+        "has a profile 'college' already: choose another name",
+        "wisenet_url 'ftp://lrm.example/v1' must be an https URL",
+        "Error: one of AU, NZ, SA, SG",
+        "Error: one of oauth, api-key",
+        "Error: one of pkce, custom",
+        "Error: the app's client id is needed",
+    ):
+        assert error in said
+    assert "Sign-in port" not in run.err
+    assert "Register this redirect URI" not in run.out
+    assert "export DIAGNOSE_XERO_CLIENT_SECRET" in run.out
+    written = path.read_text()
+    assert '[profiles.ok-name]\nwisenet_url = "https://api.wisenet.co/v1"' in written
+    for setting in ('"NZ"', '"api-key"', '"custom"', '"X-APP"'):
+        assert setting in written
 
 
 def test_a_web_page_answering_200_is_a_wrong_address_not_an_empty_answer() -> None:

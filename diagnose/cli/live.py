@@ -65,44 +65,76 @@ def config_init(
     import asyncio
 
     from diagnose.config import config_path
-    from diagnose.setup import CUSTOM_NOTE, Answers, next_steps, write_profile
+    from diagnose.render.text import fitted
+    from diagnose.setup import (
+        CUSTOM_NOTE,
+        Answers,
+        browser_sign_in,
+        checked_answer,
+        next_steps,
+        write_profile,
+    )
 
     asking = sys.stdin.isatty()
     answers = Answers(name or "")
+    path = config_path()
 
-    def ask(given: str | None, question: str, default: str) -> str:
+    def ask(given: str | None, question: str, default: str, setting: str) -> str:
+        """A flag's value as given (the whole profile is checked before it is written), else
+        the answer typed at a terminal, asked again until it would do, else the default."""
         if given is not None:
             return given.strip()
         if not asking:
             return default
-        return str(typer.prompt(question, default=default, err=True)).strip()
 
-    answers.name = ask(name or None, "Profile name", "college")
-    answers.wisenet_url = ask(wisenet_url, "Wisenet API address", answers.wisenet_url)
-    answers.wisenet_flavour = ask(flavour, "Learner flavour (AU, NZ, SA, SG)", "AU").upper()
+        def answer(typed: str) -> str:
+            try:
+                return checked_answer(setting, typed, path, answers.name)
+            except UsageError as exc:
+                raise typer.BadParameter(one_line(str(exc))) from None
+
+        return str(typer.prompt(question, default=default, err=True, value_proc=answer))
+
+    def say(text: str, *, err: bool = False) -> None:
+        """A line of advice wrapped to the terminal, its indent kept (never a word cut)."""
+        first = text[: len(text) - len(text.lstrip())]  # an indented line: a command, a step
+        typer.echo("\n".join(fitted(text.strip(), first and first + "  ", first)), err=err)
+
+    answers.name = ask(name or None, "Profile name", "college", "name")
+    answers.wisenet_url = ask(
+        wisenet_url, "Wisenet API address", answers.wisenet_url, "wisenet_url"
+    )
+    answers.wisenet_flavour = ask(
+        flavour, "Learner flavour (AU, NZ, SA, SG)", "AU", "wisenet_flavour"
+    ).upper()
     answers.wisenet_auth = ask(
-        wisenet_auth, "Wisenet sign-in: oauth, or api-key (deprecated by Wisenet)", "oauth"
+        wisenet_auth,
+        "Wisenet sign-in: oauth, or api-key (deprecated by Wisenet)",
+        "oauth",
+        "wisenet_auth",
     )
     if answers.wisenet_auth == "oauth":
         answers.wisenet_client_id = ask(
-            wisenet_client_id, "Wisenet app client id (Settings › Developer Tools)", ""
+            wisenet_client_id,
+            "Wisenet app client id (Settings › Developer Tools)",
+            "",
+            "wisenet_client_id",
         )
     if asking and xero_auth is None:
-        typer.echo(
-            f"Xero app: pkce for an 'Auth code with PKCE' app; custom: {CUSTOM_NOTE}", err=True
-        )
-    answers.xero_auth = ask(xero_auth, "Xero app type: pkce or custom", "pkce")
-    answers.xero_client_id = ask(xero_client_id, "Xero app client id", "")
-    port = ask(None if redirect_port is None else str(redirect_port), "Sign-in port", "8749")
-    try:
-        answers.redirect_port = int(port)
-    except ValueError:
-        raise UsageError(f"sign-in port {port!r} is not a number (nothing written)") from None
-    path = config_path()
+        say(f"Xero app: pkce for an 'Auth code with PKCE' app; custom: {CUSTOM_NOTE}", err=True)
+    answers.xero_auth = ask(xero_auth, "Xero app type: pkce or custom", "pkce", "xero_auth")
+    answers.xero_client_id = ask(xero_client_id, "Xero app client id", "", "xero_client_id")
+    given_port = None if redirect_port is None else str(redirect_port)
+    if given_port is not None or browser_sign_in(answers):  # else no sign-in to come back to
+        port = ask(given_port, "Sign-in port", "8749", "redirect_port")
+        try:
+            answers.redirect_port = int(port)
+        except ValueError:
+            raise UsageError(f"sign-in port {port!r} is not a number (nothing written)") from None
     write_profile(path, answers)
     typer.echo(f"✓ profile {answers.name} written to {path}")
     for step in next_steps(answers):
-        typer.echo(step)
+        say(step)
     if no_status:
         return
     from diagnose.core import open_core
@@ -111,10 +143,10 @@ def config_init(
     try:
         lines = asyncio.run(open_core(answers.name).status())
     except UsageError as exc:  # not signed in yet: expected on a new profile
-        typer.echo(f"  – {one_line(str(exc))}")
+        say(f"  – {one_line(str(exc))}")
         return
     for line in lines:
-        typer.echo(f"  {'✓' if line.ok else '✗'} {line.service:<8} {one_line(line.text)}")
+        say(f"  {'✓' if line.ok else '✗'} {line.service:<8} {one_line(line.text)}")
 
 
 def status(profile: ProfileOpt = None) -> None:

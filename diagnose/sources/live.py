@@ -24,16 +24,16 @@ from diagnose.tokens import Store
 def _require(profile: Profile) -> tuple[str, str]:
     api_key = profile.secret("wisenet_api_key")
     secret = profile.secret("xero_client_secret")
-    needed = [("xero_client_id", profile.xero_client_id)]
+    name = profile.name
+    needed = [("xero_client_id (your Xero app's)", profile.xero_client_id)]
     if profile.wisenet_auth == "api-key":
-        needed.insert(0, ("DIAGNOSE_WISENET_API_KEY", api_key))
+        where = f"`diagnose connect wisenet --profile {name}`, or $DIAGNOSE_WISENET_API_KEY"
+        needed.insert(0, (f"a Wisenet API key ({where})", api_key))
     if profile.xero_auth == "custom":
-        needed.append(("DIAGNOSE_XERO_CLIENT_SECRET", secret))
+        needed.append(("the custom connection's secret ($DIAGNOSE_XERO_CLIENT_SECRET)", secret))
     missing = [what for what, present in needed if not present]
     if missing:
-        raise UsageError(
-            f"profile {profile.name!r} needs {', '.join(missing)} to reach the services"
-        )
+        raise UsageError(f"profile {name!r} needs {' and '.join(missing)} to reach the services")
     return api_key, secret
 
 
