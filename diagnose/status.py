@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 from diagnose.config import Profile
 from diagnose.errors import SourceError
-from diagnose.model import ProblemKind
+from diagnose.model import ProblemKind, Service
 
 if TYPE_CHECKING:
     from diagnose.sources.both import Sources
+    from diagnose.sources.wisenet import WisenetClient
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,10 @@ class Line:
     fix: str = ""
 
 
-WISENET_KEY_FIX = "check DIAGNOSE_WISENET_API_KEY (Wisenet LRM › Settings › API key)"
+WISENET_KEY_FIX = (
+    "give the key again: diagnose connect wisenet --profile {name}, or $DIAGNOSE_WISENET_API_KEY "
+    "(Wisenet LRM › Settings › API key)"
+)
 WISENET_OAUTH_FIX = "sign in again: diagnose connect wisenet --profile {name}"
 XERO_CUSTOM_FIX = (
     "check xero_client_id and DIAGNOSE_XERO_CLIENT_SECRET (Xero developer portal › your custom "
@@ -41,30 +45,45 @@ def _fix(exc: SourceError, credentials: str) -> str:
         return ADDRESS_FIX
     if kind is ProblemKind.AUTH:
         return credentials
+    if kind is ProblemKind.UNREACHABLE:  # nothing answered: not a busy service
+        return "check this machine's network (and the address above), then try again"
     return "try again in a minute"
 
 
 async def live_status(profile: Profile) -> list[Line]:
-    from diagnose.sources.live import live_sources
+    from diagnose.sources.live import live_sources, live_wisenet
 
     xero_fix = (XERO_PKCE_FIX if profile.xero_auth == "pkce" else XERO_CUSTOM_FIX).format(
         name=profile.name
     )
     try:
         async with live_sources(profile) as sources:
-            return [await _wisenet_line(sources, profile), await _xero_line(sources, xero_fix)]
-    except SourceError as exc:  # signing in failed before either service was asked
-        service = "Xero" if exc.problem.service.value == "xero" else "Wisenet"
-        return [Line(False, service, exc.problem.message, _fix(exc, xero_fix))]
-
-
-async def _wisenet_line(sources: Sources, profile: Profile) -> Line:
-    oauth = profile.wisenet_auth == "oauth"
-    fix = (WISENET_OAUTH_FIX if oauth else WISENET_KEY_FIX).format(name=profile.name)
-    try:  # a known endpoint: a wrong address cannot pass for an empty tenant
-        await sources.wisenet.find_learners(search="", take=1)
+            return [
+                await _wisenet_line(sources.wisenet, profile),
+                await _xero_line(sources, xero_fix),
+            ]
+    except SourceError as exc:  # a sign-in failed before either service was asked
+        if exc.problem.service is not Service.XERO:
+            return [Line(False, "Wisenet", exc.problem.message, _fix(exc, _wisenet_fix(profile)))]
+        xero = Line(False, "Xero", exc.problem.message, _fix(exc, xero_fix))
+    try:  # Xero's sign-in failed: Wisenet is asked on its own all the same
+        async with live_wisenet(profile) as wisenet:
+            return [await _wisenet_line(wisenet, profile), xero]
     except SourceError as exc:
-        return Line(False, "Wisenet", exc.problem.message, _fix(exc, fix))
+        return [Line(False, "Wisenet", exc.problem.message, _fix(exc, _wisenet_fix(profile))), xero]
+
+
+def _wisenet_fix(profile: Profile) -> str:
+    oauth = profile.wisenet_auth == "oauth"
+    return (WISENET_OAUTH_FIX if oauth else WISENET_KEY_FIX).format(name=profile.name)
+
+
+async def _wisenet_line(wisenet: WisenetClient, profile: Profile) -> Line:
+    oauth = profile.wisenet_auth == "oauth"
+    try:  # a known endpoint: a wrong address cannot pass for an empty tenant
+        await wisenet.find_learners(search="", take=1)
+    except SourceError as exc:
+        return Line(False, "Wisenet", exc.problem.message, _fix(exc, _wisenet_fix(profile)))
     accepted = "the sign-in is accepted" if oauth else "the API key is accepted"
     return Line(True, "Wisenet", f"answers at {profile.wisenet_url}; {accepted}")
 

@@ -142,9 +142,60 @@ def test_status_of_the_sandbox_and_of_a_live_profile(
     assert "calls left today" in good.out
     assert bad.code == 3
     assert "✗ Wisenet  Wisenet refused our credentials (HTTP 401" in bad.out
-    assert "→ check DIAGNOSE_WISENET_API_KEY" in bad.out
+    assert "→ give the key again: diagnose connect wisenet --profile local" in bad.out
     for secret in (*SECRET_ENV.values(), "wrong-key"):
         assert secret not in good.out + bad.out
+
+
+def test_status_asks_wisenet_when_xero_s_sign_in_fails(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Xero's sign-in (its identity server) out of reach: Wisenet is still asked, so the person
+    learns both services' state at once, each with its fix, wrapped to the terminal."""
+    with served(data_dir) as base:
+        path = write_config(tmp_path, base)
+        path.write_text(path.read_text().replace(f'identity_url = "{base}"', 'identity_url = '
+                                                 '"http://127.0.0.1:9"'))  # fmt: skip
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(path))
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("COLUMNS", "70")
+        run = cli("status", "--profile", "local")
+    assert run.code == 3
+    assert "  ✓ Wisenet  answers at" in run.out
+    assert "  ✗ Xero     Xero could not be reached" in run.out
+    said = " ".join(run.out.split())
+    assert 'check xero_identity_url = "http://127.0.0.1:9" in the profile' in said
+    assert "→ check this machine's network (and the address above), then try again" in said
+    assert max(len(line) for line in run.out.splitlines()) <= 70
+
+
+def test_an_unreachable_usual_address_points_at_the_network_not_the_setting() -> None:
+    import asyncio
+
+    import httpx
+
+    from diagnose.errors import SourceError
+    from diagnose.model import Service
+    from diagnose.sources.calls import CallLog
+    from diagnose.sources.http import Session
+
+    def offline(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    async def ask() -> None:
+        async with Session(
+            Service.XERO, "https://identity.xero.com", CallLog(), setting="xero_identity_url",
+            transport=httpx.MockTransport(offline),
+        ) as session:  # fmt: skip
+            await session.get("/connect/token")
+
+    with pytest.raises(SourceError) as refused:
+        asyncio.run(ask())
+    said = str(refused.value)
+    assert "could not be reached" in said
+    assert "the profile has its usual address: check this machine's network" in said
+    assert "check xero_identity_url" not in said
 
 
 def test_retry_after_is_honoured_by_the_servers_clock(

@@ -145,8 +145,21 @@ def config_init(
     except UsageError as exc:  # not signed in yet: expected on a new profile
         say(f"  – {one_line(str(exc))}")
         return
+    typer.echo("\n".join(shown_status(lines)))
+
+
+def shown_status(lines: list[Any]) -> list[str]:
+    """Each service's line of `diagnose status` (`status.Line`), and its fix, wrapped to the
+    terminal under themselves."""
+    from diagnose.render.text import fitted
+
+    shown = []
     for line in lines:
-        say(f"  {'✓' if line.ok else '✗'} {line.service:<8} {one_line(line.text)}")
+        head = f"  {'✓' if line.ok else '✗'} {line.service:<8} "
+        shown += fitted(one_line(line.text), " " * len(head), head)
+        if line.fix:
+            shown += fitted(one_line(line.fix), " " * 8, "      → ")
+    return shown
 
 
 def status(profile: ProfileOpt = None) -> None:
@@ -158,10 +171,7 @@ def status(profile: ProfileOpt = None) -> None:
     core = open_core(profile)
     lines = asyncio.run(core.status())
     typer.echo(f"profile {core.profile.name}")
-    for line in lines:
-        typer.echo(f"  {'✓' if line.ok else '✗'} {line.service:<8} {one_line(line.text)}")
-        if line.fix:
-            typer.echo(f"      → {line.fix}")
+    typer.echo("\n".join(shown_status(lines)))
     if not all(line.ok for line in lines):
         raise typer.Exit(int(ExitCode.UNREACHABLE))
 

@@ -193,7 +193,8 @@ class Session:
             self._record(method, shown, None, started, round_)
             reason = str(exc) or type(exc).__name__
             error = self._error(
-                ProblemKind.UNREACHABLE, f"could not be reached ({reason}){self._check()}"
+                ProblemKind.UNREACHABLE,
+                f"could not be reached ({reason}){self._check(unreachable=True)}",
             )
             raise _Retryable(error) from None
         self._record(method, shown, response.status_code, started, round_, response.headers)
@@ -236,11 +237,14 @@ class Session:
         name = "Wisenet" if self.service is Service.WISENET else "Xero"
         return SourceError(Problem(self.service, kind, f"{name} {what}"))
 
-    def _check(self) -> str:
-        """The setting to look at when the address itself may be wrong."""
+    def _check(self, *, unreachable: bool = False) -> str:
+        """The setting to look at when the address itself may be wrong; when it is the
+        service's usual address, what to look at instead."""
         if not self.setting:
             return ""
         usual = USUAL_ADDRESS.get(self.setting)
+        if usual and self.base_url.rstrip("/").casefold() == usual.casefold():
+            return NETWORK if unreachable else ""  # the setting is right: not worth checking
         hint = f" (usually {usual})" if usual else ""
         return f'; check {self.setting} = "{self.base_url}" in the profile{hint}'
 
@@ -330,6 +334,7 @@ USUAL_ADDRESS = {
     "xero_identity_url": "https://identity.xero.com",
     "wisenet_auth_url": "https://auth.wisenet.co",
 }
+NETWORK = "; the profile has its usual address: check this machine's network (or HTTPS_PROXY)"
 XERO_NOT_FOUND = "The resource you're looking for cannot be found"
 NO_ROUTE = "No HTTP resource was found"  # ASP.NET Web API's answer for a route it does not have
 

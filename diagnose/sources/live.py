@@ -110,6 +110,39 @@ def wisenet_budget(profile: Profile, credential: str) -> SharedBudget:
     )
 
 
+async def _wisenet_sign_in(
+    profile: Profile, log: CallLog, api_key: str
+) -> tuple[Token | None, dict[str, str], str]:
+    """Wisenet's token (OAuth), the headers its calls carry, and whose budget they spend."""
+    if profile.wisenet_auth == "oauth":
+        token, _ = await refreshed_token(profile, log, Service.WISENET)
+        return token, {"Authorization": f"Bearer {token.value}"}, profile.name
+    return None, {"x-api-key": api_key}, api_key
+
+
+def _wisenet_session(
+    profile: Profile, log: CallLog, headers: dict[str, str], whose: str
+) -> Session:
+    return Session(
+        Service.WISENET,
+        profile.wisenet_url,
+        log,
+        headers=headers,
+        options=profile.http,
+        budget=wisenet_budget(profile, whose),
+        setting="wisenet_url",
+    )
+
+
+@asynccontextmanager
+async def live_wisenet(profile: Profile) -> AsyncIterator[WisenetClient]:
+    """Wisenet alone, signed in: `diagnose status` asks it when Xero's sign-in failed."""
+    log = CallLog([])
+    _, headers, whose = await _wisenet_sign_in(profile, log, _require(profile)[0])
+    async with _wisenet_session(profile, log, headers, whose) as wisenet:
+        yield WisenetClient(wisenet, flavour=profile.wisenet_flavour)
+
+
 @asynccontextmanager
 async def live_sources(
     profile: Profile, calls: list[ApiCall] | None = None
@@ -125,22 +158,9 @@ async def live_sources(
         token = await client_credentials_token(
             profile.xero_identity_url, profile.xero_client_id, secret, log, profile.http
         )
-    wisenet_token = None
-    if profile.wisenet_auth == "oauth":
-        wisenet_token, _ = await refreshed_token(profile, log, Service.WISENET)
-        wisenet_headers = {"Authorization": f"Bearer {wisenet_token.value}"}
-    else:
-        wisenet_headers = {"x-api-key": api_key}
+    wisenet_token, wisenet_headers, whose = await _wisenet_sign_in(profile, log, api_key)
     async with (
-        Session(
-            Service.WISENET,
-            profile.wisenet_url,
-            log,
-            headers=wisenet_headers,
-            options=profile.http,
-            budget=wisenet_budget(profile, api_key if wisenet_token is None else profile.name),
-            setting="wisenet_url",
-        ) as wisenet,
+        _wisenet_session(profile, log, wisenet_headers, whose) as wisenet,
         Session(
             Service.XERO,
             profile.xero_url,
