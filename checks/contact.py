@@ -185,6 +185,9 @@ def contact_duplicates(
     strong = [c for c, how in found if how.strong and c.status == "ACTIVE"]
     if strong:
         names = ", ".join(c.name for c in strong)
+        # the others found (archived, or alike in part) are linked too: say who they are
+        others = [_described(c, how) for c, how in found if c not in strong]
+        also = f". Also without the Contact Code: {'; '.join(others)}" if others else ""
         lost_code = None
         if contact is None and len(strong) == 1:
             lost_code = (
@@ -198,7 +201,7 @@ def contact_duplicates(
             f"{counted(len(strong), 'active contact')} "
             f"{'matches' if len(strong) == 1 else 'match'} this learner closely but "
             f"{'has' if len(strong) == 1 else 'have'} no Contact "
-            f"Code: {names}{money}",
+            f"Code: {names}{also}{money}",
             fix=lost_code,
             links=links,
             contacts=rows,

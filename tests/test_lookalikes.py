@@ -100,6 +100,12 @@ def test_a_close_match_is_still_the_learner_s_own_contact(cli: Callable[..., Run
     finding = duplicates(run)
     assert finding["status"] == "fail"
     assert "1 active contact matches this learner closely" in finding["message"]
+    # the archived look-alike, linked beside it, is said too: no link is left unexplained
+    assert (
+        "has no Contact Code: Isabella Rossi. Also without the Contact Code: Isabella Rossi "
+        "(archived): same name, email, phone, suburb and postcode. Stuck on them"
+    ) in finding["message"]
+    assert len([link for link in finding["links"] if "/Contacts/" in link]) == 2
     assert "diagnose fix contact-code learner 108" in finding["fix"]
     row = next(r for r in finding["evidence"]["contacts"] if r["contact_id"] == LOOK_ALIKE_108)
     assert row["strong"] is True
