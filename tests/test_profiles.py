@@ -62,6 +62,28 @@ def test_a_live_profile_over_loopback_gives_the_sandbox_findings(
         assert secret not in live.out + live.err + text.out + text.err
 
 
+def test_a_live_invoice_diagnosis_takes_no_more_rounds_than_the_sandbox_s(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A custom connection is bound to its organisation: the invoice is asked for beside
+    `/connections`, not in a round after it (4 rounds before, against the sandbox's 3)."""
+    in_process = cli("invoice", "INV-0001", "--json").json()
+    with served(data_dir) as base:
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(write_config(tmp_path, base)))
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        live = cli("invoice", "INV-0001", "--profile", "local", "--json")
+    assert live.code == 0, live.err
+    document = live.json()
+    assert document["rounds"] == in_process["rounds"] == 3
+    first = {c["path"].split("?")[0] for c in document["calls"] if c["round"] == 1}
+    assert first == {"/connections", "/api.xro/2.0/Invoices", "/api.xro/2.0/Invoices/INV-0001"}
+    assert document["tenant"] == "Demo RTO Pty Ltd"  # the organisation's name, read beside it
+    assert [f for f in findings(live) if f[1] != "alerts.clear"] == [
+        f for f in findings(cli("invoice", "INV-0001", "--json")) if f[1] != "alerts.clear"
+    ]
+
+
 def test_wrong_credentials_are_exit_3_with_one_line(
     cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

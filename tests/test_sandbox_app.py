@@ -58,6 +58,8 @@ def test_xero_needs_a_bearer_token_and_a_connected_tenant() -> None:
         get("/connections", {"Authorization": f"Bearer {SANDBOX_TOKEN}"}).json()[0]["tenantName"]
         == "Demo RTO Pty Ltd"
     )
+    unnamed = get("/api.xro/2.0/Contacts", {"Authorization": f"Bearer {SANDBOX_TOKEN}"})
+    assert unnamed.status_code == 403  # a token not bound to one organisation must name it
     wrong_tenant = get("/api.xro/2.0/Contacts", {**XERO, "xero-tenant-id": "nope"})
     assert wrong_tenant.status_code == 403
     assert wrong_tenant.json()["Detail"] == "AuthenticationUnsuccessful"

@@ -90,6 +90,20 @@ def token(base: str, secret: str = SANDBOX_CLIENT_SECRET) -> httpx.Response:
     )
 
 
+def test_a_custom_connection_need_not_name_its_organisation(data_dir: Path) -> None:
+    """As Xero's: a custom connection is bound to one organisation, so its calls may leave out
+    `xero-tenant-id` (a diagnosis then asks for the invoice beside `/connections`, not after);
+    naming another organisation is still refused."""
+    with served(data_dir) as base:
+        bound = {"Authorization": f"Bearer {token(base).json()['access_token']}"}
+        invoice = httpx.get(f"{base}/api.xro/2.0/Invoices/INV-0001", headers=bound)
+        assert invoice.json()["Invoices"][0]["InvoiceNumber"] == "INV-0001"
+        organisation = httpx.get(f"{base}/api.xro/2.0/Organisation", headers=bound).json()
+        assert organisation["Organisations"][0]["OrganisationID"] == TENANT_ID
+        other = {**bound, "xero-tenant-id": "11111111-1111-1111-1111-111111111111"}
+        assert httpx.get(f"{base}/api.xro/2.0/Invoices/INV-0001", headers=other).status_code == 403
+
+
 def test_the_sandbox_answers_over_loopback_with_issued_tokens(data_dir: Path) -> None:
     with served(data_dir) as base:
         learner = httpx.get(f"{base}/v1/learnersAU/123", headers={"x-api-key": SANDBOX_API_KEY})

@@ -19,13 +19,13 @@ from diagnose.sources.xero import is_safe_code, is_safe_number
 async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> RawEvidence:
     g = Gatherer(sources, Subject(SubjectKind.INVOICE, typed))
     wisenet, xero = sources.wisenet, sources.xero
-    if not xero.tenant_id:
+    if not xero.tenant_id and not xero.bound:  # which organisation to ask: first, on its own
         (connections,) = await g.wave(g.fetch(Key.XERO_CONNECTIONS, xero.connections()))
         if not g.choose_tenant(connections):
             g.missing(Key.XERO_INVOICES, "not asked: no Xero organisation is connected")
             return g.raw
         connections_call: Awaitable[Any] = g.nothing()
-    else:
+    else:  # named, or a custom connection's own: asked side by side with the invoice
         connections_call = g.fetch(Key.XERO_CONNECTIONS, xero.connections())
     if ref.kind == "id":
         lookups = [g.fetch(Key.XERO_INVOICES, _invoice_by_id(xero, ref.value))]
@@ -33,7 +33,9 @@ async def gather_invoice(ref: InvoiceRef, sources: Reader, *, typed: str) -> Raw
         lookups = [g.fetch(Key.XERO_INVOICES, xero.invoices(numbers=[ref.value]))]
         if is_safe_number(ref.value):
             lookups.append(_quietly(xero.invoice_by_number(ref.value)))
-    body, _, *whole = await g.wave(*lookups[:1], connections_call, *lookups[1:])
+    body, connections, *whole = await g.wave(*lookups[:1], connections_call, *lookups[1:])
+    if connections is not None:  # (None: read above) the organisation's name labels it
+        g.choose_tenant(connections)
     if body is MISSING:
         return g.raw
     if ref.kind == "number" and not body.get("Invoices"):  # "inv-0042": as Xero's search finds it

@@ -63,6 +63,7 @@ class Identity:
     scopes: dict[str, frozenset[str]] = field(default_factory=dict)  # access token → its scopes
     refresh: dict[str, _Refresh] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)  # revoked families
+    custom: set[str] = field(default_factory=set)  # access tokens of the custom connection
     given: list[str] = field(default_factory=list)  # every code and token handed out, for tests
     checks_scopes: bool = True  # Xero's does; Wisenet's scope names are its apps' own
     # the redirect URIs registered for the demo client (`sandbox serve --redirect-uri`)
@@ -71,6 +72,11 @@ class Identity:
     def accepts(self, token: str) -> bool:
         expiry = self.issued.get(token)
         return expiry is not None and time.monotonic() < expiry
+
+    def bound(self, token: str) -> bool:
+        """Whether `token` is a custom connection's: bound to one organisation, so its calls
+        need not name it (`xero-tenant-id`), as Xero's custom connections."""
+        return token in self.custom and self.accepts(token)
 
     def allows(self, token: str, scope: str) -> bool:
         """Whether a live `token` was granted `scope`."""
@@ -149,6 +155,7 @@ class Identity:
                 return json_response({"error": "invalid_client"}, 400)
             answer = self._tokens(secrets.token_hex(8), CUSTOM_SCOPE)
             answer.pop("refresh_token")  # custom connections get no refresh token
+            self.custom.add(str(answer["access_token"]))
             return json_response(answer)
         if grant == "authorization_code":
             scope = self.code_scopes.pop(form.get("code", ""), "")

@@ -85,17 +85,21 @@ class Xero:
             raise xero_rules.problem(401, "Unauthorized", "AuthenticationUnsuccessful")
         return token
 
-    def authorise(self, request: Request, *scopes: str) -> None:
+    def authorise(self, request: Request, *scopes: str) -> str:
         """A live token for a connected organisation, granted one of `scopes` (any of them
-        will do: a write scope covers reading); Xero answers 403 otherwise."""
+        will do: a write scope covers reading); Xero answers 403 otherwise. The organisation's
+        tenantId: the one the call names, or a custom connection's own when it names none."""
         token = self.bearer(request)
         tenant_id = request.headers.get("xero-tenant-id", "")
+        if not tenant_id and self.identity is not None and self.identity.bound(token):
+            tenant_id = next((str(c.get("tenantId")) for c in self.tenant.connections), "")
         if not any(c.get("tenantId") == tenant_id for c in self.tenant.connections):
             raise xero_rules.problem(403, "Forbidden", "AuthenticationUnsuccessful")
         if not scopes or token == SANDBOX_TOKEN or self.identity is None:
-            return
+            return tenant_id
         if not any(self.identity.allows(token, scope) for scope in scopes):
             raise xero_rules.problem(403, "Forbidden", "AuthenticationUnsuccessful")
+        return tenant_id
 
     def envelope(
         self,
@@ -248,8 +252,7 @@ class Xero:
     def organisation(self, request: Request) -> Response:
         """`GET /Organisation`: the connected organisation (a tenant file may give its details
         under `xero.organisation`)."""
-        self.authorise(request)
-        tenant_id = request.headers.get("xero-tenant-id", "")
+        tenant_id = self.authorise(request)
         connection = next(c for c in self.tenant.connections if c.get("tenantId") == tenant_id)
         name = str(connection.get("tenantName") or self.tenant.name)
         record = {

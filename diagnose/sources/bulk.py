@@ -174,6 +174,8 @@ class BulkXero(Noting):
     """Xero's answers from the fetched pages: the rows are read by position, as asked (the
     indexes hold positions, never records)."""
 
+    bound = False  # the organisation the scan read is named
+
     def __init__(self, bulk: Bulk, tenant_id: str | None) -> None:
         self.tenant_id = tenant_id
         self.bulk = bulk

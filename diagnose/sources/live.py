@@ -173,7 +173,7 @@ async def live_sources(
     ):
         yield Sources(
             wisenet=WisenetClient(wisenet, flavour=profile.wisenet_flavour),
-            xero=XeroClient(xero, tenant_id=tenant_id),
+            xero=XeroClient(xero, tenant_id=tenant_id, bound=profile.xero_auth == "custom"),
             log=log,
             mode="live",
             tenant=profile.name,

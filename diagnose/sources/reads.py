@@ -28,6 +28,7 @@ class XeroReads(Protocol):
     """The Xero calls a diagnosis makes (`XeroClient`, or the scan's `BulkXero`)."""
 
     tenant_id: str | None
+    bound: bool  # a custom connection's: its one organisation need not be named on each call
 
     async def connections(self) -> list[Any]: ...
 

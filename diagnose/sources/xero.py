@@ -46,9 +46,12 @@ SEARCHED = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")  #
 
 
 class XeroClient:
-    def __init__(self, session: Session, *, tenant_id: str | None = None) -> None:
+    def __init__(
+        self, session: Session, *, tenant_id: str | None = None, bound: bool = False
+    ) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        self.bound = bound  # a custom connection: bound to one organisation, named or not
 
     def _headers(self) -> dict[str, str]:
         return {"xero-tenant-id": self.tenant_id} if self.tenant_id else {}
