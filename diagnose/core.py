@@ -279,11 +279,12 @@ class Core:
         seconds: float,
         progress: Callable[[int, float, Diagnosis], None] = lambda n, elapsed, d: None,
     ) -> tuple[bool, Diagnosis]:
-        """Diagnose the learner every `poll_seconds` until its Xero contact matches Wisenet or
-        `seconds` have passed. One session, re-opened only before its token would expire; the
-        Xero calls go through the budget every diagnose process shares."""
+        """Diagnose the learner every `poll_seconds` (a shorter wait: at its start and end) until
+        its contact matches Wisenet or `seconds` have passed; one session, re-opened before its
+        token expires. The Xero calls go through the budget every diagnose process shares."""
         started = time.monotonic()
-        polls = max(1, int(seconds // self.poll_seconds) + 1)
+        every = min(self.poll_seconds, seconds) if seconds > 0 else self.poll_seconds
+        polls = max(1, int(seconds // every) + 1)
         ref = str(learner_id)
         poll = 0
         while True:
@@ -300,7 +301,7 @@ class Core:
                         return True, diagnosis
                     if poll >= polls:
                         return False, diagnosis
-                    await policy.pause(self.poll_seconds)
+                    await policy.pause(every)
                     if lifetime and time.monotonic() - opened > lifetime - TOKEN_MARGIN:
                         break  # a fresh token for the rest of the wait
 

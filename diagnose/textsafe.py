@@ -72,6 +72,16 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def duration(seconds: float) -> str:
+    """A span of time as a person reads it: seconds under two minutes (but "1 min"), else hours
+    and minutes (rounded up to the minute)."""
+    whole = max(0, -(-int(seconds * 1000) // 1000))  # whole seconds, rounded up
+    if whole < 120 and whole != 60:
+        return f"{whole} s"
+    hours, minutes = divmod(-(-whole // 60), 60)
+    return " ".join([f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes))
+
+
 def counted(n: int, word: str, plural: str = "") -> str:
     """`1 warning`, `2 warnings`; `plural` where adding an s is wrong."""
     return f"{n} {word if n == 1 else plural or word + 's'}"

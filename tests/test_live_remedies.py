@@ -179,7 +179,9 @@ def test_wait_polls_a_live_profile_each_minute_until_synced(
     run = cli("resync", "learner", "103", *LIVE, "--yes", "--wait", "10m")
     assert run.code == 0, run.err
     assert "✓ learner 103: synced — the Xero contact matches Wisenet" in run.out
-    assert "a check every 60 s" in run.err
+    assert "waiting up to 10 min for learner 103 to reach Xero (a check every 1 min;" in " ".join(
+        run.err.split()
+    )
     assert "check 1 at 0:0" in run.err
 
     stuck = cli("resync", "learner", "104", *LIVE, "--yes", "--wait", "3m")  # no surname
@@ -192,6 +194,15 @@ def test_wait_polls_a_live_profile_each_minute_until_synced(
         "check 4",
     ]
     assert pauses.count(60.0) == 3  # between the four checks, a minute each
+
+    short = cli("resync", "learner", "104", *LIVE, "--yes", "--wait", "30s")
+    assert "waiting up to 30 s for learner 104 to reach Xero (a check every 30 s;" in " ".join(
+        short.err.split()
+    )
+    # not one check at once and no more: the wait's end is checked too (the test's clock
+    # does not move: the pause between them is recorded)
+    assert sum(line.startswith("  check ") for line in short.err.splitlines()) == 2
+    assert pauses[-1] == 30.0
 
 
 def test_a_sign_in_without_the_write_scope_is_refused_with_the_command_that_grants_it(

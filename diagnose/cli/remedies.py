@@ -190,19 +190,22 @@ def _waited(core: Core, learner_id: int, seconds: float) -> bool:
     """Poll until the learner's Xero contact matches Wisenet; progress on stderr."""
     import asyncio
 
+    from diagnose.cli.scan import in_place
+    from diagnose.render.text import fitted
+    from diagnose.textsafe import duration
+
     started = time.monotonic()
-    typer.echo(
-        f"waiting up to {seconds / 60:g} min for learner {learner_id} to reach Xero "
-        f"(a check every {core.poll_seconds:g} s; Ctrl-C stops waiting, the re-toggle stays)",
-        err=True,
+    every = duration(min(core.poll_seconds, seconds) if seconds > 0 else core.poll_seconds)
+    said = (
+        f"waiting up to {duration(seconds)} for learner {learner_id} to reach Xero (a check "
+        f"every {every}; Ctrl-C stops waiting, the re-toggle stays)"
     )
+    typer.echo("\n".join(fitted(said, "  ")), err=True)
 
     def progress(poll: int, elapsed: float, diagnosis: Diagnosis) -> None:
         minutes, secs = divmod(int(elapsed), 60)
-        typer.echo(
-            f"  check {poll} at {minutes}:{secs:02d}: {one_line(_blocking(diagnosis))[:120]}",
-            err=True,
-        )
+        line = f"  check {poll} at {minutes}:{secs:02d}: {one_line(_blocking(diagnosis))}"
+        typer.echo(in_place(line).rstrip(), err=True)  # a line a check, cut to the terminal
 
     synced, diagnosis = asyncio.run(core.wait_until_synced(learner_id, seconds, progress))
     took = int(time.monotonic() - started)
@@ -212,7 +215,8 @@ def _waited(core: Core, learner_id: int, seconds: float) -> bool:
             f"(after {took // 60}:{took % 60:02d})"
         )
         return True
-    typer.echo(f"✗ learner {learner_id}: not synced yet — {_blocking(diagnosis)}")
+    said = f"✗ learner {learner_id}: not synced yet — {one_line(_blocking(diagnosis))}"
+    typer.echo("\n".join(fitted(said, "  ")))
     return False
 
 

@@ -25,6 +25,7 @@ from diagnose.model import ApiCall, Problem, ProblemKind, Service
 from diagnose.sources import policy as policies
 from diagnose.sources.calls import ROUND, CallLog, Request, Shape
 from diagnose.sources.policy import Limiter, Policy
+from diagnose.textsafe import duration
 
 if TYPE_CHECKING:  # filelock, which the budget needs, costs start-up time: live profiles only
     from diagnose.sources.budget import SharedBudget
@@ -301,15 +302,7 @@ class Session:
 def _in_words(seconds: str) -> str:
     """A `Retry-After` as a person reads it: seconds, or hours and minutes for a day limit's."""
     said = seconds.strip()
-    if not said.isdigit():
-        return said  # an HTTP date, as a server may send it
-    if int(said) < 120:
-        return f"{said} s"
-    hours, minutes = divmod(-(-int(said) // 60), 60)  # whole minutes, rounded up
-    parts = [f"{hours} h"] if hours else []
-    if minutes:
-        parts.append(f"{minutes} min")
-    return " ".join(parts)
+    return duration(int(said)) if said.isdigit() else said  # else an HTTP date, as sent
 
 
 def _not_a_number(word: str) -> Any:
