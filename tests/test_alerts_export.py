@@ -62,6 +62,26 @@ def test_the_exported_sandbox_alerts_fail_learner_107_on_a_live_profile(
     assert [r["subject"]["key"] for r in failing] == ["107"], failing
 
 
+def test_the_kept_alerts_are_shown_within_a_narrow_terminal(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    detail = (
+        "The contact with the specified contact details has been archived. The contact must be "
+        "un-archived before it can be updated."
+    )
+    path = tmp_path / "alerts.csv"
+    path.write_text(
+        "Created On,Alert Type,Alert Details,Related Record,Acknowledged\n"
+        f"2026-11-30T15:32:12Z,Learner Sync errors,{detail},STD0000123,No\n"
+    )
+    assert cli("alerts", "import", str(path)).code == 0
+    monkeypatch.setenv("COLUMNS", "60")
+    shown = cli("alerts", "show").out
+    for line in shown.splitlines():  # a path is never cut in two: the rest fits
+        assert len(line) <= 60 or str(path) in line, line
+    assert f"STD0000123 Learner Sync errors: {detail}" in " ".join(shown.split())
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 def test_csv_in_each_encoding_excel_writes(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "alerts.csv"

@@ -42,6 +42,7 @@ def alerts_import(
 @alerts_app.command("show")
 def alerts_show(profile: ProfileOpt = None) -> None:
     """What each profile keeps: from which file, when it was imported, how many alerts."""
+    from diagnose.render.text import fitted
     from diagnose.sources.alerts_export import kept, kept_profiles
 
     names = [profile] if profile else kept_profiles()
@@ -54,18 +55,16 @@ def alerts_show(profile: ProfileOpt = None) -> None:
             typer.echo(f"profile {name}: no Event Alerts export is kept")
             continue
         still_open = sum(1 for row in export.rows if not row.get("Acknowledged"))
-        typer.echo(
-            one_line(
-                f"profile {name}: {counted(len(export.rows), 'alert')}, {still_open} not "
-                "acknowledged, "
-                f"from {export.source}, imported {export.imported.replace('T', ' ')}"
-            )
+        said = (
+            f"profile {name}: {counted(len(export.rows), 'alert')}, {still_open} not "
+            f"acknowledged, from {export.source}, imported {export.imported.replace('T', ' ')}"
         )
+        lines = fitted(one_line(said), "  ")  # each wrapped to the terminal, under itself
         for row in export.rows:
             if not row.get("Acknowledged"):
-                typer.echo(
-                    one_line(
-                        f"  {str(row.get('CreatedOn') or '')[:16]}  {row.get('RelatedRecord')}  "
-                        f"{row.get('AlertType')}: {row.get('AlertDetails')}"
-                    )
+                alert = (
+                    f"{str(row.get('CreatedOn') or '')[:16]}  {row.get('RelatedRecord')}  "
+                    f"{row.get('AlertType')}: {row.get('AlertDetails')}"
                 )
+                lines += fitted(one_line(alert), "    ", "  ")
+        typer.echo("\n".join(lines))
