@@ -14,7 +14,7 @@ from typing import Any
 
 from diagnose import parse
 from diagnose.errors import SourceError
-from diagnose.gather import organisation
+from diagnose.gather import organisation, unconnected
 from diagnose.model import Problem, ProblemKind, Service
 from diagnose.msdate import parse_datetime
 from diagnose.scan_cache import KEYS, RESOURCES, Cache, wisenet_stamp, xero_stamp
@@ -294,6 +294,8 @@ async def fetch(
 
     async def xero() -> None:
         bulk.connections = await sources.xero.connections()
+        if (wrong := unconnected(bulk.connections, sources.xero)) is not None:
+            raise wrong  # named, not connected: every page would be refused
         if not sources.xero.tenant_id:
             chosen = organisation(bulk.connections, None)
             sources.xero.tenant_id = parse.text(chosen, "tenantId") if chosen else None

@@ -97,6 +97,38 @@ def test_wrong_credentials_are_exit_3_with_one_line(
     assert "not-the-secret" not in run.err + run.out
 
 
+def test_an_organisation_not_connected_is_named_as_the_setting_to_correct(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Xero answers a call for an organisation the app is not connected to with a 403 that
+    reads like a bad sign-in; the person is told which setting is wrong and what it reaches."""
+    stray = "11111111-1111-1111-1111-111111111111"
+    with served(data_dir) as base:
+        path = write_config(tmp_path, base)
+        path.write_text(path.read_text() + f'xero_tenant_id = "{stray}"\n')
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(path))
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        runs = {
+            "learner": cli("learner", "123", "--profile", "local"),
+            "invoice": cli("invoice", "INV-0001", "--profile", "local"),
+            "scan": cli("scan", "--profile", "local"),
+        }
+        status = cli("status", "--profile", "local")
+    for name, run in runs.items():
+        assert run.code == 3, (name, run.out, run.err)
+        line = run.err.strip()
+        assert "\n" not in line, name
+        assert f"Xero organisation {stray} (the profile's xero_tenant_id) is not connected" in line
+        assert "which reaches Demo RTO Pty Ltd (" in line
+        assert "correct or remove xero_tenant_id in the profile" in line
+        assert "refused our credentials" not in line
+    assert status.code == 3
+    said = " ".join(status.out.split())
+    assert "✓ Wisenet" in said
+    assert f"✗ Xero Xero organisation {stray} (the profile's xero_tenant_id)" in said
+
+
 def test_config_show_names_secrets_only_as_set(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,8 +10,15 @@ Anything that cannot be fetched is recorded as a `Problem` under its evidence ke
 that need it report `error` with the cause while the rest of the diagnosis still stands.
 """
 
-from diagnose.gather.common import at_once, lookalike_ids, organisation
+from diagnose.gather.common import at_once, lookalike_ids, organisation, unconnected
 from diagnose.gather.invoice import gather_invoice
 from diagnose.gather.learner import gather_learner
 
-__all__ = ["at_once", "gather_invoice", "gather_learner", "lookalike_ids", "organisation"]
+__all__ = [
+    "at_once",
+    "gather_invoice",
+    "gather_learner",
+    "lookalike_ids",
+    "organisation",
+    "unconnected",
+]

@@ -12,7 +12,7 @@ from diagnose.errors import AmbiguousError, SourceError
 from diagnose.evidence import Key, RawEvidence
 from diagnose.model import Problem, ProblemKind, Service, Subject
 from diagnose.refs import GUID, LearnerRef
-from diagnose.sources.reads import Reader
+from diagnose.sources.reads import Reader, XeroReads
 from diagnose.sources.xero import ID_BATCH, is_safe_code
 
 MISSING: Any = object()
@@ -76,8 +76,11 @@ class Gatherer:
 
     def choose_tenant(self, connections: Any) -> bool:
         """Use the first connected organisation unless the profile named one; a live diagnosis
-        is labelled with that organisation's name."""
+        is labelled with that organisation's name. One named but not connected is a setting to
+        correct, said at once (Xero would refuse each call for it as if the sign-in were bad)."""
         xero = self.sources.xero
+        if connections is not MISSING and (wrong := unconnected(connections, xero)) is not None:
+            raise wrong
         named = organisation(connections if connections is not MISSING else [], xero.tenant_id)
         if named is None:
             return bool(xero.tenant_id)  # a named organisation is asked even if not listed
@@ -157,6 +160,34 @@ def organisation(connections: Any, tenant_id: str | None) -> Mapping[str, Any] |
     if tenant_id:
         return next((r for r in records if parse.text(r, "tenantId") == tenant_id), None)
     return next((r for r in records if parse.text(r, "tenantType") == "ORGANISATION"), None)
+
+
+def unconnected(connections: Any, xero: XeroReads) -> SourceError | None:
+    """The organisation `xero` names (`named_by` a profile's setting or a sign-in) when Xero's
+    connections, read, list others and not it: Xero answers every call for it with a 403
+    that reads like refused credentials. None when it is listed, or none is named."""
+    records = [r for r in connections if isinstance(r, Mapping)] if connections else []
+    if not xero.tenant_id or not records or organisation(records, xero.tenant_id) is not None:
+        return None
+    reached = ", ".join(
+        f"{parse.text(r, 'tenantName') or '(unnamed)'} ({parse.text(r, 'tenantId')})"
+        for r in records
+    )
+    if xero.named_by == "profile":
+        what, fix = (
+            "the profile's xero_tenant_id",
+            "correct or remove xero_tenant_id in the profile",
+        )
+    else:
+        what, fix = "chosen at sign-in", "sign in again and choose it (diagnose connect xero)"
+    return SourceError(
+        Problem(
+            Service.XERO,
+            ProblemKind.WRONG_ADDRESS,
+            f"Xero organisation {xero.tenant_id} ({what}) is not connected to this app, which "
+            f"reaches {reached}: {fix}",
+        )
+    )
 
 
 def contacts_of(body: Any) -> list[Mapping[str, Any]]:

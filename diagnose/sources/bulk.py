@@ -175,6 +175,7 @@ class BulkXero(Noting):
     indexes hold positions, never records)."""
 
     bound = False  # the organisation the scan read is named
+    named_by = ""
 
     def __init__(self, bulk: Bulk, tenant_id: str | None) -> None:
         self.tenant_id = tenant_id

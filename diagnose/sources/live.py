@@ -173,7 +173,12 @@ async def live_sources(
     ):
         yield Sources(
             wisenet=WisenetClient(wisenet, flavour=profile.wisenet_flavour),
-            xero=XeroClient(xero, tenant_id=tenant_id, bound=profile.xero_auth == "custom"),
+            xero=XeroClient(
+                xero,
+                tenant_id=tenant_id,
+                bound=profile.xero_auth == "custom",
+                named_by="profile" if profile.xero_tenant_id else "sign-in",
+            ),
             log=log,
             mode="live",
             tenant=profile.name,

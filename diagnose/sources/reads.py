@@ -29,6 +29,7 @@ class XeroReads(Protocol):
 
     tenant_id: str | None
     bound: bool  # a custom connection's: its one organisation need not be named on each call
+    named_by: str  # where `tenant_id` came from: "profile", "sign-in" (or "" for the sandbox)
 
     async def connections(self) -> list[Any]: ...
 

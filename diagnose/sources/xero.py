@@ -47,11 +47,17 @@ SEARCHED = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")  #
 
 class XeroClient:
     def __init__(
-        self, session: Session, *, tenant_id: str | None = None, bound: bool = False
+        self,
+        session: Session,
+        *,
+        tenant_id: str | None = None,
+        bound: bool = False,
+        named_by: str = "",
     ) -> None:
         self.session = session
         self.tenant_id = tenant_id
         self.bound = bound  # a custom connection: bound to one organisation, named or not
+        self.named_by = named_by  # "profile" (xero_tenant_id), "sign-in", "" (the sandbox)
 
     def _headers(self) -> dict[str, str]:
         return {"xero-tenant-id": self.tenant_id} if self.tenant_id else {}
