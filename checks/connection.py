@@ -49,7 +49,9 @@ def connection_wisenet(evidence: Evidence) -> Outcome:
     """,
 )
 def connection_xero(evidence: Evidence) -> Outcome:
-    """Xero must list at least one connected organisation (GET /connections) for our token."""
+    """Xero must list at least one connected organisation (GET /connections) for our token. The
+    one named is the one the diagnosis read (a live diagnosis is labelled with its name), not
+    merely the first of several."""
     connections = evidence.connections  # raises Unavailable when /connections did not answer
     problem = evidence.service_problem(Service.XERO)
     if problem is not None:
@@ -60,8 +62,10 @@ def connection_xero(evidence: Evidence) -> Outcome:
             "our Xero token has no organisation connected",
             connections=[c.tenant_name for c in connections],
         )
+    read = next((o for o in organisations if o.tenant_name == evidence.raw.tenant), None)
+    chosen = read or organisations[0]
     return passed(
-        f"connected to {organisations[0].tenant_name}",
-        organisation=organisations[0].tenant_name,
-        tenant_id=organisations[0].tenant_id,
+        f"connected to {chosen.tenant_name}",
+        organisation=chosen.tenant_name,
+        tenant_id=chosen.tenant_id,
     )

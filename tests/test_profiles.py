@@ -3,8 +3,10 @@ against `diagnose sandbox serve` that matches the in-process sandbox."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Run
@@ -127,6 +129,35 @@ def test_an_organisation_not_connected_is_named_as_the_setting_to_correct(
     said = " ".join(status.out.split())
     assert "✓ Wisenet" in said
     assert f"✗ Xero Xero organisation {stray} (the profile's xero_tenant_id)" in said
+
+
+def test_the_organisation_reported_connected_is_the_one_the_profile_names(
+    cli: Callable[..., Run],
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_tenant: dict[str, Any],
+    write_tenant: Callable[[dict[str, Any]], Path],
+) -> None:
+    """With two organisations connected and the profile naming the second, the diagnosis and its
+    connection check both speak of the second (the check named the first, so a support request
+    could point Xero's support at the wrong organisation)."""
+    tenant = demo_tenant
+    ours = tenant["xero"]["connections"][0]
+    other = {**ours, "id": str(uuid.uuid4()), "tenantId": str(uuid.uuid4())}
+    tenant["xero"]["connections"] = [{**other, "tenantName": "Northern Campus Pty Ltd"}, ours]
+    with served(data_dir, "--tenant", str(write_tenant(tenant))) as base:
+        path = write_config(tmp_path, base)
+        path.write_text(path.read_text() + f'xero_tenant_id = "{ours["tenantId"]}"\n')
+        monkeypatch.setenv("DIAGNOSE_CONFIG", str(path))
+        for key, value in SECRET_ENV.items():
+            monkeypatch.setenv(key, value)
+        run = cli("learner", "123", "--profile", "local", "--json")
+        scan = cli("scan", "--profile", "local", "--json")
+    assert run.code == scan.code == 1, run.err + scan.err
+    assert run.json()["tenant"] == scan.json()["tenant"] == "Demo RTO Pty Ltd"
+    said = {f["message"] for f in run.json()["findings"] if f["id"] == "connection.xero"}
+    assert said == {"connected to Demo RTO Pty Ltd"}
 
 
 def test_config_show_names_secrets_only_as_set(
