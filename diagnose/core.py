@@ -22,9 +22,10 @@ from diagnose import remedy, runner, scan_cache
 from diagnose.config import Profile, load_profile
 from diagnose.errors import DiagnoseError, SourceError, UsageError
 from diagnose.evidence import Evidence, RawEvidence
-from diagnose.model import Diagnosis, ProblemKind, Status, SubjectKind, TargetKind
+from diagnose.model import Diagnosis, ProblemKind, SubjectKind
 from diagnose.plans import CodeFixPlan, Outcome, ResyncPlan
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
+from diagnose.remedy.synced import held_in_xero, synced
 from diagnose.sources import policy
 from diagnose.where import Where
 
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 SANDBOX_POLL = 15.0  # the sandbox's integration acts at once; a poll is a diagnosis (7 calls)
 LIVE_POLL = 60.0  # Wisenet sends a learner to Xero within about five minutes: poll each minute
 TOKEN_MARGIN = 120  # re-open a long wait's session this many seconds before its token expires
-SYNCED = ("contact.found", "contact.active", "contact.in-sync")
 
 
 @dataclass
@@ -280,7 +280,8 @@ class Core:
         progress: Callable[[int, float, Diagnosis], None] = lambda n, elapsed, d: None,
     ) -> tuple[bool, Diagnosis]:
         """Diagnose the learner every `poll_seconds` (a shorter wait: at its start and end) until
-        its contact matches Wisenet or `seconds` have passed; one session, re-opened before its
+        its contact matches Wisenet, `seconds` have passed, or the contact is held in Xero
+        (`held_in_xero`: waiting cannot help); one session, re-opened before its
         token expires. The Xero calls go through the budget every diagnose process shares."""
         started = time.monotonic()
         every = min(self.poll_seconds, seconds) if seconds > 0 else self.poll_seconds
@@ -297,9 +298,9 @@ class Core:
                     sources.log.calls = []  # each poll's calls are its own
                     diagnosis = self.diagnose(raw)
                     progress(poll, time.monotonic() - started, diagnosis)
-                    if _synced(diagnosis):
+                    if synced(diagnosis):
                         return True, diagnosis
-                    if poll >= polls:
+                    if poll >= polls or held_in_xero(diagnosis):
                         return False, diagnosis
                     await policy.pause(every)
                     if lifetime and time.monotonic() - opened > lifetime - TOKEN_MARGIN:
@@ -361,11 +362,6 @@ class Core:
         audit.record(
             action=action, subject=subject, outcome="refused", where=plan.where, detail=reason
         )
-
-
-def _synced(diagnosis: Diagnosis) -> bool:
-    mine = {f.check_id: f.status for f in diagnosis.findings if f.target.kind is TargetKind.LEARNER}
-    return all(mine.get(check) is Status.PASS for check in SYNCED)
 
 
 def open_core(

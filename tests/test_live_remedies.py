@@ -205,6 +205,29 @@ def test_wait_polls_a_live_profile_each_minute_until_synced(
     assert pauses[-1] == 30.0
 
 
+def test_a_wait_stops_at_once_when_the_contact_is_archived_in_xero(
+    cli: Callable[..., Run], loop: str, pauses: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No wait brings an archived contact back: the person is told at the first check what to
+    do in Xero and that the learner then needs re-ticking, not left waiting ten minutes."""
+    monkeypatch.setenv("COLUMNS", "80")
+    run = cli("resync", "learner", "123", *LIVE, "--yes", "--wait", "10m")
+    assert run.code == 1
+    assert sum(line.startswith("  check ") for line in run.err.splitlines()) == 1
+    assert pauses.count(60.0) == 0
+    said = " ".join(run.out.split())
+    assert (
+        "✗ learner 123: cannot reach Xero until its contact is put right there, so the wait "
+        "stopped at 0:00 — Jane Citizen is archived, so Xero refuses Wisenet's updates"
+    ) in said
+    assert (
+        "Fix: In Xero open Contacts › All contacts › Archived, open Jane Citizen and choose "
+        "Restore;"
+    ) in said
+    assert "(`diagnose resync learner 123` re-ticks it.)" in said
+    assert max(len(line) for line in run.out.splitlines()) <= 80
+
+
 def test_a_sign_in_without_the_write_scope_is_refused_with_the_command_that_grants_it(
     cli: Callable[..., Run],
     web_profile: tuple[str, dict[str, str]],  # noqa: F811

@@ -191,6 +191,7 @@ def _waited(core: Core, learner_id: int, seconds: float) -> bool:
     import asyncio
 
     from diagnose.cli.scan import in_place
+    from diagnose.remedy.synced import held_in_xero
     from diagnose.render.text import fitted
     from diagnose.textsafe import duration
 
@@ -215,6 +216,16 @@ def _waited(core: Core, learner_id: int, seconds: float) -> bool:
             f"(after {took // 60}:{took % 60:02d})"
         )
         return True
+    held = held_in_xero(diagnosis)
+    if held is not None:  # no wait can help: say what to do in Xero, and that it needs a re-toggle
+        said = (
+            f"✗ learner {learner_id}: cannot reach Xero until its contact is put right there, so "
+            f"the wait stopped at {took // 60}:{took % 60:02d} — {one_line(held.message)}"
+        )
+        again = f"(`diagnose resync learner {learner_id}` re-ticks it.)"
+        fix = f"Fix: {one_line(held.fix or '')} {again}"
+        typer.echo("\n".join([*fitted(said, "  "), *fitted(fix, "    ", first="  ")]))
+        return False
     said = f"✗ learner {learner_id}: not synced yet — {one_line(_blocking(diagnosis))}"
     typer.echo("\n".join(fitted(said, "  ")))
     return False

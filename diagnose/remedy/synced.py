@@ -1,0 +1,30 @@
+"""What a wait after a re-toggle reads in each poll's diagnosis: has the learner reached Xero, or
+is its contact held in Xero where no re-toggle can reach it until a person acts there."""
+
+from __future__ import annotations
+
+from diagnose.model import Diagnosis, Finding, Status, TargetKind
+
+SYNCED = ("contact.found", "contact.active", "contact.in-sync")
+
+
+def synced(diagnosis: Diagnosis) -> bool:
+    """The learner's Xero contact is found, active and matches Wisenet."""
+    mine = {f.check_id: f.status for f in diagnosis.findings if f.target.kind is TargetKind.LEARNER}
+    return all(mine.get(check) is Status.PASS for check in SYNCED)
+
+
+def held_in_xero(diagnosis: Diagnosis) -> Finding | None:
+    """The learner's contact is archived, merged away or under an erasure request: Xero refuses
+    Wisenet's updates to it however long one waits, and once it is put right in Xero the
+    learner needs re-toggling again (contact.active's fix). None otherwise."""
+    return next(
+        (
+            f
+            for f in diagnosis.findings
+            if f.check_id == "contact.active"
+            and f.status is Status.FAIL
+            and f.target.kind is TargetKind.LEARNER
+        ),
+        None,
+    )
