@@ -294,7 +294,8 @@ async def fetch(
 
     async def xero() -> None:
         bulk.connections = await sources.xero.connections()
-        if (wrong := unconnected(bulk.connections, sources.xero)) is not None:
+        profile = sources.tenant if sources.mode == "live" else ""
+        if (wrong := unconnected(bulk.connections, sources.xero, profile)) is not None:
             raise wrong  # named, not connected: every page would be refused
         if not sources.xero.tenant_id:
             chosen = organisation(bulk.connections, None)

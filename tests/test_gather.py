@@ -343,3 +343,28 @@ def test_a_contact_code_shaped_like_a_contactid_is_not_taken_for_the_invoices_co
     found = {f.check_id: f for f in d.findings if f.target.kind.value == "invoice"}
     assert found["invoice.contact-code"].status is Status.PASS
     assert contact["Name"] in found["invoice.contact-merged"].message
+
+
+def test_an_organisation_chosen_at_sign_in_then_disconnected_asks_for_a_new_sign_in() -> None:
+    """The organisation a PKCE sign-in chose, no longer among the app's connections (someone
+    disconnected it in Xero): the person is told to sign in again, with the command for their
+    profile, and which organisations the app does reach."""
+    from types import SimpleNamespace
+
+    from diagnose.gather import unconnected
+
+    connections = [
+        {"tenantId": "aaaa", "tenantName": "Demo RTO Pty Ltd", "tenantType": "ORGANISATION"},
+        {"tenantId": "bbbb", "tenantName": "Northern Campus", "tenantType": "ORGANISATION"},
+    ]
+    signed_in = SimpleNamespace(tenant_id="cccc", named_by="sign-in")
+    wrong = unconnected(connections, signed_in, "college")
+    assert wrong is not None
+    assert wrong.problem.kind is ProblemKind.WRONG_ADDRESS
+    assert wrong.problem.message == (
+        "Xero organisation cccc (chosen at sign-in) is not connected to this app, which reaches "
+        "Demo RTO Pty Ltd (aaaa), Northern Campus (bbbb): sign in again (diagnose connect xero "
+        "--profile college) and choose the organisation Wisenet is connected to"
+    )
+    assert unconnected(connections, SimpleNamespace(tenant_id="bbbb", named_by="sign-in")) is None
+    assert unconnected([], signed_in) is None  # none connected: connection.xero says so

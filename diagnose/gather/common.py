@@ -79,7 +79,8 @@ class Gatherer:
         is labelled with that organisation's name. One named but not connected is a setting to
         correct, said at once (Xero would refuse each call for it as if the sign-in were bad)."""
         xero = self.sources.xero
-        if connections is not MISSING and (wrong := unconnected(connections, xero)) is not None:
+        profile = self.sources.tenant if self.sources.mode == "live" else ""
+        if connections is not MISSING and (wrong := unconnected(connections, xero, profile)):
             raise wrong
         named = organisation(connections if connections is not MISSING else [], xero.tenant_id)
         if named is None:
@@ -162,10 +163,11 @@ def organisation(connections: Any, tenant_id: str | None) -> Mapping[str, Any] |
     return next((r for r in records if parse.text(r, "tenantType") == "ORGANISATION"), None)
 
 
-def unconnected(connections: Any, xero: XeroReads) -> SourceError | None:
+def unconnected(connections: Any, xero: XeroReads, profile: str = "") -> SourceError | None:
     """The organisation `xero` names (`named_by` a profile's setting or a sign-in) when Xero's
     connections, read, list others and not it: Xero answers every call for it with a 403
-    that reads like refused credentials. None when it is listed, or none is named."""
+    that reads like refused credentials. None when it is listed, or none is named. `profile`:
+    the live profile's name, for the command that signs in again."""
     records = [r for r in connections if isinstance(r, Mapping)] if connections else []
     if not xero.tenant_id or not records or organisation(records, xero.tenant_id) is not None:
         return None
@@ -179,7 +181,9 @@ def unconnected(connections: Any, xero: XeroReads) -> SourceError | None:
             "correct or remove xero_tenant_id in the profile",
         )
     else:
-        what, fix = "chosen at sign-in", "sign in again and choose it (diagnose connect xero)"
+        what = "chosen at sign-in"
+        again = f"diagnose connect xero --profile {profile}" if profile else "diagnose connect xero"
+        fix = f"sign in again ({again}) and choose the organisation Wisenet is connected to"
     return SourceError(
         Problem(
             Service.XERO,
