@@ -25,7 +25,7 @@ from diagnose.evidence import Evidence, RawEvidence
 from diagnose.model import Diagnosis, ProblemKind, SubjectKind
 from diagnose.plans import CodeFixPlan, Outcome, ResyncPlan
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
-from diagnose.remedy.synced import held_in_xero, synced
+from diagnose.remedy.synced import not_yet, synced
 from diagnose.sources import policy
 from diagnose.where import Where
 
@@ -275,18 +275,19 @@ class Core:
 
     async def wait_until_synced(
         self,
-        learner_id: int,
+        learner_ids: Sequence[int],
         seconds: float,
-        progress: Callable[[int, float, Diagnosis], None] = lambda n, elapsed, d: None,
-    ) -> tuple[bool, Diagnosis]:
-        """Diagnose the learner every `poll_seconds` (a shorter wait: at its start and end) until
-        its contact matches Wisenet, `seconds` have passed, or the contact is held in Xero
-        (`held_in_xero`: waiting cannot help); one session, re-opened before its
-        token expires. The Xero calls go through the budget every diagnose process shares."""
+        progress: Callable[[int, float, int, Diagnosis], None] = lambda *told: None,
+    ) -> dict[int, tuple[bool, Diagnosis]]:
+        """Diagnose each learner every `poll_seconds` (a shorter wait: at its start and end) until
+        its contact matches Wisenet or is held in Xero (`held_in_xero`: waiting cannot help),
+        all of them within the one wait of `seconds`; one session, re-opened before its token
+        expires. The Xero calls go through the budget every diagnose process shares. Each
+        learner's last diagnosis, and whether it synced."""
         started = time.monotonic()
         every = min(self.poll_seconds, seconds) if seconds > 0 else self.poll_seconds
         polls = max(1, int(seconds // every) + 1)
-        ref = str(learner_id)
+        last: dict[int, tuple[bool, Diagnosis]] = {}
         poll = 0
         while True:
             opened = time.monotonic()
@@ -294,14 +295,14 @@ class Core:
                 lifetime = sources.lifetime
                 while True:
                     poll += 1
-                    raw = await runner.gather_from(SubjectKind.LEARNER, ref, sources)
-                    sources.log.calls = []  # each poll's calls are its own
-                    diagnosis = self.diagnose(raw)
-                    progress(poll, time.monotonic() - started, diagnosis)
-                    if synced(diagnosis):
-                        return True, diagnosis
-                    if poll >= polls or held_in_xero(diagnosis):
-                        return False, diagnosis
+                    for lid in [i for i in learner_ids if i not in last or not_yet(last[i])]:
+                        raw = await runner.gather_from(SubjectKind.LEARNER, str(lid), sources)
+                        sources.log.calls = []  # each poll's calls are its own
+                        diagnosis = self.diagnose(raw)
+                        progress(poll, time.monotonic() - started, lid, diagnosis)
+                        last[lid] = (synced(diagnosis), diagnosis)
+                    if poll >= polls or not any(not_yet(told) for told in last.values()):
+                        return {i: last[i] for i in learner_ids}
                     await policy.pause(every)
                     if lifetime and time.monotonic() - opened > lifetime - TOKEN_MARGIN:
                         break  # a fresh token for the rest of the wait

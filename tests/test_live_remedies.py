@@ -228,6 +228,40 @@ def test_a_wait_stops_at_once_when_the_contact_is_archived_in_xero(
     assert max(len(line) for line in run.out.splitlines()) <= 80
 
 
+def test_several_learners_are_waited_for_together_within_the_one_wait(
+    cli: Callable[..., Run], loop: str, pauses: list[float]
+) -> None:
+    """`--wait 3m` for three learners is three minutes in all, not three each: each check asks
+    after those still on their way, and each learner's end is said once."""
+    run = cli("resync", "learner", "103", "104", "123", *LIVE, "--yes", "--wait", "3m")
+    assert run.code == 1
+    assert "waiting up to 3 min for 3 learners (103, 104, 123) to reach Xero" in " ".join(
+        run.err.split()
+    )
+    assert pauses.count(60.0) == 3  # four checks a minute apart, for all three together
+    checks = [
+        (line.split(" at ")[0].strip(), line.split(", ")[1].split(":")[0])
+        for line in run.err.splitlines()
+        if line.startswith("  check ")
+    ]
+    assert checks == [
+        ("check 1", "learner 103"),
+        ("check 1", "learner 104"),
+        ("check 1", "learner 123"),  # archived: not asked again
+        ("check 2", "learner 104"),
+        ("check 3", "learner 104"),
+        ("check 4", "learner 104"),
+    ]
+    assert ", learner 103: synced" in run.err
+    ends = [line for line in run.out.splitlines() if line.startswith(("✓ learner", "✗ learner"))]
+    said = [" ".join(line.split()[:6]) for line in ends[3:]]
+    assert said == [
+        "✓ learner 103: synced — the",
+        "✗ learner 104: not synced yet",
+        "✗ learner 123: cannot reach Xero",
+    ]
+
+
 def test_a_sign_in_without_the_write_scope_is_refused_with_the_command_that_grants_it(
     cli: Callable[..., Run],
     web_profile: tuple[str, dict[str, str]],  # noqa: F811

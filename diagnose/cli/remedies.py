@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -175,60 +174,67 @@ def resync_learner(
     ok = all(o.ok for o in outcomes)
     for o in outcomes:
         typer.echo(f"{'✓' if o.ok else '✗'} learner {o.learner_id}: {o.message}")
-    if seconds is not None:
-        for o in outcomes:
-            if o.ok and not _waited(core, o.learner_id, seconds):
-                ok = False
+    ticked = [o.learner_id for o in outcomes if o.ok]
     if len(outcomes) > 1:
-        good = sum(1 for o in outcomes if o.ok)
-        typer.echo(f"{good} of {len(outcomes)} learners re-toggled", err=True)
+        typer.echo(f"{len(ticked)} of {len(outcomes)} learners re-toggled", err=True)
+    if seconds is not None and ticked and not _waited(core, ticked, seconds):
+        ok = False
     if not ok:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
-def _waited(core: Core, learner_id: int, seconds: float) -> bool:
-    """Poll until the learner's Xero contact matches Wisenet; progress on stderr."""
+def _waited(core: Core, learner_ids: list[int], seconds: float) -> bool:
+    """Poll until each learner's Xero contact matches Wisenet, all within the one wait; progress
+    on stderr, each learner's end on stdout. True when every one of them synced."""
     import asyncio
 
     from diagnose.cli.scan import in_place
-    from diagnose.remedy.synced import held_in_xero
+    from diagnose.remedy.synced import held_in_xero, synced
     from diagnose.render.text import fitted
     from diagnose.textsafe import duration
 
-    started = time.monotonic()
     every = duration(min(core.poll_seconds, seconds) if seconds > 0 else core.poll_seconds)
+    who = (
+        f"learner {learner_ids[0]}"
+        if len(learner_ids) == 1
+        else f"{len(learner_ids)} learners ({', '.join(map(str, learner_ids))})"
+    )
     said = (
-        f"waiting up to {duration(seconds)} for learner {learner_id} to reach Xero (a check "
-        f"every {every}; Ctrl-C stops waiting, the re-toggle stays)"
+        f"waiting up to {duration(seconds)} for {who} to reach Xero (a check every {every}; "
+        "Ctrl-C stops waiting, the re-toggle stays)"
     )
     typer.echo("\n".join(fitted(said, "  ")), err=True)
+    when: dict[int, str] = {}
 
-    def progress(poll: int, elapsed: float, diagnosis: Diagnosis) -> None:
+    def progress(poll: int, elapsed: float, learner_id: int, diagnosis: Diagnosis) -> None:
         minutes, secs = divmod(int(elapsed), 60)
-        line = f"  check {poll} at {minutes}:{secs:02d}: {one_line(_blocking(diagnosis))}"
+        when[learner_id] = f"{minutes}:{secs:02d}"
+        whose = f", learner {learner_id}" if len(learner_ids) > 1 else ""
+        state = "synced" if synced(diagnosis) else one_line(_blocking(diagnosis))
+        line = f"  check {poll} at {when[learner_id]}{whose}: {state}"
         typer.echo(in_place(line).rstrip(), err=True)  # a line a check, cut to the terminal
 
-    synced, diagnosis = asyncio.run(core.wait_until_synced(learner_id, seconds, progress))
-    took = int(time.monotonic() - started)
-    if synced:
-        typer.echo(
-            f"✓ learner {learner_id}: synced — the Xero contact matches Wisenet "
-            f"(after {took // 60}:{took % 60:02d})"
-        )
-        return True
-    held = held_in_xero(diagnosis)
-    if held is not None:  # no wait can help: say what to do in Xero, and that it needs a re-toggle
-        said = (
-            f"✗ learner {learner_id}: cannot reach Xero until its contact is put right there, so "
-            f"the wait stopped at {took // 60}:{took % 60:02d} — {one_line(held.message)}"
-        )
-        again = f"(`diagnose resync learner {learner_id}` re-ticks it.)"
-        fix = f"Fix: {one_line(held.fix or '')} {again}"
-        typer.echo("\n".join([*fitted(said, "  "), *fitted(fix, "    ", first="  ")]))
-        return False
-    said = f"✗ learner {learner_id}: not synced yet — {one_line(_blocking(diagnosis))}"
-    typer.echo("\n".join(fitted(said, "  ")))
-    return False
+    ends = asyncio.run(core.wait_until_synced(learner_ids, seconds, progress))
+    for_it = " for it" if len(learner_ids) > 1 else ""
+    for learner_id, (done, diagnosis) in ends.items():
+        if done:
+            typer.echo(
+                f"✓ learner {learner_id}: synced — the Xero contact matches Wisenet "
+                f"(after {when[learner_id]})"
+            )
+        elif (held := held_in_xero(diagnosis)) is not None:  # no wait can help: what to do
+            said = (
+                f"✗ learner {learner_id}: cannot reach Xero until its contact is put right "
+                f"there, so the wait{for_it} stopped at {when[learner_id]} — "
+                f"{one_line(held.message)}"
+            )
+            again = f"(`diagnose resync learner {learner_id}` re-ticks it.)"
+            fix = f"Fix: {one_line(held.fix or '')} {again}"
+            typer.echo("\n".join([*fitted(said, "  "), *fitted(fix, "    ", first="  ")]))
+        else:
+            said = f"✗ learner {learner_id}: not synced yet — {one_line(_blocking(diagnosis))}"
+            typer.echo("\n".join(fitted(said, "  ")))
+    return all(done for done, _ in ends.values())
 
 
 def finish_interrupted(*, explicit: bool = False, profile: str | None = None) -> int:

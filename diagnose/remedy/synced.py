@@ -28,3 +28,9 @@ def held_in_xero(diagnosis: Diagnosis) -> Finding | None:
         ),
         None,
     )
+
+
+def not_yet(told: tuple[bool, Diagnosis]) -> bool:
+    """A learner still worth waiting for: not synced, and not held in Xero."""
+    done, diagnosis = told
+    return not done and held_in_xero(diagnosis) is None
