@@ -164,10 +164,10 @@ def test_a_reset_waits_for_a_write_under_way(data_dir: Path) -> None:
 
 
 def test_a_resync_that_waits_for_the_sync_lets_other_commands_write(data_dir: Path) -> None:
-    """`resync --wait` holds the sandbox while it writes, not while it waits: learner 123's
-    contact is archived, so it waits the whole minute, and a Contact Code fix goes ahead."""
+    """`resync --wait` holds the sandbox while it writes, not while it waits: learner 104 has no
+    surname, so it waits the whole minute, and a Contact Code fix goes ahead."""
     with subprocess.Popen(
-        [sys.executable, "-m", "diagnose", "resync", "learner", "123", "--yes", "--wait", "1m"],
+        [sys.executable, "-m", "diagnose", "resync", "learner", "104", "--yes", "--wait", "1m"],
         env={**os.environ, "DIAGNOSE_DATA_DIR": str(data_dir)},
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -176,7 +176,7 @@ def test_a_resync_that_waits_for_the_sync_lets_other_commands_write(data_dir: Pa
         try:
             assert waiting.stderr is not None
             said = ""
-            while "waiting up to 1 min for learner 123" not in said:  # the plan, then the wait
+            while "waiting up to 1 min for learner 104" not in said:  # the plan, then the wait
                 line = waiting.stderr.readline()
                 assert line, said  # not ended before it waited
                 said += line
