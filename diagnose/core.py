@@ -279,14 +279,14 @@ class Core:
         seconds: float,
         progress: Callable[[int, float, int, Diagnosis], None] = lambda *told: None,
     ) -> dict[int, tuple[bool, Diagnosis]]:
-        """Diagnose each learner every `poll_seconds` (a shorter wait: at its start and end) until
+        """Diagnose each learner at once, every `poll_seconds` and at the wait's end until
         its contact matches Wisenet or is held in Xero (`held_in_xero`: waiting cannot help),
         all of them within the one wait of `seconds`; one session, re-opened before its token
         expires. The Xero calls go through the budget every diagnose process shares. Each
         learner's last diagnosis, and whether it synced."""
         started = time.monotonic()
         every = min(self.poll_seconds, seconds) if seconds > 0 else self.poll_seconds
-        polls = max(1, int(seconds // every) + 1)
+        at = sorted({*(n * every for n in range(int(seconds // every) + 1)), max(seconds, 0)})
         last: dict[int, tuple[bool, Diagnosis]] = {}
         poll = 0
         while True:
@@ -301,9 +301,9 @@ class Core:
                         diagnosis = self.diagnose(raw)
                         progress(poll, time.monotonic() - started, lid, diagnosis)
                         last[lid] = (synced(diagnosis), diagnosis)
-                    if poll >= polls or not any(not_yet(told) for told in last.values()):
+                    if poll >= len(at) or not any(not_yet(told) for told in last.values()):
                         return {i: last[i] for i in learner_ids}
-                    await policy.pause(every)
+                    await policy.pause(at[poll] - at[poll - 1])  # the last check at the end
                     if lifetime and time.monotonic() - opened > lifetime - TOKEN_MARGIN:
                         break  # a fresh token for the rest of the wait
 

@@ -204,6 +204,11 @@ def test_wait_polls_a_live_profile_each_minute_until_synced(
     assert sum(line.startswith("  check ") for line in short.err.splitlines()) == 2
     assert pauses[-1] == 30.0
 
+    odd = cli("resync", "learner", "104", *LIVE, "--yes", "--wait", "90s")
+    # a minute apart, and the last at the wait's end: not 0:00 and 1:00 only
+    assert sum(line.startswith("  check ") for line in odd.err.splitlines()) == 3
+    assert pauses[-2:] == [60.0, 30.0]
+
 
 def test_a_wait_stops_at_once_when_the_contact_is_archived_in_xero(
     cli: Callable[..., Run], loop: str, pauses: list[float], monkeypatch: pytest.MonkeyPatch
