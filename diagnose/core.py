@@ -233,6 +233,8 @@ class Core:
                 note = "" if learner.sync_to_xero else " (not ticked now: it will simply be ticked)"
                 address = f"{sources.wisenet.learners_address}/{learner_id}"
                 lines.append(f"{learner.label}{note} — {address}:")
+                if held := await remedy.held_contact(sources.xero, learner):
+                    lines.append(f"  {held}")  # a re-toggle alone will not reach Xero
                 lines += [f"  {step}" for step in remedy.resync_plan(learner, sources.wisenet)]
         return ResyncPlan(where, list(learner_ids), found, lines)
 

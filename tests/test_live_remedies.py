@@ -133,6 +133,27 @@ def test_the_learner_flavour_comes_from_the_profile(
     assert "(or wisenet_flavour: the learners endpoint differs by country)" in said
 
 
+def test_the_plan_warns_when_a_re_toggle_alone_cannot_reach_xero(
+    cli: Callable[..., Run], loop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Learner 123's contact is archived in Xero: its plan (as --dry-run and the confirmation
+    show it) says so before anything is written; learner 103's, whose contact is new, does not."""
+    monkeypatch.setenv("COLUMNS", "80")
+    run = cli("resync", "learner", "123", "103", *LIVE, "--dry-run")
+    assert run.code == 0, run.err
+    said = " ".join(run.out.split())
+    assert (
+        "NOTE: its Xero contact Jane Citizen is archived, and Xero refuses Wisenet's updates to "
+        "it: this re-toggle does not reach Xero until that is put right there (`diagnose learner "
+        "123` says how)"
+    ) in said
+    assert said.count("NOTE:") == 1
+    assert max(len(line) for line in run.out.splitlines() if "PATCH" not in line) <= 80
+    asked = httpx.get(f"{loop}/_sandbox/requests").json()
+    assert "/api.xro/2.0/Contacts/STD0000123" in [r["path"] for r in asked]
+    assert {r["path"] for r in asked if r["method"] != "GET"} == {"/connect/token"}  # a dry run
+
+
 def test_a_live_resync_killed_mid_way_is_finished_through_its_profile(
     cli: Callable[..., Run], loop: str, data_dir: Path
 ) -> None:

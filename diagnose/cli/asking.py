@@ -14,13 +14,16 @@ if TYPE_CHECKING:
 
 
 def shown(plans: list[str]) -> str:
-    """A plan for the terminal: its sentences wrapped to the width, its requests (indented)
-    whole, as they will be sent."""
+    """A plan for the terminal: its sentences and notes wrapped to the width, its requests
+    (indented) whole, as they will be sent."""
     from diagnose.render.text import fitted
 
-    return "\n".join(
-        part for line in plans for part in ([line] if line.startswith(" ") else fitted(line, "  "))
-    )
+    def parts(line: str) -> list[str]:
+        if line.startswith("  NOTE: "):
+            return fitted(line.strip(), "    ", first="  ")
+        return [line] if line.startswith(" ") else fitted(line, "  ")
+
+    return "\n".join(part for line in plans for part in parts(line))
 
 
 def waiting(message: str) -> None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from diagnose.remedy.retoggle import (
         RESYNC_STEPS,
         Resynced,
+        held_contact,
         read_learner,
         recover,
         resync,
@@ -55,7 +56,15 @@ _HOME = {
         "diagnose.remedy.contact_code",
     ),
     **dict.fromkeys(
-        ("RESYNC_STEPS", "Resynced", "read_learner", "recover", "resync", "resync_plan"),
+        (
+            "RESYNC_STEPS",
+            "Resynced",
+            "held_contact",
+            "read_learner",
+            "recover",
+            "resync",
+            "resync_plan",
+        ),
         "diagnose.remedy.retoggle",
     ),
 }
@@ -78,6 +87,7 @@ __all__ = [
     "apply_code_fix",
     "changed_since",
     "code_fix_plan",
+    "held_contact",
     "missing_scope",
     "new_idempotency_key",
     "plan_code_fix",

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 from diagnose import audit, journal, parse
 from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, RemedyError, SourceError
+from diagnose.gather.common import contacts_of
 from diagnose.model import Learner
 from diagnose.remedy.common import last_call, requests_made
+from diagnose.sources.reads import XeroReads
 from diagnose.sources.wisenet import WisenetClient
+from diagnose.sources.xero import is_safe_code
 from diagnose.where import Where
 
 TICK_ATTEMPTS = 3
@@ -46,6 +49,30 @@ def resync_plan(learner: Learner, wisenet: WisenetClient) -> list[str]:
             f"{read}  (read back: SyncToXero must be {str(ticked).lower()})",
         ]
     return steps
+
+
+async def held_contact(xero: XeroReads, learner: Learner) -> str:
+    """A note for the plan when the learner's Xero contact is archived (merged away or not) or
+    under an erasure request: Xero refuses Wisenet's updates to it, so a re-toggle alone does
+    not reach Xero. "" when it is active, not found, or could not be read (the plan goes on;
+    the wait and the diagnosis say what they find)."""
+    code = learner.learner_number
+    if not is_safe_code(code):
+        return ""
+    try:
+        records = contacts_of(await xero.contact_by_number(code))
+    except SourceError:
+        return ""
+    contact = parse.contact(records[0]) if records else None
+    if contact is None or contact.status not in ("ARCHIVED", "GDPRREQUEST"):
+        return ""
+    state = "under an erasure request" if contact.status == "GDPRREQUEST" else "archived"
+    merged = " (merged into another contact)" if contact.merged_to else ""
+    return (
+        f"NOTE: its Xero contact {contact.name or code} is {state}{merged}, and Xero refuses "
+        "Wisenet's updates to it: this re-toggle does not reach Xero until that is put right "
+        f"there (`diagnose learner {learner.learner_id}` says how)"
+    )
 
 
 async def read_learner(wisenet: WisenetClient, learner_id: int) -> Learner:
