@@ -143,9 +143,8 @@ def test_the_plan_warns_when_a_re_toggle_alone_cannot_reach_xero(
     assert run.code == 0, run.err
     said = " ".join(run.out.split())
     assert (
-        "NOTE: its Xero contact Jane Citizen is archived, and Xero refuses Wisenet's updates to "
-        "it: this re-toggle does not reach Xero until that is put right there (`diagnose learner "
-        "123` says how)"
+        "NOTE: Jane Citizen is archived, so Xero refuses Wisenet's updates: this re-toggle alone "
+        "does not reach Xero until that is put right there (`diagnose learner 123` says how)"
     ) in said
     assert said.count("NOTE:") == 1
     assert max(len(line) for line in run.out.splitlines() if "PATCH" not in line) <= 80

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from diagnose import audit, journal, parse
 from diagnose.errors import DiagnoseError, ExitCode, NotFoundError, RemedyError, SourceError
 from diagnose.gather.common import contacts_of
-from diagnose.model import Learner
+from diagnose.model import Learner, Status
 from diagnose.remedy.common import last_call, requests_made
 from diagnose.sources.reads import XeroReads
 from diagnose.sources.wisenet import WisenetClient
@@ -52,10 +52,12 @@ def resync_plan(learner: Learner, wisenet: WisenetClient) -> list[str]:
 
 
 async def held_contact(xero: XeroReads, learner: Learner) -> str:
-    """A note for the plan when the learner's Xero contact is archived (merged away or not) or
-    under an erasure request: Xero refuses Wisenet's updates to it, so a re-toggle alone does
-    not reach Xero. "" when it is active, not found, or could not be read (the plan goes on;
-    the wait and the diagnosis say what they find)."""
+    """A note for the plan when contact.active fails for the learner's Xero contact (archived,
+    merged away, under an erasure request): Xero refuses Wisenet's updates to it, so a
+    re-toggle alone does not reach Xero. "" when it passes, is not found, or could not be read
+    (the plan goes on; the wait and the diagnosis say what they find)."""
+    from checks.contact import contact_active
+
     code = learner.learner_number
     if not is_safe_code(code):
         return ""
@@ -63,15 +65,14 @@ async def held_contact(xero: XeroReads, learner: Learner) -> str:
         records = contacts_of(await xero.contact_by_number(code))
     except SourceError:
         return ""
-    contact = parse.contact(records[0]) if records else None
-    if contact is None or contact.status not in ("ARCHIVED", "GDPRREQUEST"):
+    if not records:
         return ""
-    state = "under an erasure request" if contact.status == "GDPRREQUEST" else "archived"
-    merged = " (merged into another contact)" if contact.merged_to else ""
+    outcome = contact_active(contact=parse.contact(records[0]), candidates_if_read=())
+    if outcome.status is not Status.FAIL:
+        return ""
     return (
-        f"NOTE: its Xero contact {contact.name or code} is {state}{merged}, and Xero refuses "
-        "Wisenet's updates to it: this re-toggle does not reach Xero until that is put right "
-        f"there (`diagnose learner {learner.learner_id}` says how)"
+        f"NOTE: {outcome.message}: this re-toggle alone does not reach Xero until that is put "
+        f"right there (`diagnose learner {learner.learner_id}` says how)"
     )
 
 
