@@ -294,8 +294,7 @@ async def fetch(
 
     async def xero() -> None:
         bulk.connections = await sources.xero.connections()
-        profile = sources.tenant if sources.mode == "live" else ""
-        if (wrong := unconnected(bulk.connections, sources.xero, profile)) is not None:
+        if (wrong := unconnected(bulk.connections, sources)) is not None:
             raise wrong  # named, not connected: every page would be refused
         if not sources.xero.tenant_id:
             chosen = organisation(bulk.connections, None)

@@ -96,7 +96,7 @@ async def _xero_line(sources: Sources, fix: str) -> Line:
         from diagnose.gather import unconnected
 
         connections = await sources.xero.connections()
-        if (wrong := unconnected(connections, sources.xero, sources.tenant)) is not None:
+        if (wrong := unconnected(connections, sources)) is not None:
             return Line(False, "Xero", wrong.problem.message)  # it says what to correct
         names = [parse.text(c, "tenantName") for c in connections if isinstance(c, dict)]
         if not names:

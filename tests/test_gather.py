@@ -357,8 +357,13 @@ def test_an_organisation_chosen_at_sign_in_then_disconnected_asks_for_a_new_sign
         {"tenantId": "aaaa", "tenantName": "Demo RTO Pty Ltd", "tenantType": "ORGANISATION"},
         {"tenantId": "bbbb", "tenantName": "Northern Campus", "tenantType": "ORGANISATION"},
     ]
-    signed_in = SimpleNamespace(tenant_id="cccc", named_by="sign-in")
-    wrong = unconnected(connections, signed_in, "college")
+
+    def live(tenant_id: str) -> Any:  # a live profile's sources, as far as this reads them
+        xero = SimpleNamespace(tenant_id=tenant_id, named_by="sign-in")
+        return SimpleNamespace(xero=xero, mode="live", tenant="college")
+
+    signed_in = live("cccc")
+    wrong = unconnected(connections, signed_in)
     assert wrong is not None
     assert wrong.problem.kind is ProblemKind.WRONG_ADDRESS
     assert wrong.problem.message == (
@@ -366,5 +371,5 @@ def test_an_organisation_chosen_at_sign_in_then_disconnected_asks_for_a_new_sign
         "Demo RTO Pty Ltd (aaaa), Northern Campus (bbbb): sign in again (diagnose connect xero "
         "--profile college) and choose the organisation Wisenet is connected to"
     )
-    assert unconnected(connections, SimpleNamespace(tenant_id="bbbb", named_by="sign-in")) is None
+    assert unconnected(connections, live("bbbb")) is None
     assert unconnected([], signed_in) is None  # none connected: connection.xero says so

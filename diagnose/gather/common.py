@@ -12,7 +12,7 @@ from diagnose.errors import AmbiguousError, SourceError
 from diagnose.evidence import Key, RawEvidence
 from diagnose.model import Problem, ProblemKind, Service, Subject
 from diagnose.refs import GUID, LearnerRef
-from diagnose.sources.reads import Reader, XeroReads
+from diagnose.sources.reads import Reader
 from diagnose.sources.xero import ID_BATCH, is_safe_code
 
 MISSING: Any = object()
@@ -79,8 +79,7 @@ class Gatherer:
         is labelled with that organisation's name. One named but not connected is a setting to
         correct, said at once (Xero would refuse each call for it as if the sign-in were bad)."""
         xero = self.sources.xero
-        profile = self.sources.tenant if self.sources.mode == "live" else ""
-        if connections is not MISSING and (wrong := unconnected(connections, xero, profile)):
+        if connections is not MISSING and (wrong := unconnected(connections, self.sources)):
             raise wrong
         named = organisation(connections if connections is not MISSING else [], xero.tenant_id)
         if named is None:
@@ -163,11 +162,12 @@ def organisation(connections: Any, tenant_id: str | None) -> Mapping[str, Any] |
     return next((r for r in records if parse.text(r, "tenantType") == "ORGANISATION"), None)
 
 
-def unconnected(connections: Any, xero: XeroReads, profile: str = "") -> SourceError | None:
-    """The organisation `xero` names (`named_by` a profile's setting or a sign-in) when Xero's
-    connections, read, list others and not it: Xero answers every call for it with a 403
-    that reads like refused credentials. None when it is listed, or none is named. `profile`:
-    the live profile's name, for the command that signs in again."""
+def unconnected(connections: Any, sources: Reader) -> SourceError | None:
+    """The organisation `sources.xero` names (`named_by` a profile's setting or a sign-in) when
+    Xero's connections, read, list others and not it: Xero answers every call for it with a 403
+    that reads like refused credentials. None when it is listed, or none is named."""
+    xero = sources.xero
+    profile = sources.tenant if sources.mode == "live" else ""  # a live source's: the profile
     records = [r for r in connections if isinstance(r, Mapping)] if connections else []
     if not xero.tenant_id or not records or organisation(records, xero.tenant_id) is not None:
         return None
