@@ -83,5 +83,5 @@ def duration(seconds: float) -> str:
 
 
 def counted(n: int, word: str, plural: str = "") -> str:
-    """`1 warning`, `2 warnings`; `plural` where adding an s is wrong."""
-    return f"{n} {word if n == 1 else plural or word + 's'}"
+    """`1 warning`, `2 warnings`, `1,430 invoices`; `plural` where adding an s is wrong."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"

@@ -106,8 +106,8 @@ def scan(
         pages[0] += 1
         if live:
             left = next((c.day_remaining for c in reversed(log) if c.day_remaining), None)
-            today = f", {left} Xero calls left today" if left is not None else ""
-            said = f"{pages[0]} pages fetched, {len(log)} calls made{today}"
+            today = f", {left:,} Xero calls left today" if left is not None else ""
+            said = f"{pages[0]:,} pages fetched, {len(log):,} calls made{today}"
             typer.echo(f"\r{in_place(said)}", nl=False, err=True)
 
     bulk, mode, tenant = asyncio.run(

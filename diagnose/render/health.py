@@ -31,7 +31,8 @@ def health_text(
     lines = [
         *fitted(f"diagnose {__version__} · sync health of {one_line(where)}", "  "),
         *fitted(
-            f"{learners} learners and {invoices} Xero invoices checked with {len(calls)} API calls",
+            f"{counted(learners, 'learner')} and {counted(invoices, 'Xero invoice')} checked "
+            f"with {counted(len(calls), 'API call')}",
             "  ",
         ),
         "",
@@ -44,7 +45,7 @@ def health_text(
         glyph = worst(group).glyph
         kind = "invoice" if group[0].target.kind.value == "invoice" else "learner"
         split = [
-            f"{sum(1 for f in group if f.status is s)} {word}"
+            f"{sum(1 for f in group if f.status is s):,} {word}"
             for s, word in (
                 (Status.FAIL, "fail"),
                 (Status.ERROR, "undecided"),
@@ -64,7 +65,7 @@ def health_text(
                 lines += fitted(said, "      ")
             if len(same) > SHOWN_PER_CHECK:
                 lines.append(
-                    f"    … and {len(same) - SHOWN_PER_CHECK} more (--csv FILE lists them all)"
+                    f"    … and {len(same) - SHOWN_PER_CHECK:,} more (--csv FILE lists them all)"
                 )
     return "\n".join(lines)
 

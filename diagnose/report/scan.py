@@ -59,7 +59,7 @@ def scan_report(
             "status": worst(group).glyph,
             "message": xml_safe(f"{counted(records(group), 'record')}; expected: {group[0].title}"),
             "record": xml_safe(_record(group[0], redact))
-            + (f" and {records(group) - 1} more" if records(group) > 1 else ""),
+            + (f" and {records(group) - 1:,} more" if records(group) > 1 else ""),
         }
         for check_id, group in ordered
     ]
@@ -96,7 +96,7 @@ def scan_report(
                 )
             )
             if len(same) > ROWS_PER_CHECK:
-                block.add(f"… and {len(same) - ROWS_PER_CHECK} more: see the CSV (--csv FILE).")
+                block.add(f"… and {len(same) - ROWS_PER_CHECK:,} more: see the CSV (--csv FILE).")
         blocks.append(block)
     blocks += _appendix(calls, place)
     affected = len({f.target.key for _, g in ordered for f in g})
@@ -117,7 +117,7 @@ def scan_report(
     ]
     return Report(
         title=xml_safe(f"Sync health report: {tenant}"),
-        headline=xml_safe(f"the whole tenant ({learners} learners, {invoices} invoices)"),
+        headline=xml_safe(f"the whole tenant ({learners:,} learners, {invoices:,} invoices)"),
         organisation=xml_safe(tenant),
         subject="the whole tenant",
         checked_at=checked,
