@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -425,24 +426,29 @@ async def test_the_wait_shows_each_service_and_the_time_waited() -> None:
     import asyncio
 
     sandbox = create_app(load_tenant(demo_tenant_path()))
+    xero_may_answer = asyncio.Event()
 
     async def slow(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and "/api.xro/" in scope["path"]:
-            await asyncio.sleep(1.2)  # Xero takes its time
+            await xero_may_answer.wait()  # Xero takes its time: until the test has looked
         await sandbox(scope, receive, send)
 
     app = DiagnoseApp(kind=SubjectKind.LEARNER, ref="123", sandbox_app=slow)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.8)
-        waiting = str(app.screen.query_one("#verdict", Static).render())
-        assert waiting.startswith("Asking Wisenet and Xero… Wisenet: ")
-        assert "answered" in waiting
-        assert waiting.endswith(" s")
+        waiting = ""
+        for _ in range(100):  # until Wisenet has answered (the line is redrawn twice a second)
+            await pilot.pause(0.1)
+            waiting = str(app.screen.query_one("#verdict", Static).render())
+            if re.search(r"Wisenet: \d+ answered", waiting):
+                break
+        assert waiting.startswith("Asking Wisenet and Xero… Wisenet: "), waiting
+        assert re.search(r"Wisenet: \d+ answered · Xero: (asking|\d+ answered) · \d+ s$", waiting)
         coming = rows(app)  # the checks that will run, each waiting for its answers
         assert coming["connection.xero@"] == "·"
         assert coming["contact.active@learner"] == "·"
         table = app.screen.query_one("#checks", DataTable)
         assert {str(table.get_row(k)[3]) for k in table.rows} == {"waiting for the answers…"}
+        xero_may_answer.set()
         await settle(pilot)
         assert "The sync is blocked" in str(app.screen.query_one("#verdict", Static).render())
         assert rows(app)["contact.active@learner"] == "✗"
