@@ -221,10 +221,16 @@ def contact_duplicates(
             searched=len(candidates),
             **extra,
         )
-    return passed(
-        f"none of the {len(candidates)} contacts found by name and email is a look-alike",
-        searched=len(candidates),
-    )
+    return passed(_none_alike(len(candidates)), searched=len(candidates))
+
+
+def _none_alike(searched: int) -> str:
+    """No look-alike among the contacts Xero's searches found, said for one, none or many."""
+    if searched == 0:
+        return "no contact was found by name or email: no look-alike"
+    if searched == 1:
+        return "the 1 contact found by name and email is not a look-alike"
+    return f"none of the {searched:,} contacts found by name and email is a look-alike"
 
 
 SETTLED = ("VOIDED", "DELETED")

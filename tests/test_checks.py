@@ -154,6 +154,22 @@ def test_contact_duplicates_active_lookalike_without_code_fails() -> None:
     assert outcome.links == ("https://go.xero.com/Contacts/View/dup",)
 
 
+def test_contact_duplicates_passing_says_what_was_searched_in_plain_words() -> None:
+    own = make_contact()
+    other = make_contact(contact_id="o", contact_number="STD0000999", email="o@example.com")
+    said = [
+        contact_duplicates(
+            learner=make_learner(), contact=own, candidates=found, lookalike_invoices=()
+        ).message
+        for found in ((), (own,), (own, other))
+    ]
+    assert said == [
+        "no contact was found by name or email: no look-alike",
+        "the 1 contact found by name and email is not a look-alike",
+        "none of the 2 contacts found by name and email is a look-alike",
+    ]
+
+
 def test_contact_duplicates_lost_code_advises_setting_it() -> None:
     survivor = make_contact(contact_id="s", contact_number="")
     outcome = contact_duplicates(
