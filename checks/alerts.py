@@ -68,7 +68,13 @@ def alerts_clear(
         return failed(
             f"{counted(len(open_alerts), 'unacknowledged alert')}: {details}", alerts=rows
         )
-    return passed(f"none of {counted(len(alerts), 'alert')} is open for this record")
+    if len(alerts) <= 1:
+        return passed(
+            "the 1 alert given is not open for this record"
+            if alerts
+            else "the Event Alerts given hold no alert"
+        )
+    return passed(f"none of {len(alerts):,} alerts is open for this record")
 
 
 def related_names(record: str) -> set[str]:

@@ -308,6 +308,16 @@ def test_alerts_clear_acknowledged_alerts_do_not_count() -> None:
         alerts_clear(target=LEARNER_TARGET, alerts=None, invoice=None, evidence=evidence).status
         is Status.SKIP
     )
+    other = EventAlert("Invoice Sync errors", "Contact archived", "INV-0042", None, False)
+    said = [
+        alerts_clear(target=LEARNER_TARGET, alerts=given, invoice=None, evidence=evidence).message
+        for given in ((), (done,), (done, other))
+    ]
+    assert said == [  # said for none, one and many, as a person would
+        "the Event Alerts given hold no alert",
+        "the 1 alert given is not open for this record",
+        "none of 2 alerts is open for this record",
+    ]
 
 
 def test_contact_found_a_learner_without_refinternal_cannot_match() -> None:
