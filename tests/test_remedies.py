@@ -284,6 +284,45 @@ def test_a_bad_id_file_line_is_named(cli: Callable[..., Run], tmp_path: Path) ->
     assert f"{ids} line 2" in run.err
 
 
+def test_the_scans_csv_names_the_learners_to_resync(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path
+) -> None:
+    found = tmp_path / "unticked.csv"
+    assert cli("scan", "--only", "learner.sync-enabled", "--csv", str(found)).code == 1
+    # as Excel saves it again: a byte order mark, and the invoices' rows of a whole scan
+    whole = tmp_path / "whole.csv"
+    assert cli("scan", "--csv", str(whole)).code == 1
+    invoice_rows = [line for line in whole.read_text().splitlines() if ",invoice," in line]
+    assert invoice_rows
+    found.write_text("\ufeff" + found.read_text() + "\n".join(invoice_rows) + "\n")
+    run = cli("resync", "learner", "--from-file", str(found), "--yes")
+    assert run.code == 0, run.err
+    assert "2 of 2 learners re-toggled" in run.err
+    learners = working_copy(data_dir)["wisenet"]["learners"]
+    assert all(x["Personal"]["SyncToXero"] for x in learners)
+    assert cli("scan", "--only", "learner.sync-enabled").code == 0
+
+    only_invoices = tmp_path / "invoices.csv"
+    only_invoices.write_text(whole.read_text().splitlines()[0] + "\n" + invoice_rows[0] + "\n")
+    written = len(audit_entries(data_dir))
+    run = cli("resync", "learner", "--from-file", str(only_invoices), "--yes")
+    assert run.code == 2
+    assert run.err.strip() == (
+        f"diagnose: {only_invoices}: the scan's CSV names no learner, only other records"
+    )
+    assert len(audit_entries(data_dir)) == written  # nothing was tried
+
+
+def test_an_id_file_saved_with_a_byte_order_mark_is_read(
+    cli: Callable[..., Run], data_dir: Path, tmp_path: Path
+) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_bytes("\ufeff103\r\n".encode())  # as Notepad saves it
+    run = cli("resync", "learner", "--from-file", str(ids), "--dry-run")
+    assert run.code == 0, run.err
+    assert "PATCH /v1/learnersAU/103" in run.out
+
+
 def test_ticking_a_complete_learner_creates_the_contact_with_the_code(
     cli: Callable[..., Run], demo_tenant: dict[str, Any], write_tenant: Any
 ) -> None:

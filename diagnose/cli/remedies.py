@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from diagnose.cli.asking import confirm, shown, waiting
+from diagnose.cli.learner_ids import learner_ids_named
 from diagnose.cli.options import ProfileOpt, SandboxOpt
 from diagnose.errors import ExitCode, UsageError
 from diagnose.textsafe import one_line
@@ -46,35 +47,6 @@ def parse_duration(text: str) -> float:
     if match is None or float(match.group(1)) <= 0:
         raise UsageError(f"--wait {text!r}: give a duration such as 90s, 10m or 1h")
     return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
-
-
-def _learner_ids(ids: list[str], from_file: Path | None) -> list[int]:
-    from diagnose.refs import parse_learner_ref
-
-    words: list[tuple[str, str]] = [(word, "argument") for word in ids]
-    if from_file is not None:
-        try:
-            lines = from_file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {from_file}: {exc}") from None
-        words += [
-            (line.split("#", 1)[0].strip(), f"{from_file} line {n}")
-            for n, line in enumerate(lines, 1)
-            if line.split("#", 1)[0].strip()
-        ]
-    found: list[int] = []
-    for word, where in words:
-        try:
-            ref = parse_learner_ref(word)
-        except UsageError as exc:
-            raise UsageError(f"{where}: {exc}") from None
-        if ref.kind != "id":
-            raise UsageError(f"{where}: {word!r} is not a LearnerId (resync takes LearnerIds)")
-        if ref.learner_id not in found:
-            found.append(ref.learner_id)
-    if not found:
-        raise UsageError("name at least one LearnerId, or --from-file with one a line")
-    return found
 
 
 def _blocking(diagnosis: Diagnosis) -> str:
@@ -115,7 +87,12 @@ def resync_learner(
     ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(metavar="ID…", help="LearnerIds.")] = None,
     from_file: Annotated[
-        Path | None, typer.Option("--from-file", metavar="FILE", help="LearnerIds, one a line.")
+        Path | None,
+        typer.Option(
+            "--from-file",
+            metavar="FILE",
+            help="LearnerIds, one a line; or a 'diagnose scan --csv' file (its learners).",
+        ),
     ] = None,
     yes: YesOpt = False,
     dry_run: DryRunOpt = False,
@@ -138,7 +115,7 @@ def resync_learner(
     from diagnose.core import open_core
     from diagnose.plans import Outcome
 
-    learner_ids = _learner_ids(ids or [], from_file)
+    learner_ids = learner_ids_named(ids or [], from_file)
     if max_learners < 1:
         raise UsageError("--max is at least 1")
     if len(learner_ids) > max_learners:

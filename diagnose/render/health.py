@@ -108,11 +108,14 @@ def health_json(
     }
 
 
+CSV_COLUMNS = ("check", "status", "subject", "key", "record", "message", "fix")
+
+
 def health_csv(findings: Sequence[Finding]) -> str:
     """One row per failed, warned or undecided finding."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["check", "status", "subject", "key", "record", "message", "fix"])
+    writer.writerow(CSV_COLUMNS)
     for f in findings:
         if f.status.noteworthy:
             writer.writerow(
