@@ -10,7 +10,6 @@ they never branch on sandbox or live themselves.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,8 +24,6 @@ from diagnose.evidence import Evidence, RawEvidence
 from diagnose.model import Diagnosis, ProblemKind, SubjectKind
 from diagnose.plans import CodeFixPlan, Outcome, ResyncPlan
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
-from diagnose.remedy.synced import not_yet, synced
-from diagnose.sources import policy
 from diagnose.where import Where
 
 if TYPE_CHECKING:
@@ -37,9 +34,8 @@ if TYPE_CHECKING:
     from diagnose.sources.bulk import Bulk
     from diagnose.status import Line
 
-SANDBOX_POLL = 15.0  # the sandbox's integration acts at once; a poll is a diagnosis (7 calls)
+SANDBOX_POLL = 15.0  # the sandbox's integration acts at once; a check is 3 calls, not 7
 LIVE_POLL = 60.0  # Wisenet sends a learner to Xero within about five minutes: poll each minute
-TOKEN_MARGIN = 120  # re-open a long wait's session this many seconds before its token expires
 
 
 @dataclass
@@ -281,33 +277,12 @@ class Core:
         seconds: float,
         progress: Callable[[int, float, int, Diagnosis], None] = lambda *told: None,
     ) -> dict[int, tuple[bool, Diagnosis]]:
-        """Diagnose each learner at once, every `poll_seconds` and at the wait's end until
-        its contact matches Wisenet or is held in Xero (`held_in_xero`: waiting cannot help),
-        all of them within the one wait of `seconds`; one session, re-opened before its token
-        expires. The Xero calls go through the budget every diagnose process shares. Each
-        learner's last diagnosis, and whether it synced."""
-        started = time.monotonic()
-        every = min(self.poll_seconds, seconds) if seconds > 0 else self.poll_seconds
-        at = sorted({*(n * every for n in range(int(seconds // every) + 1)), max(seconds, 0)})
-        last: dict[int, tuple[bool, Diagnosis]] = {}
-        poll = 0
-        while True:
-            opened = time.monotonic()
-            async with self.sources() as sources:
-                lifetime = sources.lifetime
-                while True:
-                    poll += 1
-                    for lid in [i for i in learner_ids if i not in last or not_yet(last[i])]:
-                        raw = await runner.gather_from(SubjectKind.LEARNER, str(lid), sources)
-                        sources.log.calls = []  # each poll's calls are its own
-                        diagnosis = self.diagnose(raw)
-                        progress(poll, time.monotonic() - started, lid, diagnosis)
-                        last[lid] = (synced(diagnosis), diagnosis)
-                    if poll >= len(at) or not any(not_yet(told) for told in last.values()):
-                        return {i: last[i] for i in learner_ids}
-                    await policy.pause(at[poll] - at[poll - 1])  # the last check at the end
-                    if lifetime and time.monotonic() - opened > lifetime - TOKEN_MARGIN:
-                        break  # a fresh token for the rest of the wait
+        """Check each learner at once, every `poll_seconds` and at the wait's end, until its
+        contact matches Wisenet or is held in Xero (`waits.until_synced`). Each learner's last
+        diagnosis, and whether it synced."""
+        from diagnose.waits import until_synced
+
+        return await until_synced(self.sources, learner_ids, seconds, self.poll_seconds, progress)
 
     # -- the Contact Code -----------------------------------------------------------------
 

@@ -230,6 +230,36 @@ def test_wait_polls_a_live_profile_each_minute_until_synced(
     assert pauses[-2:] == [60.0, 30.0]
 
 
+def xero_calls_left_today(base: str) -> int:
+    """What Xero says of the organisation's day (`X-DayLimit-Remaining`), asked with one call."""
+    bearer = f"Bearer {token(base).json()['access_token']}"
+    headers = {"Authorization": bearer, "xero-tenant-id": TENANT_ID}
+    answer = httpx.get(f"{base}/api.xro/2.0/Contacts/STD0000103", headers=headers)
+    return int(answer.headers["X-DayLimit-Remaining"])
+
+
+def test_a_wait_s_checks_read_only_the_learner_and_its_contact(
+    cli: Callable[..., Run], loop: str, pauses: list[float]
+) -> None:
+    """Xero allows the app 5,000 calls a day (1,000 on its Starter tier) and 60 a minute for
+    the organisation: a check that finds the learner still on its way reads its contact alone
+    (1 of those calls, where a diagnosis makes 4: the contact, its invoices, two searches); the
+    wait's last check is a whole diagnosis."""
+    spent = []
+    for wait in ("1m", "3m"):  # two checks, then four: learner 104 (no surname) never syncs
+        before = xero_calls_left_today(loop)
+        run = cli("resync", "learner", "104", *LIVE, "--yes", "--wait", wait)
+        assert run.code == 1
+        spent.append(before - xero_calls_left_today(loop) - 1)
+        said = " ".join(run.out.split())
+        assert (
+            "✗ learner 104: not synced yet — learner.full-name: the learner has no surname; "
+            "contact.found: no Xero contact has Contact Code STD0000104"
+        ) in said
+    assert spent[1] - spent[0] == 2  # the two checks more: the contact each
+    assert "check 3 at 0:00: learner.full-name: the learner has no surname" in run.err
+
+
 def test_a_wait_stops_at_once_when_the_contact_is_archived_in_xero(
     cli: Callable[..., Run], loop: str, pauses: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:

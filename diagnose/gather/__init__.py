@@ -12,12 +12,13 @@ that need it report `error` with the cause while the rest of the diagnosis still
 
 from diagnose.gather.common import at_once, lookalike_ids, organisation, unconnected
 from diagnose.gather.invoice import gather_invoice
-from diagnose.gather.learner import gather_learner
+from diagnose.gather.learner import gather_learner, gather_learner_contact
 
 __all__ = [
     "at_once",
     "gather_invoice",
     "gather_learner",
+    "gather_learner_contact",
     "lookalike_ids",
     "organisation",
     "unconnected",

@@ -12,8 +12,10 @@ from diagnose.gather.common import MISSING, Gatherer, pick
 from diagnose.model import Subject, SubjectKind
 from diagnose.refs import LearnerRef
 from diagnose.sources.reads import Reader
+from diagnose.sources.xero import is_safe_code
 
 _LEARNER_XERO_KEYS = (Key.XERO_CONTACT, Key.XERO_INVOICES, Key.XERO_SEARCH_NAME)
+_NOT_ASKED_IN_A_WAIT = "not asked: a wait's check reads the learner and its Xero contact only"
 
 
 async def gather_learner(ref: LearnerRef, sources: Reader, *, typed: str) -> RawEvidence:
@@ -41,10 +43,7 @@ async def gather_learner(ref: LearnerRef, sources: Reader, *, typed: str) -> Raw
         else:
             g.raw.payloads[Key.WISENET_LEARNER] = item
     if item is None:
-        raise NotFoundError(
-            f"no Wisenet learner has {ref.describe()} {ref.value!r} "
-            f"({sources.mode} tenant {sources.tenant!r})"
-        )
+        raise _not_found(ref, sources)
     if item is MISSING:
         g.missing(Key.WISENET_INVOICES, "the learner's invoices were not asked: no learner")
         g.xero_unavailable(_LEARNER_XERO_KEYS, "not asked: the Wisenet learner could not be read")
@@ -66,3 +65,40 @@ async def gather_learner(ref: LearnerRef, sources: Reader, *, typed: str) -> Raw
             g.fetch(Key.XERO_LOOKALIKE_INVOICES, sources.xero.invoices(contact_ids=others))
         )
     return g.raw
+
+
+async def gather_learner_contact(learner_id: int, sources: Reader) -> RawEvidence:
+    """What each check of a wait after a re-toggle reads: the learner and the Xero contact with
+    its Contact Code, in two rounds (one Wisenet call and two Xero calls, where a whole
+    diagnosis makes seven): enough to tell whether the learner has reached Xero, or is held
+    there. Its invoices and look-alike contacts are not asked."""
+    ref = LearnerRef("id", str(learner_id))
+    g = Gatherer(sources, Subject(SubjectKind.LEARNER, ref.value))
+    item, connections = await g.wave(
+        g.fetch(Key.WISENET_LEARNER, sources.wisenet.learner(learner_id)),
+        g.fetch(Key.XERO_CONNECTIONS, sources.xero.connections()),
+    )
+    if item is None:
+        raise _not_found(ref, sources)
+    g.missing(Key.WISENET_INVOICES, _NOT_ASKED_IN_A_WAIT)
+    g.xero_unavailable((Key.XERO_SEARCH_NAME, Key.XERO_SEARCH_EMAIL), _NOT_ASKED_IN_A_WAIT)
+    learner = None if item is MISSING else g.sources.parsed(parse.learner, item)
+    if learner is None:
+        g.xero_unavailable(
+            _LEARNER_XERO_KEYS[:2], "not asked: the Wisenet learner could not be read"
+        )
+    elif not g.choose_tenant(connections):
+        g.xero_unavailable(_LEARNER_XERO_KEYS[:2], "not asked: no Xero organisation is connected")
+    elif is_safe_code(code := learner.learner_number):
+        g.missing(Key.XERO_INVOICES, _NOT_ASKED_IN_A_WAIT)
+        await g.wave(g.fetch(Key.XERO_CONTACT, sources.xero.contact_by_number(code)))
+    else:
+        await g.wave(g.contact_by_odd_code(code))  # a search, and its invoices when found
+    return g.raw
+
+
+def _not_found(ref: LearnerRef, sources: Reader) -> NotFoundError:
+    return NotFoundError(
+        f"no Wisenet learner has {ref.describe()} {ref.value!r} "
+        f"({sources.mode} tenant {sources.tenant!r})"
+    )

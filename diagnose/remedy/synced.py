@@ -6,6 +6,17 @@ from __future__ import annotations
 from diagnose.model import Diagnosis, Finding, Status, TargetKind
 
 SYNCED = ("contact.found", "contact.active", "contact.in-sync")
+# what a wait's check decides from the learner and its contact alone (`gather_learner_contact`):
+# whether it synced or is held in Xero, and the learner's own checks, which say why it does not
+WAIT_CHECKS = (
+    "learner.found",
+    "learner.sync-enabled",
+    "learner.full-name",
+    "learner.address",
+    "learner.email",
+    "learner.field-mapping",
+    *SYNCED,
+)
 
 
 def synced(diagnosis: Diagnosis) -> bool:
