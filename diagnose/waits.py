@@ -31,26 +31,33 @@ async def until_synced(
     """Check each learner at once, every `poll_seconds` and at the wait's end until its contact
     matches Wisenet or is held in Xero (`held_in_xero`: waiting cannot help), all of them within
     the one wait of `seconds`; one `session`, opened again before its token expires. The Xero
-    calls go through the budget every diagnose process shares. Each learner's last diagnosis,
-    and whether it synced."""
-    started = time.monotonic()
+    calls go through the budget every diagnose process shares; a check that outlasts the
+    interval is followed by the next time still ahead, so the wait's end stays where it was
+    (the last check begins then, or when the one before it ends). Each learner's last
+    diagnosis, and whether it synced."""
+    started = policy.wall_clock()
     every = min(poll_seconds, seconds) if seconds > 0 else poll_seconds
     at = sorted({*(n * every for n in range(int(seconds // every) + 1)), max(seconds, 0)})
     last: dict[int, tuple[bool, Diagnosis]] = {}
-    poll = 0
+    poll = slot = 0  # checks made; which of the times in `at` this one keeps
     while True:
         opened = time.monotonic()
         async with session() as sources:
             lifetime = sources.lifetime
             while True:
                 poll += 1
+                final = slot == len(at) - 1
                 for lid in [i for i in learner_ids if i not in last or not_yet(last[i])]:
-                    diagnosis = await check(lid, sources, final=poll >= len(at))
-                    progress(poll, time.monotonic() - started, lid, diagnosis)
+                    diagnosis = await check(lid, sources, final=final)
+                    progress(poll, policy.wall_clock() - started, lid, diagnosis)
                     last[lid] = (synced(diagnosis), diagnosis)
-                if poll >= len(at) or not any(not_yet(told) for told in last.values()):
+                if final or not any(not_yet(told) for told in last.values()):
                     return {i: last[i] for i in learner_ids}
-                await policy.pause(at[poll] - at[poll - 1])  # the last check at the end
+                # the next time still ahead: a check that took longer than the interval (the
+                # Xero budget spaces many learners' calls out) does not push the wait's end back
+                waited = policy.wall_clock() - started
+                slot = next((n for n in range(slot + 1, len(at)) if at[n] > waited), len(at) - 1)
+                await policy.pause(max(0.0, at[slot] - waited))
                 if lifetime and time.monotonic() - opened > lifetime - TOKEN_MARGIN:
                     break  # a fresh token for the rest of the wait
 
