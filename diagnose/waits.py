@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from diagnose import runner
 from diagnose.gather import gather_learner_contact
 from diagnose.model import Diagnosis, SubjectKind
-from diagnose.remedy.synced import WAIT_CHECKS, not_yet, synced
+from diagnose.remedy.synced import WAIT_CHECKS, held_in_xero, not_yet, synced
 from diagnose.sources import policy
 
 if TYPE_CHECKING:
@@ -63,14 +63,15 @@ async def until_synced(
 
 
 async def check(learner_id: int, sources: Sources, *, final: bool) -> Diagnosis:
-    """One check of a wait: the learner and its contact read (3 calls). When that says it synced
-    or is held in Xero, and at the wait's end, a whole diagnosis (7 calls) says so, look-alikes
-    and invoices included."""
+    """One check of a wait: the learner and its contact read (3 calls), which say whether it
+    synced. When they say it is held in Xero, and at the wait's end, a whole diagnosis (7 calls)
+    says what stands in the way, look-alikes and invoices included (the contact a merged one
+    survives in is named from the searches)."""
     if not final:
         raw = await gather_learner_contact(learner_id, sources)
         sources.log.calls = []  # each check's calls are its own
         diagnosis = runner.diagnose(raw, WAIT_CHECKS)
-        if not_yet((synced(diagnosis), diagnosis)):
+        if held_in_xero(diagnosis) is None:  # synced, or still on its way
             return diagnosis
     raw = await runner.gather_from(SubjectKind.LEARNER, str(learner_id), sources)
     sources.log.calls = []

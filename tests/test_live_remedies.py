@@ -249,8 +249,8 @@ def test_a_wait_s_checks_read_only_the_learner_and_its_contact(
 ) -> None:
     """Xero allows the app 5,000 calls a day (1,000 on its Starter tier) and 60 a minute for
     the organisation: a check that finds the learner still on its way reads its contact alone
-    (1 of those calls, where a diagnosis makes 4: the contact, its invoices, two searches); the
-    wait's last check is a whole diagnosis."""
+    (1 of those calls, where a diagnosis makes 4: the contact, its invoices, two searches), and
+    so does one that finds it synced; the wait's last check is a whole diagnosis."""
     spent = []
     for wait in ("1m", "3m"):  # two checks, then four: learner 104 (no surname) never syncs
         before = xero_calls_left_today(loop)
@@ -264,6 +264,11 @@ def test_a_wait_s_checks_read_only_the_learner_and_its_contact(
         ) in said
     assert spent[1] - spent[0] == 2  # the two checks more: the contact each
     assert "check 3 at 2:00: learner.full-name: the learner has no surname" in run.err
+    before = xero_calls_left_today(loop)
+    at_once = cli("resync", "learner", "103", *LIVE, "--yes", "--wait", "3m")  # synced at once
+    assert at_once.code == 0
+    assert "✓ learner 103: synced — the Xero contact matches Wisenet (after 0:00)" in at_once.out
+    assert before - xero_calls_left_today(loop) - 1 == 2  # the plan's read, then the one check
 
 
 def test_a_wait_stops_at_once_when_the_contact_is_archived_in_xero(
