@@ -14,9 +14,10 @@ import pytest
 
 from diagnose import runner
 from diagnose.errors import ExitCode, findings_exit_code
-from diagnose.gather import gather_invoice, gather_learner
+from diagnose.gather import gather_invoice, gather_learner, gather_learner_contact
 from diagnose.model import Diagnosis, ProblemKind, Status
 from diagnose.refs import parse_invoice_ref, parse_learner_ref
+from diagnose.remedy.synced import WAIT_CHECKS
 from diagnose.sandbox import demo_tenant_path
 from diagnose.sandbox.app import create_app
 from diagnose.sandbox.tenant import Tenant, load_tenant, parse_tenant
@@ -57,6 +58,18 @@ def diagnose_with(
     return runner.diagnose(asyncio.run(go()))
 
 
+def wait_check_of(
+    learner_id: int, tenant: Tenant, seen: Seen, fault: Callable[[str], Any] | None = None
+) -> Diagnosis:
+    """What a wait after a re-toggle reads and decides at each check."""
+
+    async def go() -> Any:
+        async with sandbox_sources(tenant, app=watched(tenant, seen, fault)) as sources:
+            return await gather_learner_contact(learner_id, sources)
+
+    return runner.diagnose(asyncio.run(go()), WAIT_CHECKS)
+
+
 def demo() -> Tenant:
     return load_tenant(demo_tenant_path())
 
@@ -74,6 +87,37 @@ def test_learner_by_id_is_seven_calls_in_two_rounds() -> None:
         "/v1/learnersAU/123",
         "/v1/invoices",
         "/connections",
+    }
+
+
+def test_a_wait_s_check_decides_what_the_diagnosis_does_from_three_calls() -> None:
+    """For every learner of the demo (synced, archived, merged, never synced, incomplete), the
+    learner's contact alone decides each check a wait reads as the whole diagnosis does."""
+    for learner in demo().learners:
+        learner_id = learner["LearnerId"]
+        seen: Seen = []
+        lean = wait_check_of(learner_id, demo(), seen)
+        assert len(lean.calls) == len(seen) == 3
+        assert lean.rounds == 2
+        assert not any("searchTerm" in q or path.endswith("/Invoices") for path, q in seen)
+        whole = statuses(diagnose_with("learner", str(learner_id), demo(), []))
+        assert statuses(lean) == {c: whole[c] for c in statuses(lean)}, learner_id
+        assert set(statuses(lean)) == set(WAIT_CHECKS), learner_id
+
+
+def test_a_wait_s_check_with_a_service_down_is_undecided_never_synced() -> None:
+    def wisenet_down(path: str) -> Any:
+        return httpx.ConnectError("refused") if path.startswith("/v1") else None
+
+    seen: Seen = []
+    found = statuses(wait_check_of(101, demo(), seen, wisenet_down))
+    assert found["learner.found"] is Status.ERROR
+    assert found["contact.found"] is Status.ERROR
+    assert not any(path.startswith("/api.xro") for path, _ in seen)
+    found = statuses(wait_check_of(101, demo(), [], xero_down))
+    assert found["learner.full-name"] is Status.PASS  # Wisenet's answer still stands
+    assert {found[c] for c in ("contact.found", "contact.active", "contact.in-sync")} == {
+        Status.ERROR
     }
 
 

@@ -83,12 +83,11 @@ async def gather_learner_contact(learner_id: int, sources: Reader) -> RawEvidenc
     g.missing(Key.WISENET_INVOICES, _NOT_ASKED_IN_A_WAIT)
     g.xero_unavailable((Key.XERO_SEARCH_NAME, Key.XERO_SEARCH_EMAIL), _NOT_ASKED_IN_A_WAIT)
     learner = None if item is MISSING else g.sources.parsed(parse.learner, item)
+    contact = (Key.XERO_CONTACT, Key.XERO_INVOICES)
     if learner is None:
-        g.xero_unavailable(
-            _LEARNER_XERO_KEYS[:2], "not asked: the Wisenet learner could not be read"
-        )
+        g.xero_unavailable(contact, "not asked: the Wisenet learner could not be read")
     elif not g.choose_tenant(connections):
-        g.xero_unavailable(_LEARNER_XERO_KEYS[:2], "not asked: no Xero organisation is connected")
+        g.xero_unavailable(contact, "not asked: no Xero organisation is connected")
     elif is_safe_code(code := learner.learner_number):
         g.missing(Key.XERO_INVOICES, _NOT_ASKED_IN_A_WAIT)
         await g.wave(g.fetch(Key.XERO_CONTACT, sources.xero.contact_by_number(code)))
