@@ -226,7 +226,7 @@ def test_wait_polls_a_live_profile_each_minute_until_synced(
         short.err.split()
     )
     # not one check at once and no more: the wait's end is checked too (the test's clock
-    # does not move: the pause between them is recorded)
+    # moves by the pauses, recorded instead of slept, and by the little the checks take)
     assert sum(line.startswith("  check ") for line in short.err.splitlines()) == 2
     assert 25 < pauses[-1] <= 30.0
 
